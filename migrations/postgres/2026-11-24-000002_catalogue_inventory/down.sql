@@ -1,0 +1,9 @@
+DROP TABLE idempotency_keys;
+DROP TABLE stock_movements;
+DROP FUNCTION stock_movements_append_only();
+DROP TABLE stock;
+DROP TABLE sku_tiers;
+DROP TABLE skus;
+DROP TABLE products;
+DROP TABLE categories;
+DROP TABLE warehouses;

@@ -1,0 +1,190 @@
+//! App wiring: every route in one place, the OpenAPI document, and server start-up.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use actix_web::dev::ServerHandle;
+use actix_web::{middleware, web, App, HttpResponse, HttpServer};
+use tracing_actix_web::TracingLogger;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::auth::limiter::LoginLimiter;
+use crate::auth::tokens::{load_or_create_secret, TokenKeys};
+use crate::auth::{self, password};
+use crate::config::Config;
+use crate::db::{self, DbPool, DbUrl, SessionSettings};
+use crate::http::{extract, ops};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "汕鹤优选 API", version = "1", description = "Shantou orders, Hegang ships."),
+    paths(
+        auth::routes::register,
+        auth::routes::login,
+        auth::routes::refresh,
+        auth::routes::logout,
+        auth::routes::me,
+    ),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "auth", description = "Accounts and sessions"),
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The whole API on one screen.
+pub fn api_routes(cfg: &mut web::ServiceConfig) {
+    use auth::routes as a;
+    cfg.route("/auth/register", web::post().to(a::register))
+        .route("/auth/login", web::post().to(a::login))
+        .route("/auth/refresh", web::post().to(a::refresh))
+        .route("/auth/logout", web::post().to(a::logout))
+        .route("/me", web::get().to(a::me));
+}
+
+/// Everything built once at start-up and shared by the workers.
+#[derive(Clone)]
+pub struct Shared {
+    pub config: web::Data<Config>,
+    pub pool: web::Data<DbPool>,
+    pub keys: web::Data<TokenKeys>,
+    pub limiter: web::Data<LoginLimiter>,
+}
+
+/// Where generated files (the JWT key) live: beside the SQLite file, else `data/`.
+fn data_dir(url: &DbUrl) -> PathBuf {
+    match url {
+        DbUrl::Sqlite(p) => p
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(".")),
+        DbUrl::Postgres(_) => PathBuf::from("data"),
+    }
+}
+
+pub fn open_pool(config: &Config) -> Result<DbPool, String> {
+    db::build_pool(
+        &config.database_url,
+        config.pool_size(),
+        SessionSettings {
+            sqlite_synchronous_full: config.sqlite_sync_full,
+        },
+    )
+}
+
+/// Opens the database, applies migrations, loads keys and creates the first admin.
+pub fn prepare(config: Config) -> Result<Shared, String> {
+    let pool = open_pool(&config)?;
+    {
+        let mut conn = pool.get().map_err(|e| format!("cannot connect: {e}"))?;
+        let applied = db::run_migrations(&mut conn)?;
+        for m in applied {
+            tracing::info!(migration = %m, "applied migration");
+        }
+        if let (Some(email), Some(pw)) = (&config.admin_email, &config.admin_password) {
+            bootstrap_admin(&mut conn, email, pw.expose())?;
+        }
+    }
+    let secret =
+        load_or_create_secret(config.jwt_secret.as_ref(), &data_dir(&config.database_url))?;
+    let keys = TokenKeys::new(&secret, config.access_token_ttl, config.refresh_token_ttl);
+    Ok(Shared {
+        config: web::Data::new(config),
+        pool: web::Data::new(pool),
+        keys: web::Data::new(keys),
+        limiter: web::Data::new(LoginLimiter::new(Duration::from_secs(15 * 60), 5, 50)),
+    })
+}
+
+/// Creates the admin account unless the email is taken (never re-sets a password).
+pub fn bootstrap_admin(conn: &mut db::DbConn, email: &str, password: &str) -> Result<(), String> {
+    let email = auth::domain::Email::parse(email).map_err(|m| format!("admin email {m}"))?;
+    let password = auth::domain::Password::parse(password, Some(email.as_str()))
+        .map_err(|m| format!("admin password {m}"))?;
+    if auth::repo::find_by_email(conn, email.as_str())
+        .map_err(|e| e.to_string())?
+        .is_some()
+    {
+        return Ok(());
+    }
+    let hash = password::hash(password.expose())?;
+    let outcome = auth::repo::ensure_admin(conn, email.as_str(), "Administrator", &hash)
+        .map_err(|e| e.to_string())?;
+    tracing::info!(email = %email.as_str(), ?outcome, "admin bootstrap");
+    Ok(())
+}
+
+/// A running server and the port it bound.
+pub struct Running {
+    pub port: u16,
+    pub handle: ServerHandle,
+    pub server: actix_web::dev::Server,
+}
+
+async fn docs_redirect() -> HttpResponse {
+    HttpResponse::Found()
+        .insert_header(("Location", "/docs/"))
+        .finish()
+}
+
+/// Binds `listener` and builds the server; the caller awaits `server`.
+pub fn start(shared: Shared, listener: TcpListener) -> std::io::Result<Running> {
+    let port = listener.local_addr()?.port();
+    let workers = shared.config.workers;
+    let metrics = ops::metrics_handle();
+    drop(metrics);
+    let openapi = ApiDoc::openapi();
+    let server = HttpServer::new(move || {
+        let swagger = SwaggerUi::new("/docs/{_:.*}")
+            .url("/api/openapi.json", openapi.clone())
+            .config(utoipa_swagger_ui::Config::default().validator_url("none"));
+        App::new()
+            .app_data(shared.config.clone())
+            .app_data(shared.pool.clone())
+            .app_data(shared.keys.clone())
+            .app_data(shared.limiter.clone())
+            .app_data(web::PathConfig::default().error_handler(extract::path_error))
+            .app_data(web::QueryConfig::default().error_handler(extract::query_error))
+            .wrap(middleware::from_fn(ops::observe))
+            .wrap(TracingLogger::default())
+            .route("/health/live", web::get().to(ops::live))
+            .route("/health/ready", web::get().to(ops::ready))
+            .route("/metrics", web::get().to(ops::metrics_text))
+            .route("/docs", web::get().to(docs_redirect))
+            .service(swagger)
+            .service(web::scope("/api/v1").configure(api_routes))
+            .default_service(web::to(ops::not_found))
+    })
+    .shutdown_timeout(10);
+    let server = match workers {
+        Some(n) => server.workers(n.max(1)),
+        None => server,
+    };
+    let server = server.listen(listener)?.run();
+    Ok(Running {
+        port,
+        handle: server.handle(),
+        server,
+    })
+}

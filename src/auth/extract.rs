@@ -1,0 +1,94 @@
+//! Extractors handlers declare to say who may call them. The token proves identity; the role
+//! is read from the database on every request, so a change takes effect at once.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{web, FromRequest, HttpRequest};
+use diesel::prelude::*;
+
+use super::domain::Role;
+use super::tokens::TokenKeys;
+use crate::db::{self, schema::users, DbPool};
+use crate::http::error::ApiError;
+use crate::ids::UserId;
+
+/// Any signed-in user.
+#[derive(Debug, Clone)]
+pub struct AuthUser {
+    pub id: UserId,
+    pub role: Role,
+}
+
+impl AuthUser {
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
+}
+
+/// A signed-in platform admin (others get 403).
+#[derive(Debug, Clone)]
+pub struct AdminUser(pub AuthUser);
+
+fn bearer(req: &HttpRequest) -> Option<String> {
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.trim().split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_owned())
+        .filter(|t| !t.is_empty())
+}
+
+async fn authenticate(req: HttpRequest) -> Result<AuthUser, ApiError> {
+    let keys = req
+        .app_data::<web::Data<TokenKeys>>()
+        .ok_or_else(|| ApiError::internal("token keys not configured"))?
+        .clone();
+    let pool = req
+        .app_data::<web::Data<DbPool>>()
+        .ok_or_else(|| ApiError::internal("database pool not configured"))?
+        .clone();
+    let token = bearer(&req).ok_or(ApiError::Unauthorized)?;
+    let claims = keys.verify_access(&token).ok_or(ApiError::Unauthorized)?;
+    let id: UserId = claims.sub.parse().map_err(|_| ApiError::Unauthorized)?;
+    let role = db::run(&pool, move |conn| {
+        users::table
+            .find(id.db())
+            .select(users::role)
+            .first::<String>(conn)
+            .optional()
+            .map_err(ApiError::from)
+    })
+    .await?
+    .and_then(|r| Role::parse(&r))
+    .ok_or(ApiError::Unauthorized)?;
+    Ok(AuthUser { id, role })
+}
+
+impl FromRequest for AuthUser {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        Box::pin(authenticate(req.clone()))
+    }
+}
+
+impl FromRequest for AdminUser {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let user = authenticate(req).await?;
+            if user.is_admin() {
+                Ok(AdminUser(user))
+            } else {
+                Err(ApiError::forbidden("this needs a platform admin"))
+            }
+        })
+    }
+}

@@ -1,0 +1,87 @@
+//! argon2id password hashing. Parameters travel in the PHC string, so raising them later
+//! re-hashes old passwords at their next login.
+
+use std::sync::OnceLock;
+
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, SaltString};
+use argon2::{Algorithm, Argon2, Params, PasswordHasher, PasswordVerifier, Version};
+
+/// OWASP's minimum for argon2id: 19 MiB, 2 passes, 1 lane.
+const M_COST: u32 = 19 * 1024;
+const T_COST: u32 = 2;
+const P_COST: u32 = 1;
+
+fn hasher() -> Argon2<'static> {
+    // these constants are valid argon2 parameters; Params::new only fails on out-of-range values
+    let params = Params::new(M_COST, T_COST, P_COST, None).unwrap_or_default();
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+pub fn hash(password: &str) -> Result<String, String> {
+    let salt = SaltString::generate(&mut OsRng);
+    hasher()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| format!("hashing failed: {e}"))
+}
+
+/// Verifies against a stored hash; `None` (unknown account) still spends the same work on a
+/// dummy hash so timing does not tell whether the email exists.
+pub fn verify(password: &str, stored: Option<&str>) -> bool {
+    let dummy = dummy_hash();
+    let target = stored.unwrap_or(dummy);
+    let ok = match PasswordHash::new(target) {
+        Ok(parsed) => hasher()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok(),
+        Err(_) => false,
+    };
+    ok && stored.is_some()
+}
+
+/// Whether a stored hash uses weaker parameters than today's.
+pub fn needs_rehash(stored: &str) -> bool {
+    let Ok(parsed) = PasswordHash::new(stored) else {
+        return true;
+    };
+    if parsed.algorithm.as_str() != "argon2id" {
+        return true;
+    }
+    match Params::try_from(&parsed) {
+        Ok(p) => p.m_cost() < M_COST || p.t_cost() < T_COST || p.p_cost() < P_COST,
+        Err(_) => true,
+    }
+}
+
+fn dummy_hash() -> &'static str {
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    DUMMY.get_or_init(|| hash("not-a-real-password-just-timing").unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hash_and_verify() {
+        let h = hash("黑土地的有机大米好吃").unwrap();
+        assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+        assert!(verify("黑土地的有机大米好吃", Some(&h)));
+        assert!(!verify("wrong password", Some(&h)));
+        assert!(!verify("黑土地的有机大米好吃", None));
+        assert!(!needs_rehash(&h));
+    }
+
+    #[test]
+    fn weaker_hashes_are_rehashed() {
+        let weak = Argon2::new(
+            Algorithm::Argon2id,
+            Version::V0x13,
+            Params::new(8, 1, 1, None).unwrap(),
+        )
+        .hash_password(b"pw", &SaltString::generate(&mut OsRng))
+        .unwrap()
+        .to_string();
+        assert!(needs_rehash(&weak));
+    }
+}

@@ -1,0 +1,365 @@
+//! `/auth/*` and `/me`: register, log in, rotate refresh tokens, log out, who am I.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::domain::{bounded_text, phone, Email, Password, Role};
+use super::extract::AuthUser;
+use super::limiter::LoginLimiter;
+use super::password;
+use super::repo::{self, NewUser, UserRow};
+use super::tokens::{hash_refresh_token, new_refresh_token, TokenKeys};
+use crate::db::{self, DbConn, DbPool};
+use crate::http::error::{ApiError, ApiResult, FieldError, Problem};
+use crate::http::extract::ApiJson;
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RegisterRequest {
+    pub email: String,
+    pub password: String,
+    pub display_name: String,
+    pub phone: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct LoginRequest {
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RefreshRequest {
+    pub refresh_token: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserView {
+    pub id: String,
+    pub email: String,
+    pub display_name: String,
+    pub phone: Option<String>,
+    pub role: Role,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<&UserRow> for UserView {
+    fn from(u: &UserRow) -> Self {
+        UserView {
+            id: u.id.clone(),
+            email: u.email.clone(),
+            display_name: u.display_name.clone(),
+            phone: u.phone.clone(),
+            role: Role::parse(&u.role).unwrap_or(Role::Customer),
+            created_at: db::utc(u.created_at),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenResponse {
+    pub user: UserView,
+    pub access_token: String,
+    pub refresh_token: String,
+    pub token_type: &'static str,
+    /// Seconds until the access token expires.
+    pub expires_in: u64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MembershipView {
+    pub id: String,
+    pub name: String,
+    pub role: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MeView {
+    pub id: String,
+    pub email: String,
+    pub display_name: String,
+    pub phone: Option<String>,
+    pub role: Role,
+    pub cooperatives: Vec<MembershipView>,
+    pub organizations: Vec<MembershipView>,
+}
+
+/// A registration that passed every rule.
+struct NewAccount {
+    email: Email,
+    password: Password,
+    display_name: String,
+    phone: Option<String>,
+}
+
+impl TryFrom<RegisterRequest> for NewAccount {
+    type Error = ApiError;
+    fn try_from(r: RegisterRequest) -> Result<Self, ApiError> {
+        let mut errors = Vec::new();
+        let email = Email::parse(&r.email)
+            .map_err(|m| errors.push(FieldError::new("email", m)))
+            .ok();
+        let password = Password::parse(&r.password, Some(r.email.trim()))
+            .map_err(|m| errors.push(FieldError::new("password", m)))
+            .ok();
+        let display_name = bounded_text(&r.display_name, 64)
+            .map_err(|m| errors.push(FieldError::new("display_name", m)))
+            .ok();
+        let phone = match r.phone.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+            None => Some(None),
+            Some(p) => phone(p)
+                .map(Some)
+                .map_err(|m| errors.push(FieldError::new("phone", m)))
+                .ok(),
+        };
+        match (email, password, display_name, phone) {
+            (Some(email), Some(password), Some(display_name), Some(phone)) if errors.is_empty() => {
+                Ok(NewAccount {
+                    email,
+                    password,
+                    display_name,
+                    phone,
+                })
+            }
+            _ => Err(ApiError::Validation(errors)),
+        }
+    }
+}
+
+/// Hashes a password on the blocking pool: argon2 is deliberately slow.
+pub async fn hash_password(password: String) -> ApiResult<String> {
+    web::block(move || password::hash(&password))
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))?
+        .map_err(ApiError::internal)
+}
+
+/// Starts (or continues, with `family`) a refresh-token family; returns the token.
+fn start_session(
+    conn: &mut DbConn,
+    keys: &TokenKeys,
+    user_id: &str,
+    family: Option<&str>,
+) -> ApiResult<String> {
+    let (token, hash) = new_refresh_token();
+    let family = family.map(str::to_owned).unwrap_or_else(db::new_id);
+    let ttl = chrono::Duration::from_std(keys.refresh_ttl)
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    repo::insert_refresh_token(conn, user_id, &family, &hash, db::now() + ttl)?;
+    Ok(token)
+}
+
+fn token_response(
+    keys: &TokenKeys,
+    user: &UserRow,
+    refresh_token: String,
+) -> ApiResult<TokenResponse> {
+    let view = UserView::from(user);
+    let access_token = keys
+        .issue_access(&user.id, view.role)
+        .map_err(ApiError::internal)?;
+    Ok(TokenResponse {
+        user: view,
+        access_token,
+        refresh_token,
+        token_type: "Bearer",
+        expires_in: keys.access_ttl.as_secs(),
+    })
+}
+
+#[utoipa::path(post, path = "/api/v1/auth/register", tag = "auth", request_body = RegisterRequest,
+    responses((status = 201, body = TokenResponse), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn register(
+    pool: web::Data<DbPool>,
+    keys: web::Data<TokenKeys>,
+    body: ApiJson<RegisterRequest>,
+) -> ApiResult<HttpResponse> {
+    let account = NewAccount::try_from(body.0)?;
+    let hash = hash_password(account.password.expose().to_owned()).await?;
+    let keys_db = keys.clone();
+    let (user, refresh) = db::run(&pool, move |conn| {
+        db::write_tx(conn, |conn| {
+            let now = db::now();
+            let id = db::new_id();
+            repo::insert_user(
+                conn,
+                &NewUser {
+                    id: &id,
+                    email: account.email.as_str(),
+                    display_name: &account.display_name,
+                    phone: account.phone.as_deref(),
+                    role: Role::Customer.as_str(),
+                    password_hash: &hash,
+                    created_at: now,
+                    updated_at: now,
+                },
+            )?;
+            let user = repo::find_by_id(conn, &id)?.ok_or(ApiError::NotFound)?;
+            let refresh = start_session(conn, &keys_db, &id, None)?;
+            Ok((user, refresh))
+        })
+    })
+    .await
+    .map_err(|e| match e {
+        ApiError::Conflict(_) => {
+            ApiError::Conflict("An account with this email already exists.".into())
+        }
+        other => other,
+    })?;
+    Ok(HttpResponse::Created().json(token_response(&keys, &user, refresh)?))
+}
+
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
+    responses((status = 200, body = TokenResponse), (status = 401, body = Problem), (status = 429, body = Problem)))]
+pub async fn login(
+    req: HttpRequest,
+    pool: web::Data<DbPool>,
+    keys: web::Data<TokenKeys>,
+    limiter: web::Data<LoginLimiter>,
+    body: ApiJson<LoginRequest>,
+) -> ApiResult<HttpResponse> {
+    let LoginRequest { email, password } = body.0;
+    let address = req
+        .peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_default();
+    limiter
+        .check(&email, &address)
+        .map_err(|secs| ApiError::RateLimited {
+            retry_after_secs: secs,
+        })?;
+    let normalised = email.trim().to_lowercase();
+    let lookup = normalised.clone();
+    let user = db::run(&pool, move |conn| repo::find_by_email(conn, &lookup)).await?;
+    let stored = user.as_ref().map(|u| u.password_hash.clone());
+    let attempt = password.clone();
+    let valid = web::block(move || password::verify(&attempt, stored.as_deref()))
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    let Some(user) = user.filter(|_| valid) else {
+        limiter.record_failure(&email, &address);
+        return Err(ApiError::Unauthorized);
+    };
+    limiter.clear_email(&normalised);
+    let new_hash = if password::needs_rehash(&user.password_hash) {
+        Some(hash_password(password).await?)
+    } else {
+        None
+    };
+    let keys_db = keys.clone();
+    let user_id = user.id.clone();
+    let refresh = db::run(&pool, move |conn| {
+        db::write_tx(conn, |conn| {
+            if let Some(h) = &new_hash {
+                repo::set_password_hash(conn, &user_id, h)?;
+            }
+            start_session(conn, &keys_db, &user_id, None)
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(token_response(&keys, &user, refresh)?))
+}
+
+enum RefreshOutcome {
+    Rotated(Box<UserRow>, String),
+    Refused,
+}
+
+#[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth", request_body = RefreshRequest,
+    responses((status = 200, body = TokenResponse), (status = 401, body = Problem)))]
+pub async fn refresh(
+    pool: web::Data<DbPool>,
+    keys: web::Data<TokenKeys>,
+    body: ApiJson<RefreshRequest>,
+) -> ApiResult<HttpResponse> {
+    let hash = hash_refresh_token(body.0.refresh_token.trim());
+    let keys_db = keys.clone();
+    let outcome = db::run(&pool, move |conn| {
+        db::write_tx(conn, |conn| {
+            let Some(row) = repo::find_refresh_token(conn, &hash)? else {
+                return Ok(RefreshOutcome::Refused);
+            };
+            if row.revoked_at.is_some() || !repo::consume_refresh_token(conn, &row.id)? {
+                // a used token presented again: assume it was stolen and end the whole session
+                repo::revoke_family(conn, &row.family_id)?;
+                return Ok(RefreshOutcome::Refused);
+            }
+            if row.expires_at <= db::now() {
+                return Ok(RefreshOutcome::Refused);
+            }
+            let Some(user) = repo::find_by_id(conn, &row.user_id)? else {
+                return Ok(RefreshOutcome::Refused);
+            };
+            let token = start_session(conn, &keys_db, &row.user_id, Some(&row.family_id))?;
+            Ok(RefreshOutcome::Rotated(Box::new(user), token))
+        })
+    })
+    .await?;
+    match outcome {
+        RefreshOutcome::Rotated(user, token) => {
+            Ok(HttpResponse::Ok().json(token_response(&keys, &user, token)?))
+        }
+        RefreshOutcome::Refused => Err(ApiError::Unauthorized),
+    }
+}
+
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", request_body = RefreshRequest,
+    responses((status = 204, description = "The session's refresh tokens are revoked")))]
+pub async fn logout(
+    pool: web::Data<DbPool>,
+    body: ApiJson<RefreshRequest>,
+) -> ApiResult<HttpResponse> {
+    let hash = hash_refresh_token(body.0.refresh_token.trim());
+    db::run(&pool, move |conn| {
+        db::write_tx(conn, |conn| {
+            if let Some(row) = repo::find_refresh_token(conn, &hash)? {
+                repo::revoke_family(conn, &row.family_id)?;
+            }
+            Ok(())
+        })
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[utoipa::path(get, path = "/api/v1/me", tag = "auth", security(("bearer" = [])),
+    responses((status = 200, body = MeView), (status = 401, body = Problem)))]
+pub async fn me(pool: web::Data<DbPool>, user: AuthUser) -> ApiResult<HttpResponse> {
+    let view = db::run(&pool, move |conn| {
+        let id = user.id.db();
+        let row = repo::find_by_id(conn, &id)?.ok_or(ApiError::Unauthorized)?;
+        let cooperatives = repo::cooperative_memberships(conn, &id)?
+            .into_iter()
+            .map(|(id, name, role)| MembershipView {
+                id,
+                name,
+                role,
+                status: None,
+            })
+            .collect();
+        let organizations = repo::organization_memberships(conn, &id)?
+            .into_iter()
+            .map(|(id, name, role, status)| MembershipView {
+                id,
+                name,
+                role,
+                status: Some(status),
+            })
+            .collect();
+        let u = UserView::from(&row);
+        Ok(MeView {
+            id: u.id,
+            email: u.email,
+            display_name: u.display_name,
+            phone: u.phone,
+            role: u.role,
+            cooperatives,
+            organizations,
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(view))
+}

@@ -1,0 +1,157 @@
+//! The `shanhe` command line: `serve` (the default), `migrate`, `admin create`.
+
+use std::io::Read;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+use crate::app;
+use crate::config::Config;
+use crate::db::{self, DbUrl};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "shanhe",
+    version,
+    about = "汕鹤优选 — Shantou orders, Hegang ships"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the API server (the default)
+    Serve(Config),
+    /// Apply pending database migrations and exit
+    Migrate(DbArgs),
+    /// Manage platform admins
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct DbArgs {
+    /// `sqlite://PATH`, a plain path, or `postgres://…`
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://data/shanhe.db", value_parser = DbUrl::parse)]
+    pub database_url: DbUrl,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create an admin account (the password is read from stdin unless --password is given)
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        password: Option<String>,
+        #[arg(long, default_value = "Administrator")]
+        display_name: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+fn init_tracing() {
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,actix_server=warn"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+}
+
+pub fn main() -> ExitCode {
+    init_tracing();
+    let cli = Cli::parse();
+    let command = match cli.command {
+        Some(c) => c,
+        None => match Cli::try_parse_from(["shanhe", "serve"]) {
+            Ok(Cli {
+                command: Some(c), ..
+            }) => c,
+            Ok(_) => return ExitCode::FAILURE,
+            Err(e) => e.exit(),
+        },
+    };
+    let result = match command {
+        Command::Serve(config) => serve(config),
+        Command::Migrate(args) => migrate(args),
+        Command::Admin(AdminCommand::Create {
+            email,
+            password,
+            display_name,
+            db,
+        }) => create_admin(db, &email, password, &display_name),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn serve(config: Config) -> Result<(), String> {
+    tracing::info!(?config, "starting");
+    let bind = config.bind.clone();
+    let shared = app::prepare(config)?;
+    let listener =
+        std::net::TcpListener::bind(&bind).map_err(|e| format!("cannot listen on {bind}: {e}"))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    actix_web::rt::System::new().block_on(async move {
+        let running = app::start(shared, listener).map_err(|e| e.to_string())?;
+        println!("汕鹤优选 API listening on http://{addr}");
+        println!("  API reference: http://{addr}/docs/   health: http://{addr}/health/ready");
+        running.server.await.map_err(|e| e.to_string())
+    })
+}
+
+fn migrate(args: DbArgs) -> Result<(), String> {
+    let config = Config::for_database(args.database_url);
+    let pool = app::open_pool(&config)?;
+    let mut conn = pool.get().map_err(|e| e.to_string())?;
+    let applied = db::run_migrations(&mut conn)?;
+    println!("{} migration(s) applied", applied.len());
+    for m in applied {
+        println!("  {m}");
+    }
+    Ok(())
+}
+
+fn create_admin(
+    args: DbArgs,
+    email: &str,
+    password: Option<String>,
+    display_name: &str,
+) -> Result<(), String> {
+    let password = match password {
+        Some(p) => p,
+        None => {
+            let mut s = String::new();
+            std::io::stdin()
+                .read_to_string(&mut s)
+                .map_err(|e| format!("cannot read the password from stdin: {e}"))?;
+            s.lines().next().unwrap_or_default().to_owned()
+        }
+    };
+    let email = crate::auth::domain::Email::parse(email).map_err(|m| format!("email {m}"))?;
+    let password = crate::auth::domain::Password::parse(&password, Some(email.as_str()))
+        .map_err(|m| format!("password {m}"))?;
+    let display_name = crate::auth::domain::bounded_text(display_name, 64)
+        .map_err(|m| format!("display name {m}"))?;
+    let config = Config::for_database(args.database_url);
+    let pool = app::open_pool(&config)?;
+    let mut conn = pool.get().map_err(|e| e.to_string())?;
+    db::run_migrations(&mut conn)?;
+    let hash = crate::auth::password::hash(password.expose())?;
+    let outcome = crate::auth::repo::ensure_admin(&mut conn, email.as_str(), &display_name, &hash)
+        .map_err(|e| e.to_string())?;
+    match outcome {
+        crate::auth::repo::AdminOutcome::Created => println!("admin {} created", email.as_str()),
+        crate::auth::repo::AdminOutcome::AlreadyExists => {
+            println!("a user {} already exists; left unchanged", email.as_str())
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,186 @@
+//! Configuration: `SHANHE_*` environment variables (plus `DATABASE_URL`), each also a flag of
+//! `shanhe serve`. Secrets are wrapped so `Debug` never prints them.
+
+use std::fmt;
+use std::time::Duration;
+
+use clap::Args;
+use rust_decimal::Decimal;
+
+use crate::db::DbUrl;
+
+/// A secret value: usable, never shown.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Secret(s.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// Parses `30m`, `90s`, `2h`, `30d` or plain seconds.
+pub fn parse_duration(raw: &str) -> Result<Duration, String> {
+    let raw = raw.trim();
+    let (digits, unit) = match raw.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => raw.split_at(i),
+        None => (raw, "s"),
+    };
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("{raw:?} is not a duration like 30m, 90s or 1800"))?;
+    let secs = match unit.trim() {
+        "s" | "" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        "d" => n * 86_400,
+        other => return Err(format!("unknown duration unit {other:?} in {raw:?}")),
+    };
+    Ok(Duration::from_secs(secs))
+}
+
+fn parse_db_url(raw: &str) -> Result<DbUrl, String> {
+    DbUrl::parse(raw)
+}
+
+fn parse_rate(raw: &str) -> Result<Decimal, String> {
+    let d: Decimal = raw
+        .trim()
+        .parse()
+        .map_err(|_| format!("{raw:?} is not a decimal rate like 0.05"))?;
+    if d < Decimal::ZERO || d > Decimal::ONE {
+        return Err("a commission rate lies between 0 and 1".into());
+    }
+    Ok(d)
+}
+
+fn parse_secret(raw: &str) -> Result<Secret, String> {
+    if raw.is_empty() {
+        return Err("must not be empty".into());
+    }
+    Ok(Secret::new(raw))
+}
+
+/// Everything the server needs to start; built from flags and the environment.
+#[derive(Debug, Clone, Args)]
+pub struct Config {
+    /// `sqlite://PATH`, a plain path, or `postgres://…`
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://data/shanhe.db", value_parser = parse_db_url)]
+    pub database_url: DbUrl,
+
+    /// host:port to listen on
+    #[arg(long, env = "SHANHE_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: String,
+
+    /// HMAC key for access tokens (generated and kept beside the database when unset)
+    #[arg(long, env = "SHANHE_JWT_SECRET", value_parser = parse_secret, hide_env_values = true)]
+    pub jwt_secret: Option<Secret>,
+
+    /// First admin's email, created at start-up if absent
+    #[arg(long, env = "SHANHE_ADMIN_EMAIL")]
+    pub admin_email: Option<String>,
+
+    /// First admin's password
+    #[arg(long, env = "SHANHE_ADMIN_PASSWORD", value_parser = parse_secret, hide_env_values = true)]
+    pub admin_password: Option<Secret>,
+
+    /// Key for the payment webhook's `Shanhe-Signature` (unset: the webhook answers 503)
+    #[arg(long, env = "SHANHE_PAYMENT_WEBHOOK_SECRET", value_parser = parse_secret, hide_env_values = true)]
+    pub payment_webhook_secret: Option<Secret>,
+
+    /// Unpaid orders are cancelled after this (`30m`, `90s`, or seconds)
+    #[arg(long, env = "SHANHE_PAYMENT_TIMEOUT", default_value = "30m", value_parser = parse_duration)]
+    pub payment_timeout: Duration,
+
+    /// Delivered orders complete after this many days
+    #[arg(long, env = "SHANHE_AUTO_COMPLETE_DAYS", default_value_t = 7)]
+    pub auto_complete_days: u32,
+
+    /// Platform commission on co-op sales
+    #[arg(long, env = "SHANHE_COMMISSION_RATE", default_value = "0.05", value_parser = parse_rate)]
+    pub commission_rate: Decimal,
+
+    /// Lifetime of access tokens
+    #[arg(long, env = "SHANHE_ACCESS_TOKEN_TTL", default_value = "15m", value_parser = parse_duration)]
+    pub access_token_ttl: Duration,
+
+    /// Lifetime of refresh tokens
+    #[arg(long, env = "SHANHE_REFRESH_TOKEN_TTL", default_value = "30d", value_parser = parse_duration)]
+    pub refresh_token_ttl: Duration,
+
+    /// SQLite `synchronous=FULL` (survives power loss, about a third slower) instead of NORMAL
+    #[arg(long, env = "SHANHE_SQLITE_SYNC_FULL", default_value_t = false)]
+    pub sqlite_sync_full: bool,
+
+    /// Database connections in the pool (default: 2 × cores + 2)
+    #[arg(long, env = "SHANHE_DB_POOL_SIZE")]
+    pub db_pool_size: Option<u32>,
+
+    /// HTTP worker threads (default: one per core)
+    #[arg(long, env = "SHANHE_WORKERS")]
+    pub workers: Option<usize>,
+}
+
+impl Config {
+    /// Defaults for a given database, as if no variable were set (used by tests and tools).
+    pub fn for_database(url: DbUrl) -> Self {
+        Config {
+            database_url: url,
+            bind: "127.0.0.1:0".into(),
+            jwt_secret: None,
+            admin_email: None,
+            admin_password: None,
+            payment_webhook_secret: None,
+            payment_timeout: Duration::from_secs(30 * 60),
+            auto_complete_days: 7,
+            commission_rate: Decimal::new(5, 2),
+            access_token_ttl: Duration::from_secs(15 * 60),
+            refresh_token_ttl: Duration::from_secs(30 * 86_400),
+            sqlite_sync_full: false,
+            db_pool_size: None,
+            workers: None,
+        }
+    }
+
+    pub fn pool_size(&self) -> u32 {
+        self.db_pool_size.unwrap_or_else(|| {
+            let cores = std::thread::available_parallelism().map_or(2, |n| n.get()) as u32;
+            cores * 2 + 2
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("30m").unwrap(), Duration::from_secs(1800));
+        assert_eq!(parse_duration("90s").unwrap(), Duration::from_secs(90));
+        assert_eq!(parse_duration("1800").unwrap(), Duration::from_secs(1800));
+        assert_eq!(
+            parse_duration("30d").unwrap(),
+            Duration::from_secs(2_592_000)
+        );
+        assert!(parse_duration("soon").is_err());
+    }
+
+    #[test]
+    fn secrets_are_redacted() {
+        let mut c = Config::for_database(DbUrl::parse("postgres://u:pw@h/db").unwrap());
+        c.jwt_secret = Some(Secret::new("topsecret"));
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("topsecret"));
+        assert!(!shown.contains("pw"));
+    }
+}

@@ -1,0 +1,246 @@
+//! The data layer: one connection type over PostgreSQL and SQLite, its pool, the write
+//! transaction every change goes through, embedded migrations, and the helper that moves
+//! diesel's blocking work off the async workers.
+
+pub mod schema;
+
+use std::time::Duration;
+
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::prelude::*;
+use diesel::r2d2::{CustomizeConnection, ManageConnection, R2D2Connection};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+use crate::http::error::ApiError;
+
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+pub const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// One connection to either database; queries are written once against it.
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Pg(diesel::PgConnection),
+    Sqlite(diesel::SqliteConnection),
+}
+
+pub type DbPool = r2d2::Pool<ConnectionManager>;
+pub type PooledConn = r2d2::PooledConnection<ConnectionManager>;
+
+/// Where the data lives, parsed from `DATABASE_URL`.
+#[derive(Clone, PartialEq, Eq)]
+pub enum DbUrl {
+    Postgres(String),
+    Sqlite(std::path::PathBuf),
+}
+
+impl std::fmt::Debug for DbUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            // a PostgreSQL URL may carry a password: show only the host part
+            DbUrl::Postgres(u) => match url::Url::parse(u) {
+                Ok(parsed) => write!(
+                    f,
+                    "postgres://{}/{}",
+                    parsed.host_str().unwrap_or("?"),
+                    parsed.path().trim_start_matches('/')
+                ),
+                Err(_) => write!(f, "postgres://…"),
+            },
+            DbUrl::Sqlite(p) => write!(f, "sqlite://{}", p.display()),
+        }
+    }
+}
+
+impl DbUrl {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let raw = raw.trim();
+        if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
+            return Ok(DbUrl::Postgres(raw.to_owned()));
+        }
+        let path = raw
+            .strip_prefix("sqlite://")
+            .or_else(|| raw.strip_prefix("sqlite:"))
+            .unwrap_or(raw);
+        if path.is_empty() {
+            return Err("DATABASE_URL names no SQLite file".into());
+        }
+        if path.contains("://") {
+            return Err(format!("unsupported database URL scheme in {path:?}"));
+        }
+        Ok(DbUrl::Sqlite(path.into()))
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        matches!(self, DbUrl::Sqlite(_))
+    }
+}
+
+/// Opens connections of the backend the URL names, keeping the backend's own error
+/// (the derive's `establish` tries each backend and loses it).
+#[derive(Debug, Clone)]
+pub struct ConnectionManager {
+    url: DbUrl,
+}
+
+impl ConnectionManager {
+    pub fn new(url: DbUrl) -> Self {
+        Self { url }
+    }
+}
+
+impl ManageConnection for ConnectionManager {
+    type Connection = DbConn;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<DbConn, Self::Error> {
+        match &self.url {
+            DbUrl::Postgres(u) => diesel::PgConnection::establish(u).map(DbConn::Pg),
+            DbUrl::Sqlite(p) => {
+                diesel::SqliteConnection::establish(&p.to_string_lossy()).map(DbConn::Sqlite)
+            }
+        }
+        .map_err(diesel::r2d2::Error::ConnectionError)
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), Self::Error> {
+        conn.ping().map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConn) -> bool {
+        std::thread::panicking() || conn.is_broken()
+    }
+}
+
+/// Session settings applied to every new connection.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionSettings {
+    pub sqlite_synchronous_full: bool,
+}
+
+impl CustomizeConnection<DbConn, diesel::r2d2::Error> for SessionSettings {
+    fn on_acquire(&self, conn: &mut DbConn) -> Result<(), diesel::r2d2::Error> {
+        let sql = match conn {
+            // busy_timeout first: switching to WAL itself needs the lock
+            DbConn::Sqlite(_) if self.sqlite_synchronous_full => {
+                "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
+                 PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;"
+            }
+            DbConn::Sqlite(_) => {
+                "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
+                 PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;"
+            }
+            DbConn::Pg(_) => "SET TIME ZONE 'UTC'",
+        };
+        conn.batch_execute(sql)
+            .map_err(diesel::r2d2::Error::QueryError)
+    }
+}
+
+pub fn build_pool(url: &DbUrl, size: u32, settings: SessionSettings) -> Result<DbPool, String> {
+    if let DbUrl::Sqlite(path) = url {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        }
+    }
+    r2d2::Pool::builder()
+        .max_size(size.max(1))
+        .connection_timeout(Duration::from_secs(10))
+        .connection_customizer(Box::new(settings))
+        .build(ConnectionManager::new(url.clone()))
+        .map_err(|e| format!("cannot open the database {url:?}: {e}"))
+}
+
+/// Applies pending migrations for the connection's backend. On PostgreSQL an advisory lock
+/// keeps several instances starting at once from racing each other.
+pub fn run_migrations(conn: &mut DbConn) -> Result<Vec<String>, String> {
+    let applied = match conn {
+        DbConn::Pg(c) => {
+            c.batch_execute("SELECT pg_advisory_lock(727274)")
+                .map_err(|e| e.to_string())?;
+            let result = c
+                .run_pending_migrations(PG_MIGRATIONS)
+                .map(|v| v.iter().map(|m| m.to_string()).collect::<Vec<_>>())
+                .map_err(|e| e.to_string());
+            let _ = c.batch_execute("SELECT pg_advisory_unlock(727274)");
+            result?
+        }
+        DbConn::Sqlite(c) => c
+            .run_pending_migrations(SQLITE_MIGRATIONS)
+            .map(|v| v.iter().map(|m| m.to_string()).collect::<Vec<_>>())
+            .map_err(|e| e.to_string())?,
+    };
+    Ok(applied)
+}
+
+/// Runs `f` in a write transaction. On SQLite the outermost one opens with `BEGIN IMMEDIATE`,
+/// so the write lock is taken up front and concurrent read-then-write transactions queue on
+/// busy_timeout instead of failing with "database is locked". Nested calls are savepoints.
+pub fn write_tx<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    let outermost_sqlite = match conn {
+        DbConn::Sqlite(c) => {
+            let depth = AnsiTransactionManager::transaction_manager_status_mut(c)
+                .transaction_depth()
+                .map_err(E::from)?;
+            depth.is_none()
+        }
+        DbConn::Pg(_) => false,
+    };
+    if !outermost_sqlite {
+        return conn.transaction(f);
+    }
+    if let DbConn::Sqlite(c) = conn {
+        AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?;
+    }
+    match f(conn) {
+        Ok(value) => match <DbConn as Connection>::TransactionManager::commit_transaction(conn) {
+            Ok(()) => Ok(value),
+            Err(e) => {
+                let _ = <DbConn as Connection>::TransactionManager::rollback_transaction(conn);
+                Err(e.into())
+            }
+        },
+        Err(e) => {
+            <DbConn as Connection>::TransactionManager::rollback_transaction(conn)?;
+            Err(e)
+        }
+    }
+}
+
+/// Runs blocking diesel work on the blocking thread pool with a pooled connection.
+pub async fn run<T, F>(pool: &DbPool, f: F) -> Result<T, ApiError>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
+    T: Send + 'static,
+{
+    let pool = pool.clone();
+    actix_web::web::block(move || {
+        let mut conn = pool.get().map_err(ApiError::from_pool)?;
+        f(&mut conn)
+    })
+    .await
+    .map_err(|e| ApiError::internal(format!("blocking task failed: {e}")))?
+}
+
+/// The current time as the database stores it: UTC, truncated to microseconds so both
+/// backends hold the same value.
+pub fn now() -> chrono::NaiveDateTime {
+    use chrono::{DurationRound, TimeDelta};
+    let now = chrono::Utc::now().naive_utc();
+    now.duration_trunc(TimeDelta::microseconds(1))
+        .unwrap_or(now)
+}
+
+/// A stored UTC timestamp as the API shows it.
+pub fn utc(t: chrono::NaiveDateTime) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_naive_utc_and_offset(t, chrono::Utc)
+}
+
+/// A fresh, time-ordered id (UUIDv7 keeps B-tree inserts local).
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}

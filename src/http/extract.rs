@@ -1,0 +1,175 @@
+//! Request extractors that turn bad input into the contract's problems: a JSON body that is
+//! too large (413), not JSON (400) or of the wrong shape (422 naming the field).
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{web, FromRequest, HttpRequest};
+use futures_util::StreamExt;
+use serde::de::DeserializeOwned;
+
+use super::error::{ApiError, FieldError};
+
+/// The body limit for ordinary JSON requests.
+pub const JSON_LIMIT: usize = 64 * 1024;
+
+/// A JSON body, parsed with the path of any offending field kept for the 422.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let content_type_ok = match req.headers().get(header::CONTENT_TYPE) {
+            None => true,
+            Some(v) => v
+                .to_str()
+                .map(|s| {
+                    let s = s.to_ascii_lowercase();
+                    s.starts_with("application/json") || s.contains("+json")
+                })
+                .unwrap_or(false),
+        };
+        let declared = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if declared.is_some_and(|n| n > JSON_LIMIT) {
+                return Err(ApiError::PayloadTooLarge);
+            }
+            let body = read_body(&mut payload, JSON_LIMIT).await?;
+            if !content_type_ok {
+                return Err(ApiError::Malformed(
+                    "expected a JSON body (Content-Type: application/json)".into(),
+                ));
+            }
+            parse_json(&body).map(ApiJson)
+        })
+    }
+}
+
+/// Reads a whole body, refusing it once it passes `limit` bytes.
+pub async fn read_body(payload: &mut Payload, limit: usize) -> Result<web::Bytes, ApiError> {
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| match e {
+            actix_web::error::PayloadError::Overflow => ApiError::PayloadTooLarge,
+            other => ApiError::Malformed(format!("could not read the body: {other}")),
+        })?;
+        if body.len() + chunk.len() > limit {
+            return Err(ApiError::PayloadTooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
+/// Parses JSON: syntax errors are 400, shape errors 422 with the field's path.
+pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    if body.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(ApiError::Malformed("the request body is empty".into()));
+    }
+    let mut de = serde_json::Deserializer::from_slice(body);
+    match serde_path_to_error::deserialize::<_, T>(&mut de) {
+        Ok(v) => {
+            de.end()
+                .map_err(|e| ApiError::Malformed(format!("invalid JSON: {e}")))?;
+            Ok(v)
+        }
+        Err(err) => {
+            let path = err.path().to_string();
+            let inner = err.into_inner();
+            if inner.is_syntax() || inner.is_eof() {
+                Err(ApiError::Malformed(format!("invalid JSON: {inner}")))
+            } else {
+                let field = if path == "." || path.is_empty() {
+                    field_from_message(&inner.to_string()).unwrap_or_else(|| "body".into())
+                } else {
+                    path
+                };
+                Err(ApiError::Validation(vec![FieldError::new(
+                    field,
+                    clean_serde_message(&inner.to_string()),
+                )]))
+            }
+        }
+    }
+}
+
+/// serde reports a missing field at the parent; name the field itself.
+fn field_from_message(msg: &str) -> Option<String> {
+    let rest = msg.strip_prefix("missing field `")?;
+    Some(rest.split('`').next()?.to_owned())
+}
+
+fn clean_serde_message(msg: &str) -> String {
+    // drop serde_json's " at line 1 column 17" suffix: the field name says where
+    match msg.find(" at line ") {
+        Some(i) => msg[..i].to_owned(),
+        None => msg.to_owned(),
+    }
+}
+
+/// A malformed id or query in the URL: ids → 404, query strings → 422.
+pub fn path_error(_err: actix_web::error::PathError, _req: &HttpRequest) -> actix_web::Error {
+    ApiError::NotFound.into()
+}
+
+pub fn query_error(
+    err: actix_web::error::QueryPayloadError,
+    _req: &HttpRequest,
+) -> actix_web::Error {
+    let msg = err.to_string();
+    let field = msg
+        .split('`')
+        .nth(1)
+        .map(str::to_owned)
+        .unwrap_or_else(|| "query".into());
+    ApiError::Validation(vec![FieldError::new(field, clean_serde_message(&msg))]).into()
+}
+
+/// The `If-Match` version, if the client sent one.
+pub fn if_match(req: &HttpRequest) -> Result<Option<i64>, ApiError> {
+    let Some(value) = req.headers().get(header::IF_MATCH) else {
+        return Ok(None);
+    };
+    let raw = value
+        .to_str()
+        .map_err(|_| ApiError::Malformed("If-Match is not text".into()))?
+        .trim();
+    if raw == "*" {
+        return Ok(None);
+    }
+    let raw = raw.strip_prefix("W/").unwrap_or(raw).trim_matches('"');
+    // an unparseable tag can never match a current version
+    Ok(Some(raw.parse::<i64>().unwrap_or(-1)))
+}
+
+/// The `Idempotency-Key` header: 1–255 visible ASCII characters.
+pub fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
+    let Some(value) = req.headers().get("Idempotency-Key") else {
+        return Ok(None);
+    };
+    let key = value
+        .to_str()
+        .map_err(|_| ApiError::field("Idempotency-Key", "must be visible ASCII"))?
+        .trim();
+    if key.is_empty() || key.len() > 255 {
+        return Err(ApiError::field(
+            "Idempotency-Key",
+            "must be 1 to 255 characters",
+        ));
+    }
+    Ok(Some(key.to_owned()))
+}
+
+/// An `ETag` header value for a resource version.
+pub fn etag(version: i64) -> (header::HeaderName, String) {
+    (header::ETAG, format!("\"{version}\""))
+}

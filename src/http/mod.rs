@@ -1,0 +1,6 @@
+//! HTTP plumbing shared by every domain: errors, extractors, pagination, operations endpoints.
+
+pub mod error;
+pub mod extract;
+pub mod ops;
+pub mod pagination;

@@ -1,0 +1,10 @@
+//! 汕鹤优选 — the marketplace where Shantou orders and Hegang ships.
+
+pub mod app;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod http;
+pub mod ids;
+pub mod money;

@@ -1,0 +1,215 @@
+use std::sync::Arc;
+
+use awc::http::Method;
+use diesel::prelude::*;
+use serde_json::json;
+use shanhe::db::{self, schema::counters};
+use shanhe::http::error::ApiError;
+
+use crate::helpers::*;
+
+#[actix_web::test]
+async fn health_live_and_ready_answer_200() {
+    let app = spawn_app().await;
+    app.get("/health/live", None).await.expect(200);
+    let body = app.get("/health/ready", None).await.expect(200);
+    assert_eq!(body["status"], "ready");
+}
+
+#[actix_web::test]
+async fn responses_carry_a_request_id() {
+    let app = spawn_app().await;
+    let r = app.get("/health/live", None).await;
+    assert!(r.header("x-request-id").is_some_and(|v| !v.is_empty()));
+}
+
+#[actix_web::test]
+async fn unknown_route_is_a_404_problem() {
+    let app = spawn_app().await;
+    app.get("/api/v1/no-such-thing", None)
+        .await
+        .expect_problem(404, "not_found");
+}
+
+#[actix_web::test]
+async fn malformed_json_is_a_400_problem() {
+    let app = spawn_app().await;
+    app.send_raw(
+        Method::POST,
+        "/api/v1/auth/login",
+        None,
+        "application/json",
+        b"{\"email\": ".to_vec(),
+    )
+    .await
+    .expect_problem(400, "malformed_request");
+}
+
+#[actix_web::test]
+async fn wrong_field_types_are_a_422_naming_the_field() {
+    let app = spawn_app().await;
+    let body = app
+        .post(
+            "/api/v1/auth/register",
+            None,
+            json!({"email": 5, "password": "x", "display_name": "d"}),
+        )
+        .await
+        .expect_problem(422, "validation_failed");
+    assert_eq!(body["errors"][0]["field"], "email");
+    let body = app
+        .post("/api/v1/auth/login", None, json!({"email": "a@b.cn"}))
+        .await
+        .expect_problem(422, "validation_failed");
+    assert_eq!(body["errors"][0]["field"], "password");
+}
+
+#[actix_web::test]
+async fn bodies_over_64_kib_are_a_413_problem() {
+    let app = spawn_app().await;
+    let big = "x".repeat(70 * 1024);
+    app.post(
+        "/api/v1/auth/register",
+        None,
+        json!({"email": "a@b.cn", "password": big, "display_name": "d"}),
+    )
+    .await
+    .expect_problem(413, "payload_too_large");
+}
+
+#[actix_web::test]
+async fn openapi_document_is_valid_openapi_3() {
+    let app = spawn_app().await;
+    let body = app.get("/api/openapi.json", None).await.expect(200);
+    assert!(body["openapi"].as_str().unwrap().starts_with("3."));
+    oas3::from_json(body.to_string()).expect("parses as an OpenAPI 3.1 document");
+    for path in ["/api/v1/auth/register", "/api/v1/me"] {
+        assert!(body["paths"].get(path).is_some(), "{path} documented");
+    }
+}
+
+#[actix_web::test]
+async fn docs_are_served_locally_with_and_without_slash() {
+    let app = spawn_app().await;
+    let r = app.get("/docs", None).await;
+    assert!(
+        r.status == 200 || (300..400).contains(&r.status),
+        "{}",
+        r.status
+    );
+    let r = app.get("/docs/", None).await;
+    assert_eq!(r.status, 200);
+    let html = r.body.as_str().unwrap_or_default().to_owned();
+    assert!(html.contains("swagger"), "swagger ui page");
+    assert!(
+        !html.contains("https://unpkg.com"),
+        "nothing loaded from the internet"
+    );
+    let init = app.get("/docs/swagger-initializer.js", None).await;
+    assert_eq!(init.status, 200);
+    assert!(init
+        .body
+        .as_str()
+        .unwrap_or_default()
+        .contains("/api/openapi.json"));
+}
+
+#[actix_web::test]
+async fn metrics_are_prometheus_text_with_request_counts() {
+    let app = spawn_app().await;
+    app.get("/health/live", None).await.expect(200);
+    let r = app.get("/metrics", None).await;
+    assert_eq!(r.status, 200);
+    let text = r.body.as_str().unwrap_or_default();
+    assert!(text.contains("http_requests_total"), "{text}");
+    assert!(text.contains("route=\"/health/live\""));
+}
+
+#[actix_web::test]
+async fn write_tx_serialises_concurrent_read_then_write() {
+    let app = spawn_app().await;
+    {
+        let mut conn = app.conn();
+        diesel::insert_into(counters::table)
+            .values((counters::name.eq("stock"), counters::value.eq(400_i64)))
+            .execute(&mut *conn)
+            .unwrap();
+    }
+    let pool = Arc::new(app.pool.clone());
+    let threads: Vec<_> = (0..8)
+        .map(|_| {
+            let pool = pool.clone();
+            std::thread::spawn(move || {
+                let mut failures = 0;
+                for _ in 0..50 {
+                    let mut conn = pool.get().unwrap();
+                    let r: Result<(), ApiError> = db::write_tx(&mut conn, |c| {
+                        // read first (a deferred SQLite transaction would then fail to upgrade
+                        // its lock), then a conditional decrement
+                        let v: i64 = counters::table
+                            .find("stock")
+                            .select(counters::value)
+                            .first(c)?;
+                        assert!(v >= 1);
+                        let n = diesel::update(
+                            counters::table
+                                .filter(counters::name.eq("stock"))
+                                .filter(counters::value.ge(1)),
+                        )
+                        .set(counters::value.eq(counters::value - 1))
+                        .execute(c)?;
+                        if n == 1 {
+                            Ok(())
+                        } else {
+                            Err(ApiError::Conflict("raced".into()))
+                        }
+                    });
+                    if r.is_err() {
+                        failures += 1;
+                    }
+                }
+                failures
+            })
+        })
+        .collect();
+    let mut failures = 0;
+    for t in threads {
+        failures += t.join().unwrap();
+    }
+    let mut conn = app.conn();
+    let left: i64 = counters::table
+        .find("stock")
+        .select(counters::value)
+        .first(&mut *conn)
+        .unwrap();
+    assert_eq!(
+        failures, 0,
+        "no transaction failed (no \"database is locked\")"
+    );
+    assert_eq!(left, 0, "exactly 400 decrements");
+}
+
+#[actix_web::test]
+async fn nested_write_tx_is_a_savepoint() {
+    let app = spawn_app().await;
+    let mut conn = app.conn();
+    let r: Result<(), ApiError> = db::write_tx(&mut conn, |c| {
+        diesel::insert_into(counters::table)
+            .values((counters::name.eq("outer"), counters::value.eq(1_i64)))
+            .execute(c)?;
+        let inner: Result<(), ApiError> = db::write_tx(c, |c| {
+            diesel::insert_into(counters::table)
+                .values((counters::name.eq("inner"), counters::value.eq(1_i64)))
+                .execute(c)?;
+            Err(ApiError::Conflict("roll the inner part back".into()))
+        });
+        assert!(inner.is_err());
+        Ok(())
+    });
+    r.unwrap();
+    let names: Vec<String> = counters::table
+        .select(counters::name)
+        .load(&mut *conn)
+        .unwrap();
+    assert_eq!(names, vec!["outer".to_string()]);
+}

@@ -1,0 +1,372 @@
+#![allow(dead_code)]
+//! The test harness: each test gets the real app on port 0 with a fresh, migrated database —
+//! a temp SQLite file, or, when `TEST_DATABASE_URL` names a PostgreSQL server, a database
+//! cloned from a migrated template and dropped afterwards — and talks HTTP to it.
+
+use std::sync::OnceLock;
+
+use awc::http::Method;
+use diesel::prelude::*;
+use serde_json::{json, Value};
+use shanhe::config::{Config, Secret};
+use shanhe::db::{self, DbConn, DbPool, DbUrl, SessionSettings};
+
+pub const ADMIN_EMAIL: &str = "admin@shanhe.test";
+pub const ADMIN_PASSWORD: &str = "admin-password-123";
+pub const PASSWORD: &str = "correct-horse-battery";
+
+pub struct TestApp {
+    pub base: String,
+    pub port: u16,
+    pub client: awc::Client,
+    pub pool: DbPool,
+    pub url: DbUrl,
+    handle: actix_web::dev::ServerHandle,
+    _dir: Option<tempfile::TempDir>,
+    pg: Option<(String, String)>,
+}
+
+#[derive(Debug)]
+pub struct Resp {
+    pub status: u16,
+    pub body: Value,
+    pub headers: awc::http::header::HeaderMap,
+}
+
+impl Resp {
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    }
+
+    /// Asserts the status, showing the body when it differs.
+    #[track_caller]
+    pub fn expect(self, status: u16) -> Value {
+        assert_eq!(
+            self.status, status,
+            "unexpected status; body: {}",
+            self.body
+        );
+        self.body
+    }
+
+    #[track_caller]
+    pub fn expect_problem(self, status: u16, code: &str) -> Value {
+        assert_eq!(
+            self.status, status,
+            "unexpected status; body: {}",
+            self.body
+        );
+        assert_eq!(
+            self.header("content-type").as_deref(),
+            Some("application/problem+json"),
+            "problems are application/problem+json"
+        );
+        assert_eq!(self.body["code"], code, "body: {}", self.body);
+        assert_eq!(self.body["status"], status);
+        self.body
+    }
+}
+
+/// A signed-in user as tests use it.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub token: String,
+    pub refresh: String,
+    pub user_id: String,
+    pub email: String,
+}
+
+pub fn pg_admin_url() -> Option<String> {
+    std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| u.starts_with("postgres://") || u.starts_with("postgresql://"))
+}
+
+fn with_database(url: &str, name: &str) -> String {
+    let mut parsed = url::Url::parse(url).expect("TEST_DATABASE_URL is a URL");
+    parsed.set_path(&format!("/{name}"));
+    parsed.to_string()
+}
+
+/// A migrated template database, built once per migration set and reused.
+fn pg_template(admin_url: &str) -> String {
+    static NAME: OnceLock<String> = OnceLock::new();
+    NAME.get_or_init(|| {
+        use sha2::{Digest, Sha256};
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/postgres");
+        let mut files: Vec<_> = walk(&dir);
+        files.sort();
+        let mut hasher = Sha256::new();
+        for f in &files {
+            hasher.update(f.to_string_lossy().as_bytes());
+            hasher.update(std::fs::read(f).expect("read migration"));
+        }
+        let name = format!("shanhe_tpl_{}", &hex::encode(hasher.finalize())[..16]);
+        let mut admin = diesel::PgConnection::establish(admin_url).expect("connect to PostgreSQL");
+        diesel::sql_query("SELECT pg_advisory_lock(4242)")
+            .execute(&mut admin)
+            .expect("lock");
+        #[derive(QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let exists = diesel::sql_query(format!(
+            "SELECT count(*) AS n FROM pg_database WHERE datname = '{name}'"
+        ))
+        .get_result::<Count>(&mut admin)
+        .expect("query pg_database")
+        .n > 0;
+        if !exists {
+            let building = format!("{name}_build");
+            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {building}"))
+                .execute(&mut admin);
+            diesel::sql_query(format!("CREATE DATABASE {building}"))
+                .execute(&mut admin)
+                .expect("create template");
+            {
+                let mut conn = DbConn::Pg(
+                    diesel::PgConnection::establish(&with_database(admin_url, &building))
+                        .expect("connect to template"),
+                );
+                db::run_migrations(&mut conn).expect("migrate template");
+            }
+            diesel::sql_query(format!("ALTER DATABASE {building} RENAME TO {name}"))
+                .execute(&mut admin)
+                .expect("rename template");
+        }
+        diesel::sql_query("SELECT pg_advisory_unlock(4242)")
+            .execute(&mut admin)
+            .expect("unlock");
+        name
+    })
+    .clone()
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("read dir").flatten() {
+        let p = entry.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+    let (url, dir, pg) = match pg_admin_url() {
+        Some(admin_url) => {
+            let template = pg_template(&admin_url);
+            let name = format!("shanhe_test_{}", uuid::Uuid::new_v4().simple());
+            let mut admin = diesel::PgConnection::establish(&admin_url).expect("connect");
+            diesel::sql_query(format!("CREATE DATABASE {name} TEMPLATE {template}"))
+                .execute(&mut admin)
+                .expect("clone the template database");
+            (
+                DbUrl::Postgres(with_database(&admin_url, &name)),
+                None,
+                Some((admin_url, name)),
+            )
+        }
+        None => {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let path = dir.path().join("shanhe.db");
+            (DbUrl::Sqlite(path), Some(dir), None)
+        }
+    };
+    let mut config = Config::for_database(url.clone());
+    config.jwt_secret = Some(Secret::new("test-secret-test-secret-test-secret"));
+    config.admin_email = Some(ADMIN_EMAIL.into());
+    config.admin_password = Some(Secret::new(ADMIN_PASSWORD));
+    config.workers = Some(2);
+    config.db_pool_size = Some(6);
+    adjust(&mut config);
+    let shared = shanhe::app::prepare(config).expect("prepare the app");
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let running = shanhe::app::start(shared, listener).expect("start");
+    let handle = running.handle.clone();
+    actix_web::rt::spawn(running.server);
+    let pool = db::build_pool(
+        &url,
+        4,
+        SessionSettings {
+            sqlite_synchronous_full: false,
+        },
+    )
+    .expect("test pool");
+    let client = awc::Client::builder()
+        .timeout(std::time::Duration::from_secs(120))
+        .finish();
+    TestApp {
+        base: format!("http://127.0.0.1:{}", running.port),
+        port: running.port,
+        client,
+        pool,
+        url,
+        handle,
+        _dir: dir,
+        pg,
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // sends the stop command now; the returned future only waits for it
+        drop(self.handle.stop(false));
+        if let Some((admin_url, name)) = &self.pg {
+            if let Ok(mut admin) = diesel::PgConnection::establish(admin_url) {
+                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut admin);
+            }
+        }
+    }
+}
+
+impl TestApp {
+    pub fn is_postgres(&self) -> bool {
+        self.pg.is_some()
+    }
+
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> Resp {
+        let url = if path.starts_with("http") {
+            path.to_owned()
+        } else {
+            format!("{}{}", self.base, path)
+        };
+        let mut req = self.client.request(method, url);
+        if let Some(t) = token {
+            req = req.insert_header(("Authorization", format!("Bearer {t}")));
+        }
+        for (k, v) in headers {
+            req = req.insert_header((*k, *v));
+        }
+        let mut res = match body {
+            Some(b) => req.send_json(&b).await,
+            None => req.send().await,
+        }
+        .expect("request sent");
+        self.read(&mut res).await
+    }
+
+    pub async fn send_raw(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Resp {
+        let mut req = self
+            .client
+            .request(method, format!("{}{}", self.base, path))
+            .insert_header(("Content-Type", content_type));
+        if let Some(t) = token {
+            req = req.insert_header(("Authorization", format!("Bearer {t}")));
+        }
+        let mut res = req.send_body(body).await.expect("request sent");
+        self.read(&mut res).await
+    }
+
+    async fn read<S>(&self, res: &mut awc::ClientResponse<S>) -> Resp
+    where
+        S: futures::Stream<Item = Result<actix_web::web::Bytes, awc::error::PayloadError>> + Unpin,
+    {
+        let status = res.status().as_u16();
+        let headers = res.headers().clone();
+        let bytes = res.body().limit(16 * 1024 * 1024).await.expect("read body");
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+        };
+        Resp {
+            status,
+            body,
+            headers,
+        }
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Resp {
+        self.request(Method::GET, path, token, None, &[]).await
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Resp {
+        self.request(Method::POST, path, token, Some(body), &[])
+            .await
+    }
+
+    pub async fn put(&self, path: &str, token: Option<&str>, body: Value) -> Resp {
+        self.request(Method::PUT, path, token, Some(body), &[])
+            .await
+    }
+
+    pub async fn patch(&self, path: &str, token: Option<&str>, body: Value) -> Resp {
+        self.request(Method::PATCH, path, token, Some(body), &[])
+            .await
+    }
+
+    pub async fn delete(&self, path: &str, token: Option<&str>) -> Resp {
+        self.request(Method::DELETE, path, token, None, &[]).await
+    }
+
+    pub async fn register(&self, email: &str) -> Session {
+        let body = self
+            .post(
+                "/api/v1/auth/register",
+                None,
+                json!({"email": email, "password": PASSWORD, "display_name": "测试用户"}),
+            )
+            .await
+            .expect(201);
+        Session {
+            token: body["access_token"].as_str().unwrap().to_owned(),
+            refresh: body["refresh_token"].as_str().unwrap().to_owned(),
+            user_id: body["user"]["id"].as_str().unwrap().to_owned(),
+            email: email.to_owned(),
+        }
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Session {
+        let body = self
+            .post(
+                "/api/v1/auth/login",
+                None,
+                json!({"email": email, "password": password}),
+            )
+            .await
+            .expect(200);
+        Session {
+            token: body["access_token"].as_str().unwrap().to_owned(),
+            refresh: body["refresh_token"].as_str().unwrap().to_owned(),
+            user_id: body["user"]["id"].as_str().unwrap().to_owned(),
+            email: email.to_owned(),
+        }
+    }
+
+    pub async fn admin(&self) -> Session {
+        self.login(ADMIN_EMAIL, ADMIN_PASSWORD).await
+    }
+
+    /// Blocking database access for assertions the API does not expose.
+    pub fn conn(&self) -> r2d2::PooledConnection<shanhe::db::ConnectionManager> {
+        self.pool.get().expect("test connection")
+    }
+}

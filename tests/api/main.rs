@@ -1,0 +1,8 @@
+//! One integration suite, run on SQLite by default and on PostgreSQL when
+//! `TEST_DATABASE_URL=postgres://…` is set.
+
+mod helpers;
+
+mod auth;
+mod foundation;
+mod schema_check;
