@@ -14,7 +14,9 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::auth::limiter::LoginLimiter;
 use crate::auth::tokens::{load_or_create_secret, TokenKeys};
 use crate::auth::{self, password};
+use crate::catalogue;
 use crate::config::Config;
+use crate::cooperatives;
 use crate::db::{self, DbPool, DbUrl, SessionSettings};
 use crate::http::{extract, ops};
 
@@ -27,10 +29,27 @@ use crate::http::{extract, ops};
         auth::routes::refresh,
         auth::routes::logout,
         auth::routes::me,
+        cooperatives::routes::create,
+        cooperatives::routes::list,
+        cooperatives::routes::get,
+        cooperatives::routes::add_member,
+        cooperatives::routes::create_warehouse,
+        cooperatives::routes::list_warehouses,
+        catalogue::categories::list,
+        catalogue::categories::create,
+        catalogue::routes::create,
+        catalogue::routes::list,
+        catalogue::routes::get,
+        catalogue::routes::update,
+        catalogue::routes::publish,
+        catalogue::routes::unpublish,
+        catalogue::routes::archive,
     ),
     modifiers(&BearerAuth),
     tags(
         (name = "auth", description = "Accounts and sessions"),
+        (name = "cooperatives", description = "Supplier co-operatives, members, warehouses"),
+        (name = "catalogue", description = "Categories, products, SKUs and search"),
     )
 )]
 pub struct ApiDoc;
@@ -55,11 +74,35 @@ impl Modify for BearerAuth {
 /// The whole API on one screen.
 pub fn api_routes(cfg: &mut web::ServiceConfig) {
     use auth::routes as a;
+    use catalogue::categories as cat;
+    use catalogue::routes as pr;
+    use cooperatives::routes as co;
     cfg.route("/auth/register", web::post().to(a::register))
         .route("/auth/login", web::post().to(a::login))
         .route("/auth/refresh", web::post().to(a::refresh))
         .route("/auth/logout", web::post().to(a::logout))
-        .route("/me", web::get().to(a::me));
+        .route("/me", web::get().to(a::me))
+        .route("/cooperatives", web::post().to(co::create))
+        .route("/cooperatives", web::get().to(co::list))
+        .route("/cooperatives/{id}", web::get().to(co::get))
+        .route("/cooperatives/{id}/members", web::post().to(co::add_member))
+        .route(
+            "/cooperatives/{id}/warehouses",
+            web::post().to(co::create_warehouse),
+        )
+        .route(
+            "/cooperatives/{id}/warehouses",
+            web::get().to(co::list_warehouses),
+        )
+        .route("/cooperatives/{id}/products", web::post().to(pr::create))
+        .route("/categories", web::get().to(cat::list))
+        .route("/categories", web::post().to(cat::create))
+        .route("/products", web::get().to(pr::list))
+        .route("/products/{id}", web::get().to(pr::get))
+        .route("/products/{id}", web::patch().to(pr::update))
+        .route("/products/{id}/publish", web::post().to(pr::publish))
+        .route("/products/{id}/unpublish", web::post().to(pr::unpublish))
+        .route("/products/{id}/archive", web::post().to(pr::archive));
 }
 
 /// Everything built once at start-up and shared by the workers.

@@ -138,7 +138,7 @@ fn create_admin(
     let email = crate::auth::domain::Email::parse(email).map_err(|m| format!("email {m}"))?;
     let password = crate::auth::domain::Password::parse(&password, Some(email.as_str()))
         .map_err(|m| format!("password {m}"))?;
-    let display_name = crate::auth::domain::bounded_text(display_name, 64)
+    let display_name = crate::http::validate::bounded_text(display_name, 64)
         .map_err(|m| format!("display name {m}"))?;
     let config = Config::for_database(args.database_url);
     let pool = app::open_pool(&config)?;

@@ -2,8 +2,10 @@
 
 pub mod app;
 pub mod auth;
+pub mod catalogue;
 pub mod cli;
 pub mod config;
+pub mod cooperatives;
 pub mod db;
 pub mod http;
 pub mod ids;

@@ -92,3 +92,27 @@ impl FromRequest for AdminUser {
         })
     }
 }
+
+/// The caller if signed in, else nobody: public pages that show more to members.
+/// A missing or unusable token reads as anonymous rather than failing the page.
+#[derive(Debug, Clone)]
+pub struct MaybeUser(pub Option<AuthUser>);
+
+impl FromRequest for MaybeUser {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            if bearer(&req).is_none() {
+                return Ok(MaybeUser(None));
+            }
+            match authenticate(req).await {
+                Ok(u) => Ok(MaybeUser(Some(u))),
+                Err(ApiError::Unauthorized) => Ok(MaybeUser(None)),
+                Err(other) => Err(other),
+            }
+        })
+    }
+}

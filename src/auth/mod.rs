@@ -11,4 +11,4 @@ pub mod tokens;
 
 pub use access::{require_cooperative_member, CoopRole, OrgRole};
 pub use domain::Role;
-pub use extract::{AdminUser, AuthUser};
+pub use extract::{AdminUser, AuthUser, MaybeUser};

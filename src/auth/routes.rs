@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::domain::{bounded_text, phone, Email, Password, Role};
+use super::domain::{Email, Password, Role};
 use super::extract::AuthUser;
 use super::limiter::LoginLimiter;
 use super::password;
@@ -14,6 +14,7 @@ use super::tokens::{hash_refresh_token, new_refresh_token, TokenKeys};
 use crate::db::{self, DbConn, DbPool};
 use crate::http::error::{ApiError, ApiResult, FieldError, Problem};
 use crate::http::extract::ApiJson;
+use crate::http::validate::{bounded_text, phone};
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct RegisterRequest {

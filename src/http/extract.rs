@@ -104,7 +104,9 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
 
 /// serde reports a missing field at the parent; name the field itself.
 fn field_from_message(msg: &str) -> Option<String> {
-    let rest = msg.strip_prefix("missing field `")?;
+    let rest = msg
+        .strip_prefix("missing field `")
+        .or_else(|| msg.strip_prefix("unknown field `"))?;
     Some(rest.split('`').next()?.to_owned())
 }
 

@@ -4,3 +4,4 @@ pub mod error;
 pub mod extract;
 pub mod ops;
 pub mod pagination;
+pub mod validate;

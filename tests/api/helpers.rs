@@ -370,3 +370,104 @@ impl TestApp {
         self.pool.get().expect("test connection")
     }
 }
+
+/// A product body: 有机大米 with retail bags and a wholesale sack with tiers.
+pub fn rice_product(code_prefix: &str) -> Value {
+    json!({
+        "name": "有机大米",
+        "subtitle": "绥滨县黑土地当季新米",
+        "description": "寒地黑土种植，一年一季。",
+        "origin": "黑龙江省鹤岗市绥滨县",
+        "storage": "ambient",
+        "shelf_life_days": 365,
+        "certifications": ["organic", "geographical_indication"],
+        "images": ["https://img.shanhe.example/rice.jpg"],
+        "skus": [
+            {"code": format!("{code_prefix}-5KG"), "name": "5 kg 袋", "unit": "袋", "net_weight_grams": 5000,
+             "price": "59.90", "sales_channel": "retail"},
+            {"code": format!("{code_prefix}-10KG"), "name": "10 kg 箱", "unit": "箱", "net_weight_grams": 10000,
+             "price": "109.00", "sales_channel": "both"},
+            {"code": format!("{code_prefix}-25KG"), "name": "25 kg 麻袋", "unit": "袋", "net_weight_grams": 25000,
+             "price": "240.00", "sales_channel": "wholesale", "min_order_quantity": 4,
+             "tiers": [{"min_quantity": 10, "unit_price": "225.00"}, {"min_quantity": 40, "unit_price": "210.00"}]}
+        ]
+    })
+}
+
+/// A minimal product with one retail SKU.
+pub fn simple_product(name: &str, code: &str, price: &str, storage: &str) -> Value {
+    json!({
+        "name": name,
+        "origin": "黑龙江省鹤岗市",
+        "storage": storage,
+        "skus": [{"code": code, "name": "1 件", "unit": "件", "net_weight_grams": 1000,
+                  "price": price, "sales_channel": "retail"}]
+    })
+}
+
+impl TestApp {
+    pub async fn create_cooperative(&self, admin: &Session, name: &str) -> String {
+        let body = self
+            .post(
+                "/api/v1/cooperatives",
+                Some(&admin.token),
+                json!({"name": name, "province": "黑龙江省", "city": "鹤岗市", "county": "绥滨县",
+                       "description": "寒地黑土合作社", "contact_phone": "13904680000"}),
+            )
+            .await
+            .expect(201);
+        body["id"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn add_coop_member(&self, by: &Session, coop: &str, email: &str, role: &str) {
+        self.post(
+            &format!("/api/v1/cooperatives/{coop}/members"),
+            Some(&by.token),
+            json!({"email": email, "role": role}),
+        )
+        .await
+        .expect(201);
+    }
+
+    /// A new co-op with a freshly registered owner.
+    pub async fn coop_owner(&self, name: &str) -> (Session, String) {
+        let admin = self.admin().await;
+        let coop = self.create_cooperative(&admin, name).await;
+        let email = format!("owner-{}@coop.example.cn", uuid::Uuid::new_v4().simple());
+        let owner = self.register(&email).await;
+        self.add_coop_member(&admin, &coop, &email, "owner").await;
+        (owner, coop)
+    }
+
+    pub async fn create_warehouse(&self, by: &Session, coop: &str, cold: bool) -> String {
+        let body = self
+            .post(
+                &format!("/api/v1/cooperatives/{coop}/warehouses"),
+                Some(&by.token),
+                json!({"name": if cold { "冷库" } else { "常温仓" }, "address": "鹤岗市绥滨县工业园 1 号", "cold_storage": cold}),
+            )
+            .await
+            .expect(201);
+        body["id"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn create_product(&self, by: &Session, coop: &str, body: Value) -> Value {
+        self.post(
+            &format!("/api/v1/cooperatives/{coop}/products"),
+            Some(&by.token),
+            body,
+        )
+        .await
+        .expect(201)
+    }
+
+    pub async fn publish_product(&self, by: &Session, product: &str) -> Value {
+        self.post(
+            &format!("/api/v1/products/{product}/publish"),
+            Some(&by.token),
+            json!({}),
+        )
+        .await
+        .expect(200)
+    }
+}

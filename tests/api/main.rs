@@ -4,5 +4,7 @@
 mod helpers;
 
 mod auth;
+mod catalogue;
+mod cooperatives;
 mod foundation;
 mod schema_check;

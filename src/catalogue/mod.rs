@@ -1,0 +1,11 @@
+//! The catalogue: categories, products owned by co-ops, SKUs with retail and tier prices,
+//! and the public search shoppers browse.
+
+pub mod categories;
+pub mod domain;
+pub mod pricing;
+pub mod repo;
+pub mod routes;
+pub mod search;
+
+pub use domain::{SalesChannel, Storage};

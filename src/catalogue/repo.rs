@@ -1,0 +1,447 @@
+//! Queries for products, SKUs, tiers and what a product page shows.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::domain::{
+    ProductDraft, ProductInput, ProductStatus, SalesChannel, SkuInput, Storage, TierInput,
+};
+use crate::db::schema::{categories, cooperatives, products, sku_tiers, skus, stock};
+use crate::db::{self, DbConn};
+use crate::http::error::ApiError;
+use crate::money::Money;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = products)]
+pub struct ProductRow {
+    pub id: String,
+    pub cooperative_id: String,
+    pub category_id: Option<String>,
+    pub name: String,
+    pub subtitle: Option<String>,
+    pub description: Option<String>,
+    pub origin: String,
+    pub storage: String,
+    pub shelf_life_days: Option<i32>,
+    pub certifications: String,
+    pub images: String,
+    pub status: String,
+    pub version: i64,
+    pub sort_price: i64,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl ProductRow {
+    pub fn status(&self) -> ProductStatus {
+        ProductStatus::parse(&self.status).unwrap_or(ProductStatus::Draft)
+    }
+    pub fn storage(&self) -> Storage {
+        Storage::parse(&self.storage).unwrap_or(Storage::Ambient)
+    }
+    pub fn certifications(&self) -> Vec<String> {
+        serde_json::from_str(&self.certifications).unwrap_or_default()
+    }
+    pub fn images(&self) -> Vec<String> {
+        serde_json::from_str(&self.images).unwrap_or_default()
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = skus)]
+pub struct SkuRow {
+    pub id: String,
+    pub product_id: String,
+    pub cooperative_id: String,
+    pub code: String,
+    pub name: String,
+    pub unit: String,
+    pub net_weight_grams: i64,
+    pub price: i64,
+    pub sales_channel: String,
+    pub min_order_quantity: Option<i64>,
+    pub low_stock_threshold: i64,
+    pub position: i32,
+    pub version: i64,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl SkuRow {
+    pub fn channel(&self) -> SalesChannel {
+        SalesChannel::parse(&self.sales_channel).unwrap_or(SalesChannel::Retail)
+    }
+}
+
+/// A product with everything its page shows.
+#[derive(Debug, Clone)]
+pub struct ProductDetail {
+    pub product: ProductRow,
+    pub cooperative_name: String,
+    pub skus: Vec<SkuDetail>,
+}
+
+/// A SKU with its tiers (min quantity, unit price in fen) and sellable units now.
+#[derive(Debug, Clone)]
+pub struct SkuDetail {
+    pub sku: SkuRow,
+    pub tiers: Vec<(i64, i64)>,
+    pub available: i64,
+}
+
+fn insert_skus(
+    conn: &mut DbConn,
+    product_id: &str,
+    cooperative_id: &str,
+    skus_in: &[(String, &super::domain::SkuDraft, i32)],
+) -> Result<(), ApiError> {
+    if skus_in.is_empty() {
+        return Ok(());
+    }
+    let now = db::now();
+    let rows: Vec<_> = skus_in
+        .iter()
+        .map(|(id, s, position)| {
+            (
+                skus::id.eq(id.clone()),
+                skus::product_id.eq(product_id.to_owned()),
+                skus::cooperative_id.eq(cooperative_id.to_owned()),
+                skus::code.eq(s.code.clone()),
+                skus::name.eq(s.name.clone()),
+                skus::unit.eq(s.unit.clone()),
+                skus::net_weight_grams.eq(s.net_weight_grams),
+                skus::price.eq(s.price.fen()),
+                skus::sales_channel.eq(s.sales_channel.as_str()),
+                skus::min_order_quantity.eq(s.min_order_quantity),
+                skus::low_stock_threshold.eq(s.low_stock_threshold),
+                skus::position.eq(*position),
+                skus::version.eq(1_i64),
+                skus::created_at.eq(now),
+                skus::updated_at.eq(now),
+            )
+        })
+        .collect();
+    crate::insert_rows!(conn, skus::table, rows).map_err(sku_conflict)?;
+    let tiers: Vec<_> = skus_in
+        .iter()
+        .flat_map(|(id, s, _)| {
+            s.tiers.iter().map(move |t| {
+                (
+                    sku_tiers::sku_id.eq(id.clone()),
+                    sku_tiers::min_quantity.eq(t.min_quantity),
+                    sku_tiers::unit_price.eq(t.unit_price.fen()),
+                )
+            })
+        })
+        .collect();
+    if !tiers.is_empty() {
+        crate::insert_rows!(conn, sku_tiers::table, tiers)?;
+    }
+    Ok(())
+}
+
+fn sku_conflict(e: diesel::result::Error) -> ApiError {
+    match ApiError::from(e) {
+        ApiError::Conflict(_) => {
+            ApiError::Conflict("A SKU with this code already exists in this cooperative.".into())
+        }
+        other => other,
+    }
+}
+
+fn check_category(conn: &mut DbConn, draft: &ProductDraft) -> Result<(), ApiError> {
+    if let Some(cat) = draft.category_id {
+        let exists = categories::table
+            .find(cat.db())
+            .count()
+            .get_result::<i64>(conn)?
+            > 0;
+        if !exists {
+            return Err(ApiError::field("category_id", "no such category"));
+        }
+    }
+    Ok(())
+}
+
+pub fn insert_product(
+    conn: &mut DbConn,
+    cooperative_id: &str,
+    draft: &ProductDraft,
+) -> Result<String, ApiError> {
+    check_category(conn, draft)?;
+    let id = db::new_id();
+    let now = db::now();
+    diesel::insert_into(products::table)
+        .values((
+            products::id.eq(&id),
+            products::cooperative_id.eq(cooperative_id),
+            products::category_id.eq(draft.category_id.map(|c| c.db())),
+            products::name.eq(&draft.name),
+            products::subtitle.eq(&draft.subtitle),
+            products::description.eq(&draft.description),
+            products::origin.eq(&draft.origin),
+            products::storage.eq(draft.storage.as_str()),
+            products::shelf_life_days.eq(draft.shelf_life_days),
+            products::certifications.eq(json_list(&draft.certifications)),
+            products::images.eq(json_list(&draft.images)),
+            products::status.eq(ProductStatus::Draft.as_str()),
+            products::version.eq(1_i64),
+            products::sort_price.eq(draft.sort_price().fen()),
+            products::created_at.eq(now),
+            products::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    let with_ids: Vec<_> = draft
+        .skus
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (db::new_id(), s, i as i32))
+        .collect();
+    insert_skus(conn, &id, cooperative_id, &with_ids)?;
+    Ok(id)
+}
+
+fn json_list(items: &[String]) -> String {
+    serde_json::to_string(items).unwrap_or_else(|_| "[]".into())
+}
+
+pub fn find_product(conn: &mut DbConn, id: &str) -> Result<Option<ProductRow>, ApiError> {
+    Ok(products::table
+        .find(id)
+        .select(ProductRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn skus_of(conn: &mut DbConn, product_id: &str) -> Result<Vec<SkuRow>, ApiError> {
+    Ok(skus::table
+        .filter(skus::product_id.eq(product_id))
+        .order(skus::position.asc())
+        .select(SkuRow::as_select())
+        .load(conn)?)
+}
+
+/// Tiers per SKU id, ascending by quantity.
+pub fn tiers_of(
+    conn: &mut DbConn,
+    sku_ids: &[String],
+) -> Result<HashMap<String, Vec<(i64, i64)>>, ApiError> {
+    let rows: Vec<(String, i64, i64)> = sku_tiers::table
+        .filter(sku_tiers::sku_id.eq_any(sku_ids))
+        .order((sku_tiers::sku_id.asc(), sku_tiers::min_quantity.asc()))
+        .select((
+            sku_tiers::sku_id,
+            sku_tiers::min_quantity,
+            sku_tiers::unit_price,
+        ))
+        .load(conn)?;
+    let mut map: HashMap<String, Vec<(i64, i64)>> = HashMap::new();
+    for (sku, q, p) in rows {
+        map.entry(sku).or_default().push((q, p));
+    }
+    Ok(map)
+}
+
+/// Sellable units now per SKU, summed over its warehouses.
+pub fn available_of(
+    conn: &mut DbConn,
+    sku_ids: &[String],
+) -> Result<HashMap<String, i64>, ApiError> {
+    let rows: Vec<(String, i64, i64)> = stock::table
+        .filter(stock::sku_id.eq_any(sku_ids))
+        .select((stock::sku_id, stock::on_hand, stock::reserved))
+        .load(conn)?;
+    let mut map = HashMap::new();
+    for (sku, on_hand, reserved) in rows {
+        *map.entry(sku).or_insert(0) += on_hand - reserved;
+    }
+    Ok(map)
+}
+
+pub fn detail(conn: &mut DbConn, product: ProductRow) -> Result<ProductDetail, ApiError> {
+    let cooperative_name = cooperatives::table
+        .find(&product.cooperative_id)
+        .select(cooperatives::name)
+        .first::<String>(conn)?;
+    let sku_rows = skus_of(conn, &product.id)?;
+    let ids: Vec<String> = sku_rows.iter().map(|s| s.id.clone()).collect();
+    let mut tiers = tiers_of(conn, &ids)?;
+    let available = available_of(conn, &ids)?;
+    let skus = sku_rows
+        .into_iter()
+        .map(|s| SkuDetail {
+            tiers: tiers.remove(&s.id).unwrap_or_default(),
+            available: available.get(&s.id).copied().unwrap_or(0),
+            sku: s,
+        })
+        .collect();
+    Ok(ProductDetail {
+        product,
+        cooperative_name,
+        skus,
+    })
+}
+
+/// The stored product in the shape a create request has, so a patch can be applied to it and
+/// the result checked by the same rules as a new product.
+pub fn as_input(detail: &ProductDetail) -> Result<ProductInput, ApiError> {
+    let p = &detail.product;
+    Ok(ProductInput {
+        name: p.name.clone(),
+        subtitle: p.subtitle.clone(),
+        description: p.description.clone(),
+        category_id: p
+            .category_id
+            .as_deref()
+            .map(|c| {
+                c.parse()
+                    .map_err(|_| ApiError::internal("bad category id in database"))
+            })
+            .transpose()?,
+        origin: p.origin.clone(),
+        storage: p.storage(),
+        shelf_life_days: p.shelf_life_days.map(i64::from),
+        certifications: p.certifications(),
+        images: p.images(),
+        skus: detail
+            .skus
+            .iter()
+            .map(|SkuDetail { sku: s, tiers, .. }| SkuInput {
+                code: s.code.clone(),
+                name: s.name.clone(),
+                unit: s.unit.clone(),
+                net_weight_grams: s.net_weight_grams,
+                price: Money::from_fen(s.price),
+                sales_channel: s.channel(),
+                min_order_quantity: s.min_order_quantity,
+                tiers: tiers
+                    .iter()
+                    .map(|(q, p)| TierInput {
+                        min_quantity: *q,
+                        unit_price: Money::from_fen(*p),
+                    })
+                    .collect(),
+                low_stock_threshold: Some(s.low_stock_threshold),
+            })
+            .collect(),
+    })
+}
+
+/// Writes a patched product when its version is still `expected`; 412 otherwise.
+pub fn update_product(
+    conn: &mut DbConn,
+    current: &ProductDetail,
+    expected_version: i64,
+    draft: &ProductDraft,
+) -> Result<(), ApiError> {
+    check_category(conn, draft)?;
+    let p = &current.product;
+    let now = db::now();
+    let n = diesel::update(
+        products::table
+            .filter(products::id.eq(&p.id))
+            .filter(products::version.eq(expected_version)),
+    )
+    .set((
+        products::category_id.eq(draft.category_id.map(|c| c.db())),
+        products::name.eq(&draft.name),
+        products::subtitle.eq(&draft.subtitle),
+        products::description.eq(&draft.description),
+        products::origin.eq(&draft.origin),
+        products::storage.eq(draft.storage.as_str()),
+        products::shelf_life_days.eq(draft.shelf_life_days),
+        products::certifications.eq(json_list(&draft.certifications)),
+        products::images.eq(json_list(&draft.images)),
+        products::sort_price.eq(draft.sort_price().fen()),
+        products::version.eq(products::version + 1),
+        products::updated_at.eq(now),
+    ))
+    .execute(conn)?;
+    if n == 0 {
+        return Err(ApiError::PreconditionFailed);
+    }
+    let mut new_skus = Vec::new();
+    let next_position = current.skus.len() as i32;
+    for s in &draft.skus {
+        match current.skus.iter().find(|d| d.sku.code == s.code) {
+            Some(SkuDetail { sku: row, .. }) => {
+                diesel::update(skus::table.find(&row.id))
+                    .set((
+                        skus::name.eq(&s.name),
+                        skus::unit.eq(&s.unit),
+                        skus::net_weight_grams.eq(s.net_weight_grams),
+                        skus::price.eq(s.price.fen()),
+                        skus::sales_channel.eq(s.sales_channel.as_str()),
+                        skus::min_order_quantity.eq(s.min_order_quantity),
+                        skus::low_stock_threshold.eq(s.low_stock_threshold),
+                        skus::version.eq(skus::version + 1),
+                        skus::updated_at.eq(now),
+                    ))
+                    .execute(conn)?;
+                diesel::delete(sku_tiers::table.filter(sku_tiers::sku_id.eq(&row.id)))
+                    .execute(conn)?;
+                let tiers: Vec<_> = s
+                    .tiers
+                    .iter()
+                    .map(|t| {
+                        (
+                            sku_tiers::sku_id.eq(row.id.clone()),
+                            sku_tiers::min_quantity.eq(t.min_quantity),
+                            sku_tiers::unit_price.eq(t.unit_price.fen()),
+                        )
+                    })
+                    .collect();
+                if !tiers.is_empty() {
+                    crate::insert_rows!(conn, sku_tiers::table, tiers)?;
+                }
+            }
+            None => new_skus.push((db::new_id(), s, next_position + new_skus.len() as i32)),
+        }
+    }
+    insert_skus(conn, &p.id, &p.cooperative_id, &new_skus)
+}
+
+/// Moves a product to `to` if its status still allows it (checked by the domain rule and
+/// again by the conditional update, so two racing requests cannot both pass).
+pub fn change_status(
+    conn: &mut DbConn,
+    product: &ProductRow,
+    to: ProductStatus,
+) -> Result<(), ApiError> {
+    let from = product.status();
+    if from == to {
+        return Ok(());
+    }
+    from.transition(to)?;
+    let n = diesel::update(
+        products::table
+            .filter(products::id.eq(&product.id))
+            .filter(products::status.eq(from.as_str())),
+    )
+    .set((
+        products::status.eq(to.as_str()),
+        products::version.eq(products::version + 1),
+        products::updated_at.eq(db::now()),
+    ))
+    .execute(conn)?;
+    if n == 0 {
+        return Err(ApiError::Conflict(
+            "the product changed meanwhile; try again".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Whether the public may see the product: published, and its co-op active.
+pub fn is_public(conn: &mut DbConn, product: &ProductRow) -> Result<bool, ApiError> {
+    if product.status() != ProductStatus::Published {
+        return Ok(false);
+    }
+    let status: String = cooperatives::table
+        .find(&product.cooperative_id)
+        .select(cooperatives::status)
+        .first(conn)?;
+    Ok(status == "active")
+}

@@ -1,0 +1,336 @@
+//! Product endpoints: co-op members create and edit; the public browses what is published.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::domain::{
+    ProductDraft, ProductInput, ProductPatch, ProductStatus, SalesChannel, Storage,
+};
+use super::repo::{self, ProductDetail, ProductRow, SkuDetail};
+use super::search::{self, Search, SearchParams};
+use crate::auth::access::can_see_cooperative;
+use crate::auth::{require_cooperative_member, AuthUser, MaybeUser};
+use crate::cooperatives::repo as coops;
+use crate::db::{self, DbConn, DbPool};
+use crate::http::error::{ApiError, ApiResult, Problem};
+use crate::http::extract::{etag, if_match, ApiJson};
+use crate::http::pagination::Paginated;
+use crate::ids::{CooperativeId, ProductId};
+use crate::money::Money;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CooperativeRef {
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TierView {
+    pub min_quantity: i64,
+    pub unit_price: Money,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SkuView {
+    pub id: String,
+    pub code: String,
+    pub name: String,
+    pub unit: String,
+    pub net_weight_grams: i64,
+    pub price: Money,
+    pub sales_channel: SalesChannel,
+    pub min_order_quantity: Option<i64>,
+    pub tiers: Vec<TierView>,
+    /// Sellable units now, over all the co-op's warehouses.
+    pub available: i64,
+    pub low_stock_threshold: i64,
+    pub version: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProductView {
+    pub id: String,
+    pub cooperative_id: String,
+    pub cooperative: CooperativeRef,
+    pub category_id: Option<String>,
+    pub name: String,
+    pub subtitle: Option<String>,
+    pub description: Option<String>,
+    pub origin: String,
+    pub storage: Storage,
+    pub shelf_life_days: Option<i32>,
+    pub certifications: Vec<String>,
+    pub images: Vec<String>,
+    pub status: ProductStatus,
+    pub version: i64,
+    /// The lowest retail price (what price sorts and filters use).
+    pub price: Money,
+    pub skus: Vec<SkuView>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProductSummary {
+    pub id: String,
+    pub cooperative_id: String,
+    pub cooperative: CooperativeRef,
+    pub category_id: Option<String>,
+    pub name: String,
+    pub subtitle: Option<String>,
+    pub origin: String,
+    pub storage: Storage,
+    pub certifications: Vec<String>,
+    pub images: Vec<String>,
+    pub status: ProductStatus,
+    pub price: Money,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<(ProductRow, String)> for ProductSummary {
+    fn from((p, cooperative_name): (ProductRow, String)) -> Self {
+        ProductSummary {
+            certifications: p.certifications(),
+            images: p.images(),
+            status: p.status(),
+            storage: p.storage(),
+            price: Money::from_fen(p.sort_price),
+            created_at: db::utc(p.created_at),
+            cooperative: CooperativeRef {
+                id: p.cooperative_id.clone(),
+                name: cooperative_name,
+            },
+            id: p.id,
+            cooperative_id: p.cooperative_id,
+            category_id: p.category_id,
+            name: p.name,
+            subtitle: p.subtitle,
+            origin: p.origin,
+        }
+    }
+}
+
+impl From<ProductDetail> for ProductView {
+    fn from(d: ProductDetail) -> Self {
+        let p = d.product;
+        ProductView {
+            certifications: p.certifications(),
+            images: p.images(),
+            status: p.status(),
+            storage: p.storage(),
+            price: Money::from_fen(p.sort_price),
+            created_at: db::utc(p.created_at),
+            updated_at: db::utc(p.updated_at),
+            cooperative: CooperativeRef {
+                id: p.cooperative_id.clone(),
+                name: d.cooperative_name,
+            },
+            skus: d
+                .skus
+                .into_iter()
+                .map(
+                    |SkuDetail {
+                         sku: s,
+                         tiers,
+                         available,
+                     }| SkuView {
+                        sales_channel: s.channel(),
+                        id: s.id,
+                        code: s.code,
+                        name: s.name,
+                        unit: s.unit,
+                        net_weight_grams: s.net_weight_grams,
+                        price: Money::from_fen(s.price),
+                        min_order_quantity: s.min_order_quantity,
+                        tiers: tiers
+                            .into_iter()
+                            .map(|(q, p)| TierView {
+                                min_quantity: q,
+                                unit_price: Money::from_fen(p),
+                            })
+                            .collect(),
+                        available,
+                        low_stock_threshold: s.low_stock_threshold,
+                        version: s.version,
+                    },
+                )
+                .collect(),
+            id: p.id,
+            cooperative_id: p.cooperative_id,
+            category_id: p.category_id,
+            name: p.name,
+            subtitle: p.subtitle,
+            description: p.description,
+            origin: p.origin,
+            shelf_life_days: p.shelf_life_days,
+            version: p.version,
+        }
+    }
+}
+
+fn with_etag(status: actix_web::http::StatusCode, view: ProductView) -> HttpResponse {
+    HttpResponse::build(status)
+        .insert_header(etag(view.version))
+        .json(view)
+}
+
+/// Loads a product the caller may edit: members of its co-op and admins. Others get 404
+/// while it is not public (its existence must not leak) and 403 once it is.
+fn editable_product(conn: &mut DbConn, user: &AuthUser, id: &str) -> ApiResult<ProductRow> {
+    let product = repo::find_product(conn, id)?.ok_or(ApiError::NotFound)?;
+    if !can_see_cooperative(conn, Some(user), &product.cooperative_id)? {
+        return Err(if repo::is_public(conn, &product)? {
+            ApiError::forbidden("only the cooperative's members may change its products")
+        } else {
+            ApiError::NotFound
+        });
+    }
+    Ok(product)
+}
+
+#[utoipa::path(post, path = "/api/v1/cooperatives/{id}/products", tag = "catalogue", request_body = ProductInput,
+    security(("bearer" = [])),
+    responses((status = 201, body = ProductView), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn create(
+    pool: web::Data<DbPool>,
+    user: AuthUser,
+    id: web::Path<CooperativeId>,
+    body: ApiJson<ProductInput>,
+) -> ApiResult<HttpResponse> {
+    let coop_id = id.into_inner().db();
+    let draft = ProductDraft::try_from(body.0)?;
+    let view = db::run(&pool, move |conn| {
+        let detail = db::write_tx(conn, |conn| {
+            coops::get(conn, &coop_id)?;
+            require_cooperative_member(conn, &user, &coop_id, false)?;
+            let id = repo::insert_product(conn, &coop_id, &draft)?;
+            let row = repo::find_product(conn, &id)?.ok_or(ApiError::NotFound)?;
+            repo::detail(conn, row)
+        })?;
+        Ok(ProductView::from(detail))
+    })
+    .await?;
+    Ok(with_etag(actix_web::http::StatusCode::CREATED, view))
+}
+
+#[utoipa::path(get, path = "/api/v1/products/{id}", tag = "catalogue",
+    responses((status = 200, body = ProductView), (status = 404, body = Problem)))]
+pub async fn get(
+    pool: web::Data<DbPool>,
+    user: MaybeUser,
+    id: web::Path<ProductId>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner().db();
+    let view = db::run(&pool, move |conn| {
+        let product = repo::find_product(conn, &id)?.ok_or(ApiError::NotFound)?;
+        if !repo::is_public(conn, &product)?
+            && !can_see_cooperative(conn, user.0.as_ref(), &product.cooperative_id)?
+        {
+            return Err(ApiError::NotFound);
+        }
+        repo::detail(conn, product).map(ProductView::from)
+    })
+    .await?;
+    Ok(with_etag(actix_web::http::StatusCode::OK, view))
+}
+
+#[utoipa::path(patch, path = "/api/v1/products/{id}", tag = "catalogue", request_body = ProductPatch,
+    security(("bearer" = [])),
+    params(("If-Match" = Option<String>, Header, description = "the ETag last seen")),
+    responses((status = 200, body = ProductView), (status = 404, body = Problem), (status = 412, body = Problem), (status = 422, body = Problem)))]
+pub async fn update(
+    req: HttpRequest,
+    pool: web::Data<DbPool>,
+    user: AuthUser,
+    id: web::Path<ProductId>,
+    body: ApiJson<ProductPatch>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner().db();
+    let expected = if_match(&req)?;
+    let patch = body.0;
+    let view = db::run(&pool, move |conn| {
+        let detail = db::write_tx(conn, |conn| {
+            let product = editable_product(conn, &user, &id)?;
+            if expected.is_some_and(|v| v != product.version) {
+                return Err(ApiError::PreconditionFailed);
+            }
+            let version = product.version;
+            let current = repo::detail(conn, product)?;
+            let draft = ProductDraft::try_from(patch.apply(repo::as_input(&current)?))?;
+            repo::update_product(conn, &current, version, &draft)?;
+            let row = repo::find_product(conn, &id)?.ok_or(ApiError::NotFound)?;
+            repo::detail(conn, row)
+        })?;
+        Ok(ProductView::from(detail))
+    })
+    .await?;
+    Ok(with_etag(actix_web::http::StatusCode::OK, view))
+}
+
+async fn set_status(
+    req: HttpRequest,
+    pool: web::Data<DbPool>,
+    user: AuthUser,
+    id: ProductId,
+    to: ProductStatus,
+) -> ApiResult<HttpResponse> {
+    let id = id.db();
+    let expected = if_match(&req)?;
+    let view = db::run(&pool, move |conn| {
+        let detail = db::write_tx(conn, |conn| {
+            let product = editable_product(conn, &user, &id)?;
+            if expected.is_some_and(|v| v != product.version) {
+                return Err(ApiError::PreconditionFailed);
+            }
+            repo::change_status(conn, &product, to)?;
+            let row = repo::find_product(conn, &id)?.ok_or(ApiError::NotFound)?;
+            repo::detail(conn, row)
+        })?;
+        Ok(ProductView::from(detail))
+    })
+    .await?;
+    Ok(with_etag(actix_web::http::StatusCode::OK, view))
+}
+
+#[utoipa::path(post, path = "/api/v1/products/{id}/publish", tag = "catalogue", security(("bearer" = [])),
+    responses((status = 200, body = ProductView), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn publish(
+    req: HttpRequest,
+    pool: web::Data<DbPool>,
+    user: AuthUser,
+    id: web::Path<ProductId>,
+) -> ApiResult<HttpResponse> {
+    set_status(req, pool, user, id.into_inner(), ProductStatus::Published).await
+}
+
+#[utoipa::path(post, path = "/api/v1/products/{id}/unpublish", tag = "catalogue", security(("bearer" = [])),
+    responses((status = 200, body = ProductView), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn unpublish(
+    req: HttpRequest,
+    pool: web::Data<DbPool>,
+    user: AuthUser,
+    id: web::Path<ProductId>,
+) -> ApiResult<HttpResponse> {
+    set_status(req, pool, user, id.into_inner(), ProductStatus::Unpublished).await
+}
+
+#[utoipa::path(post, path = "/api/v1/products/{id}/archive", tag = "catalogue", security(("bearer" = [])),
+    responses((status = 200, body = ProductView), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn archive(
+    req: HttpRequest,
+    pool: web::Data<DbPool>,
+    user: AuthUser,
+    id: web::Path<ProductId>,
+) -> ApiResult<HttpResponse> {
+    set_status(req, pool, user, id.into_inner(), ProductStatus::Archived).await
+}
+
+#[utoipa::path(get, path = "/api/v1/products", tag = "catalogue", params(SearchParams),
+    responses((status = 200, body = Paginated<ProductSummary>), (status = 422, body = Problem)))]
+pub async fn list(pool: web::Data<DbPool>, q: web::Query<SearchParams>) -> ApiResult<HttpResponse> {
+    let s = Search::try_from(q.into_inner())?;
+    let page = db::run(&pool, move |conn| search::search(conn, &s)).await?;
+    Ok(HttpResponse::Ok().json(page.map(ProductSummary::from)))
+}

@@ -1,0 +1,325 @@
+//! The public product listing: filters, sorts and keyset pagination in one SQL statement
+//! (plus one for the category tree when filtering by category).
+
+use chrono::NaiveDateTime;
+use diesel::dsl::not;
+use diesel::prelude::*;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::categories;
+use super::repo::ProductRow;
+use crate::db::schema::{cooperatives, products, skus, stock};
+use crate::db::DbConn;
+use crate::http::error::ApiError;
+use crate::http::pagination::{Page, Paginated};
+use crate::http::validate::Fields;
+use crate::ids::{CategoryId, CooperativeId};
+use crate::money::Money;
+
+use super::domain::Storage;
+
+diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct SearchParams {
+    /// Text to find in names, subtitles and descriptions (Chinese works: `q=大米`).
+    pub q: Option<String>,
+    pub category_id: Option<String>,
+    pub cooperative_id: Option<String>,
+    /// `ambient`, `chilled` or `frozen`
+    pub storage: Option<String>,
+    /// Lowest retail price, e.g. `10.00`
+    pub min_price: Option<String>,
+    pub max_price: Option<String>,
+    pub in_stock: Option<bool>,
+    /// `relevance` (default with `q`), `price_asc`, `price_desc`, `newest` (default)
+    pub sort: Option<String>,
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sort {
+    Relevance,
+    PriceAsc,
+    PriceDesc,
+    Newest,
+}
+
+/// A checked search.
+#[derive(Debug, Clone)]
+pub struct Search {
+    pub pattern: Option<String>,
+    pub category_id: Option<CategoryId>,
+    pub cooperative_id: Option<CooperativeId>,
+    pub storage: Option<Storage>,
+    pub min_price: Option<Money>,
+    pub max_price: Option<Money>,
+    pub in_stock: bool,
+    pub sort: Sort,
+    pub page: Page,
+}
+
+/// `%` and `_` in user text match themselves, not anything.
+fn like_pattern(q: &str) -> String {
+    let mut out = String::from("%");
+    for c in q.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
+impl TryFrom<SearchParams> for Search {
+    type Error = ApiError;
+    fn try_from(p: SearchParams) -> Result<Self, ApiError> {
+        let mut f = Fields::default();
+        let q = p.q.as_deref().map(str::trim).filter(|s| !s.is_empty());
+        if q.is_some_and(|q| q.chars().count() > 100) {
+            f.push("q", "must be at most 100 characters");
+        }
+        let category_id = f.check(
+            "category_id",
+            parse_id::<CategoryId>(p.category_id.as_deref()),
+        );
+        let cooperative_id = f.check(
+            "cooperative_id",
+            parse_id::<CooperativeId>(p.cooperative_id.as_deref()),
+        );
+        let storage = f.check(
+            "storage",
+            p.storage
+                .as_deref()
+                .filter(|s| !s.is_empty())
+                .map(|s| Storage::parse(s).ok_or("must be ambient, chilled or frozen"))
+                .transpose(),
+        );
+        let min_price = f.check(
+            "min_price",
+            p.min_price.as_deref().map(str::parse::<Money>).transpose(),
+        );
+        let max_price = f.check(
+            "max_price",
+            p.max_price.as_deref().map(str::parse::<Money>).transpose(),
+        );
+        let sort = f.check(
+            "sort",
+            match p.sort.as_deref().filter(|s| !s.is_empty()) {
+                None if q.is_some() => Ok(Sort::Relevance),
+                None => Ok(Sort::Newest),
+                Some("relevance") => Ok(Sort::Relevance),
+                Some("price_asc") => Ok(Sort::PriceAsc),
+                Some("price_desc") => Ok(Sort::PriceDesc),
+                Some("newest") => Ok(Sort::Newest),
+                Some(_) => Err("must be relevance, price_asc, price_desc or newest"),
+            },
+        );
+        let page = f.check(
+            "cursor",
+            Page::parse(p.limit, p.cursor.as_deref()).map_err(|e| match e {
+                ApiError::Validation(v) => v.first().map(|e| e.message.clone()).unwrap_or_default(),
+                other => other.to_string(),
+            }),
+        );
+        let value = (|| {
+            Some(Search {
+                pattern: q.map(like_pattern),
+                category_id: category_id?,
+                cooperative_id: cooperative_id?,
+                storage: storage?,
+                min_price: min_price?,
+                max_price: max_price?,
+                in_stock: p.in_stock.unwrap_or(false),
+                sort: sort?,
+                page: page?,
+            })
+        })();
+        f.finish(value)
+    }
+}
+
+fn parse_id<T: std::str::FromStr>(raw: Option<&str>) -> Result<Option<T>, &'static str> {
+    raw.filter(|s| !s.is_empty())
+        .map(|s| s.parse::<T>().map_err(|_| "is not a valid id"))
+        .transpose()
+}
+
+fn bad_cursor() -> ApiError {
+    ApiError::field("cursor", "is not a valid cursor for this sort")
+}
+
+fn parse_time(s: &str) -> Result<NaiveDateTime, ApiError> {
+    NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f").map_err(|_| bad_cursor())
+}
+
+const TIME_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.6f";
+
+/// Published products of active co-ops matching `s`, one page of them, with co-op names.
+pub fn search(conn: &mut DbConn, s: &Search) -> Result<Paginated<(ProductRow, String)>, ApiError> {
+    let category_ids = match s.category_id {
+        Some(c) => Some(categories::with_descendants(conn, &c.db())?),
+        None => None,
+    };
+    let mut q = products::table
+        .inner_join(cooperatives::table)
+        .filter(products::status.eq("published"))
+        .filter(cooperatives::status.eq("active"))
+        .select((ProductRow::as_select(), cooperatives::name))
+        .limit(s.page.fetch_limit())
+        .into_boxed();
+    if let Some(ids) = category_ids {
+        q = q.filter(products::category_id.eq_any(ids));
+    }
+    if let Some(c) = s.cooperative_id {
+        q = q.filter(products::cooperative_id.eq(c.db()));
+    }
+    if let Some(st) = s.storage {
+        q = q.filter(products::storage.eq(st.as_str()));
+    }
+    if let Some(m) = s.min_price {
+        q = q.filter(products::sort_price.ge(m.fen()));
+    }
+    if let Some(m) = s.max_price {
+        q = q.filter(products::sort_price.le(m.fen()));
+    }
+    if s.in_stock {
+        q = q.filter(
+            products::id.eq_any(
+                stock::table
+                    .inner_join(skus::table)
+                    .filter(stock::on_hand.gt(stock::reserved))
+                    .select(skus::product_id),
+            ),
+        );
+    }
+    if let Some(pat) = &s.pattern {
+        q = q.filter(
+            lower(products::name)
+                .like(pat.clone())
+                .escape('\\')
+                .or(lower(products::subtitle.assume_not_null())
+                    .like(pat.clone())
+                    .escape('\\'))
+                .or(lower(products::description.assume_not_null())
+                    .like(pat.clone())
+                    .escape('\\')),
+        );
+    }
+    let after = s.page.after.clone();
+    let rows = match s.sort {
+        Sort::Newest => {
+            if let Some(a) = after {
+                let [t, id] = <[String; 2]>::try_from(a).map_err(|_| bad_cursor())?;
+                let t = parse_time(&t)?;
+                q = q.filter(
+                    products::created_at
+                        .lt(t)
+                        .or(products::created_at.eq(t).and(products::id.lt(id))),
+                );
+            }
+            q.order((products::created_at.desc(), products::id.desc()))
+                .load(conn)?
+        }
+        Sort::PriceAsc | Sort::PriceDesc => {
+            if let Some(a) = after {
+                let [p, id] = <[String; 2]>::try_from(a).map_err(|_| bad_cursor())?;
+                let p: i64 = p.parse().map_err(|_| bad_cursor())?;
+                q = if s.sort == Sort::PriceAsc {
+                    q.filter(
+                        products::sort_price
+                            .gt(p)
+                            .or(products::sort_price.eq(p).and(products::id.gt(id))),
+                    )
+                } else {
+                    q.filter(
+                        products::sort_price
+                            .lt(p)
+                            .or(products::sort_price.eq(p).and(products::id.lt(id))),
+                    )
+                };
+            }
+            if s.sort == Sort::PriceAsc {
+                q.order((products::sort_price.asc(), products::id.asc()))
+                    .load(conn)?
+            } else {
+                q.order((products::sort_price.desc(), products::id.desc()))
+                    .load(conn)?
+            }
+        }
+        Sort::Relevance => {
+            // names that match rank before matches only in the subtitle or description
+            let pat = s.pattern.clone().unwrap_or_else(|| "%".into());
+            let name_hit = || lower(products::name).like(pat.clone()).escape('\\');
+            if let Some(a) = after {
+                let [rank, t, id] = <[String; 3]>::try_from(a).map_err(|_| bad_cursor())?;
+                let t = parse_time(&t)?;
+                let later = products::created_at
+                    .lt(t)
+                    .or(products::created_at.eq(t).and(products::id.lt(id)));
+                q = match rank.as_str() {
+                    "0" => q.filter(name_hit().and(later).or(not(name_hit()))),
+                    "1" => q.filter(not(name_hit()).and(later)),
+                    _ => return Err(bad_cursor()),
+                };
+            }
+            q.order((
+                name_hit().desc(),
+                products::created_at.desc(),
+                products::id.desc(),
+            ))
+            .load(conn)?
+        }
+    };
+    let sort = s.sort;
+    let pattern = s.pattern.clone();
+    Ok(s.page
+        .finish(rows, move |(p, _): &(ProductRow, String)| match sort {
+            Sort::Newest => vec![p.created_at.format(TIME_FORMAT).to_string(), p.id.clone()],
+            Sort::PriceAsc | Sort::PriceDesc => vec![p.sort_price.to_string(), p.id.clone()],
+            Sort::Relevance => {
+                let hit = pattern
+                    .as_deref()
+                    .map(|pat| name_matches(&p.name, pat))
+                    .unwrap_or(true);
+                vec![
+                    if hit { "0" } else { "1" }.to_owned(),
+                    p.created_at.format(TIME_FORMAT).to_string(),
+                    p.id.clone(),
+                ]
+            }
+        }))
+}
+
+/// Whether a name matches a `%…%` pattern the way the SQL above does (for the cursor).
+fn name_matches(name: &str, pattern: &str) -> bool {
+    let inner = pattern.trim_start_matches('%').trim_end_matches('%');
+    let mut needle = String::new();
+    let mut escaped = false;
+    for c in inner.chars() {
+        if escaped || c != '\\' {
+            needle.push(c);
+            escaped = false;
+        } else {
+            escaped = true;
+        }
+    }
+    name.to_lowercase().contains(&needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patterns_escape_wildcards() {
+        assert_eq!(like_pattern("大米"), "%大米%");
+        assert_eq!(like_pattern("50%_off"), "%50\\%\\_off%");
+        assert!(name_matches("有机大米 5kg", &like_pattern("大米")));
+        assert!(name_matches("50%_OFF rice", &like_pattern("50%_off")));
+        assert!(!name_matches("菊花", &like_pattern("大米")));
+    }
+}

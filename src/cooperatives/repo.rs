@@ -1,0 +1,172 @@
+//! Queries for co-operatives, their members and warehouses.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::domain::{NewCooperative, NewWarehouse};
+use crate::auth::CoopRole;
+use crate::db::schema::{cooperative_members, cooperatives, users, warehouses};
+use crate::db::{self, DbConn};
+use crate::http::error::ApiError;
+use crate::http::pagination::{Page, Paginated};
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = cooperatives)]
+pub struct CooperativeRow {
+    pub id: String,
+    pub name: String,
+    pub province: String,
+    pub city: String,
+    pub county: String,
+    pub description: Option<String>,
+    pub contact_phone: Option<String>,
+    pub status: String,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = warehouses)]
+pub struct WarehouseRow {
+    pub id: String,
+    pub cooperative_id: String,
+    pub name: String,
+    pub address: String,
+    pub cold_storage: bool,
+    pub created_at: NaiveDateTime,
+}
+
+pub fn insert(conn: &mut DbConn, c: &NewCooperative) -> Result<CooperativeRow, ApiError> {
+    let row = CooperativeRow {
+        id: db::new_id(),
+        name: c.name.clone(),
+        province: c.province.clone(),
+        city: c.city.clone(),
+        county: c.county.clone(),
+        description: c.description.clone(),
+        contact_phone: c.contact_phone.clone(),
+        status: "active".into(),
+        created_at: db::now(),
+    };
+    diesel::insert_into(cooperatives::table)
+        .values((
+            cooperatives::id.eq(&row.id),
+            cooperatives::name.eq(&row.name),
+            cooperatives::province.eq(&row.province),
+            cooperatives::city.eq(&row.city),
+            cooperatives::county.eq(&row.county),
+            cooperatives::description.eq(&row.description),
+            cooperatives::contact_phone.eq(&row.contact_phone),
+            cooperatives::status.eq(&row.status),
+            cooperatives::created_at.eq(row.created_at),
+        ))
+        .execute(conn)?;
+    Ok(row)
+}
+
+pub fn find(conn: &mut DbConn, id: &str) -> Result<Option<CooperativeRow>, ApiError> {
+    Ok(cooperatives::table
+        .find(id)
+        .select(CooperativeRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// The co-op, or 404.
+pub fn get(conn: &mut DbConn, id: &str) -> Result<CooperativeRow, ApiError> {
+    find(conn, id)?.ok_or(ApiError::NotFound)
+}
+
+pub fn list(conn: &mut DbConn, page: &Page) -> Result<Paginated<CooperativeRow>, ApiError> {
+    let mut q = cooperatives::table
+        .filter(cooperatives::status.eq("active"))
+        .select(CooperativeRow::as_select())
+        .order(cooperatives::id.asc())
+        .limit(page.fetch_limit())
+        .into_boxed();
+    if let Some(after) = page.after.as_ref().and_then(|a| a.first()) {
+        q = q.filter(cooperatives::id.gt(after.clone()));
+    }
+    let rows = q.load(conn)?;
+    Ok(page.finish(rows, |r| vec![r.id.clone()]))
+}
+
+/// Adds a member; 409 when already one.
+pub fn add_member(
+    conn: &mut DbConn,
+    cooperative_id: &str,
+    user_id: &str,
+    role: CoopRole,
+) -> Result<NaiveDateTime, ApiError> {
+    let now = db::now();
+    diesel::insert_into(cooperative_members::table)
+        .values((
+            cooperative_members::cooperative_id.eq(cooperative_id),
+            cooperative_members::user_id.eq(user_id),
+            cooperative_members::role.eq(role.as_str()),
+            cooperative_members::created_at.eq(now),
+        ))
+        .execute(conn)
+        .map_err(|e| match ApiError::from(e) {
+            ApiError::Conflict(_) => {
+                ApiError::Conflict("This user is already a member of the cooperative.".into())
+            }
+            other => other,
+        })?;
+    Ok(now)
+}
+
+pub fn user_id_by_email(
+    conn: &mut DbConn,
+    email: &str,
+) -> Result<Option<(String, String)>, ApiError> {
+    Ok(users::table
+        .filter(users::email.eq(email))
+        .select((users::id, users::display_name))
+        .first(conn)
+        .optional()?)
+}
+
+pub fn insert_warehouse(
+    conn: &mut DbConn,
+    cooperative_id: &str,
+    w: &NewWarehouse,
+) -> Result<WarehouseRow, ApiError> {
+    let row = WarehouseRow {
+        id: db::new_id(),
+        cooperative_id: cooperative_id.to_owned(),
+        name: w.name.clone(),
+        address: w.address.clone(),
+        cold_storage: w.cold_storage,
+        created_at: db::now(),
+    };
+    diesel::insert_into(warehouses::table)
+        .values((
+            warehouses::id.eq(&row.id),
+            warehouses::cooperative_id.eq(&row.cooperative_id),
+            warehouses::name.eq(&row.name),
+            warehouses::address.eq(&row.address),
+            warehouses::cold_storage.eq(row.cold_storage),
+            warehouses::created_at.eq(row.created_at),
+        ))
+        .execute(conn)?;
+    Ok(row)
+}
+
+pub fn warehouses_of(
+    conn: &mut DbConn,
+    cooperative_id: &str,
+) -> Result<Vec<WarehouseRow>, ApiError> {
+    Ok(warehouses::table
+        .filter(warehouses::cooperative_id.eq(cooperative_id))
+        .order(warehouses::id.asc())
+        .select(WarehouseRow::as_select())
+        .load(conn)?)
+}
+
+pub fn find_warehouse(conn: &mut DbConn, id: &str) -> Result<Option<WarehouseRow>, ApiError> {
+    Ok(warehouses::table
+        .find(id)
+        .select(WarehouseRow::as_select())
+        .first(conn)
+        .optional()?)
+}

@@ -1,0 +1,194 @@
+//! `/cooperatives…`: create (admin), public read, members and warehouses (admin or owner).
+
+use actix_web::{web, HttpResponse};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::domain::{
+    AddMember, CreateCooperative, CreateWarehouse, NewCooperative, NewMember, NewWarehouse,
+};
+use super::repo::{self, CooperativeRow, WarehouseRow};
+use crate::auth::{require_cooperative_member, AdminUser, AuthUser};
+use crate::db::{self, DbPool};
+use crate::http::error::{ApiError, ApiResult, Problem};
+use crate::http::extract::ApiJson;
+use crate::http::pagination::{Page, PageParams, Paginated};
+use crate::ids::CooperativeId;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CooperativeView {
+    pub id: String,
+    pub name: String,
+    pub province: String,
+    pub city: String,
+    pub county: String,
+    pub description: Option<String>,
+    pub contact_phone: Option<String>,
+    pub status: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<CooperativeRow> for CooperativeView {
+    fn from(r: CooperativeRow) -> Self {
+        CooperativeView {
+            id: r.id,
+            name: r.name,
+            province: r.province,
+            city: r.city,
+            county: r.county,
+            description: r.description,
+            contact_phone: r.contact_phone,
+            status: r.status,
+            created_at: db::utc(r.created_at),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MemberView {
+    pub cooperative_id: String,
+    pub user_id: String,
+    pub email: String,
+    pub display_name: String,
+    pub role: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WarehouseView {
+    pub id: String,
+    pub cooperative_id: String,
+    pub name: String,
+    pub address: String,
+    pub cold_storage: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<WarehouseRow> for WarehouseView {
+    fn from(r: WarehouseRow) -> Self {
+        WarehouseView {
+            id: r.id,
+            cooperative_id: r.cooperative_id,
+            name: r.name,
+            address: r.address,
+            cold_storage: r.cold_storage,
+            created_at: db::utc(r.created_at),
+        }
+    }
+}
+
+#[utoipa::path(post, path = "/api/v1/cooperatives", tag = "cooperatives", request_body = CreateCooperative,
+    security(("bearer" = [])),
+    responses((status = 201, body = CooperativeView), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn create(
+    pool: web::Data<DbPool>,
+    _admin: AdminUser,
+    body: ApiJson<CreateCooperative>,
+) -> ApiResult<HttpResponse> {
+    let new = NewCooperative::try_from(body.0)?;
+    let row = db::run(&pool, move |conn| {
+        db::write_tx(conn, |conn| repo::insert(conn, &new))
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(CooperativeView::from(row)))
+}
+
+#[utoipa::path(get, path = "/api/v1/cooperatives", tag = "cooperatives", params(PageParams),
+    responses((status = 200, body = Paginated<CooperativeView>)))]
+pub async fn list(pool: web::Data<DbPool>, q: web::Query<PageParams>) -> ApiResult<HttpResponse> {
+    let page = Page::try_from(q.into_inner())?;
+    let rows = db::run(&pool, move |conn| repo::list(conn, &page)).await?;
+    Ok(HttpResponse::Ok().json(rows.map(CooperativeView::from)))
+}
+
+#[utoipa::path(get, path = "/api/v1/cooperatives/{id}", tag = "cooperatives",
+    responses((status = 200, body = CooperativeView), (status = 404, body = Problem)))]
+pub async fn get(pool: web::Data<DbPool>, id: web::Path<CooperativeId>) -> ApiResult<HttpResponse> {
+    let id = id.into_inner().db();
+    let row = db::run(&pool, move |conn| repo::get(conn, &id)).await?;
+    Ok(HttpResponse::Ok().json(CooperativeView::from(row)))
+}
+
+#[utoipa::path(post, path = "/api/v1/cooperatives/{id}/members", tag = "cooperatives", request_body = AddMember,
+    security(("bearer" = [])),
+    responses((status = 201, body = MemberView), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn add_member(
+    pool: web::Data<DbPool>,
+    user: AuthUser,
+    id: web::Path<CooperativeId>,
+    body: ApiJson<AddMember>,
+) -> ApiResult<HttpResponse> {
+    let coop_id = id.into_inner().db();
+    let member = NewMember::try_from(body.0)?;
+    let view = db::run(&pool, move |conn| {
+        db::write_tx(conn, |conn| {
+            repo::get(conn, &coop_id)?;
+            require_cooperative_member(conn, &user, &coop_id, true)?;
+            let (user_id, display_name) = repo::user_id_by_email(conn, member.email.as_str())?
+                .ok_or_else(|| {
+                    ApiError::field(
+                        "email",
+                        "no account uses this email; ask them to register first",
+                    )
+                })?;
+            let created_at = repo::add_member(conn, &coop_id, &user_id, member.role)?;
+            Ok(MemberView {
+                cooperative_id: coop_id.clone(),
+                user_id,
+                email: member.email.as_str().to_owned(),
+                display_name,
+                role: member.role.as_str().to_owned(),
+                created_at: db::utc(created_at),
+            })
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(view))
+}
+
+#[utoipa::path(post, path = "/api/v1/cooperatives/{id}/warehouses", tag = "cooperatives", request_body = CreateWarehouse,
+    security(("bearer" = [])),
+    responses((status = 201, body = WarehouseView), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn create_warehouse(
+    pool: web::Data<DbPool>,
+    user: AuthUser,
+    id: web::Path<CooperativeId>,
+    body: ApiJson<CreateWarehouse>,
+) -> ApiResult<HttpResponse> {
+    let coop_id = id.into_inner().db();
+    let new = NewWarehouse::try_from(body.0)?;
+    let row = db::run(&pool, move |conn| {
+        db::write_tx(conn, |conn| {
+            repo::get(conn, &coop_id)?;
+            require_cooperative_member(conn, &user, &coop_id, true)?;
+            repo::insert_warehouse(conn, &coop_id, &new)
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(WarehouseView::from(row)))
+}
+
+#[utoipa::path(get, path = "/api/v1/cooperatives/{id}/warehouses", tag = "cooperatives",
+    security(("bearer" = [])),
+    responses((status = 200, body = Paginated<WarehouseView>), (status = 403, body = Problem)))]
+pub async fn list_warehouses(
+    pool: web::Data<DbPool>,
+    user: AuthUser,
+    id: web::Path<CooperativeId>,
+) -> ApiResult<HttpResponse> {
+    let coop_id = id.into_inner().db();
+    let rows = db::run(&pool, move |conn| {
+        repo::get(conn, &coop_id)?;
+        require_cooperative_member(conn, &user, &coop_id, false)?;
+        repo::warehouses_of(conn, &coop_id)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(Paginated {
+        items: rows
+            .into_iter()
+            .map(WarehouseView::from)
+            .collect::<Vec<_>>(),
+        next_cursor: None,
+    }))
+}

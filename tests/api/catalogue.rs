@@ -1,0 +1,425 @@
+use std::collections::HashSet;
+
+use awc::http::Method;
+use serde_json::{json, Value};
+
+use crate::helpers::*;
+
+fn names(list: &Value) -> Vec<String> {
+    list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[actix_web::test]
+async fn a_new_product_is_a_hidden_draft_until_published() {
+    let app = spawn_app().await;
+    let (owner, coop) = app.coop_owner("绥滨县黑土地水稻合作社").await;
+    let product = app
+        .create_product(&owner, &coop, rice_product("RICE"))
+        .await;
+    assert_eq!(product["status"], "draft");
+    assert_eq!(product["cooperative_id"], coop);
+    assert_eq!(product["version"], 1);
+    assert_eq!(product["skus"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        product["skus"][2]["tiers"][0],
+        json!({"min_quantity": 10, "unit_price": "225.00"})
+    );
+    assert_eq!(product["skus"][0]["available"], 0);
+    assert_eq!(product["price"], "59.90");
+    let id = product["id"].as_str().unwrap();
+    let path = format!("/api/v1/products/{id}");
+
+    app.get(&path, None).await.expect_problem(404, "not_found");
+    let stranger = app.register("shopper@example.cn").await;
+    app.get(&path, Some(&stranger.token))
+        .await
+        .expect_problem(404, "not_found");
+    assert_eq!(
+        names(&app.get("/api/v1/products", None).await.expect(200)),
+        Vec::<String>::new()
+    );
+    app.get(&path, Some(&owner.token)).await.expect(200);
+    app.get(&path, Some(&app.admin().await.token))
+        .await
+        .expect(200);
+
+    let published = app.publish_product(&owner, id).await;
+    assert_eq!(published["status"], "published");
+    assert_eq!(published["version"], 2);
+    let got = app.get(&path, None).await;
+    assert_eq!(got.header("etag").as_deref(), Some("\"2\""));
+    let got = got.expect(200);
+    assert_eq!(got["cooperative"]["name"], "绥滨县黑土地水稻合作社");
+    assert_eq!(
+        names(&app.get("/api/v1/products", None).await.expect(200)),
+        vec!["有机大米"]
+    );
+
+    app.post(&format!("{path}/unpublish"), Some(&owner.token), json!({}))
+        .await
+        .expect(200);
+    app.get(&path, None).await.expect_problem(404, "not_found");
+}
+
+#[actix_web::test]
+async fn chinese_search_finds_names_first_then_descriptions() {
+    let app = spawn_app().await;
+    let (owner, coop) = app.coop_owner("绥滨合作社").await;
+    let mut chrysanthemum = simple_product("东湖菊花", "JH-1", "38.00", "ambient");
+    chrysanthemum["description"] = json!("适合配大米粥一起食用");
+    let c = app.create_product(&owner, &coop, chrysanthemum).await;
+    let r = app
+        .create_product(&owner, &coop, rice_product("RICE"))
+        .await;
+    let pear = app
+        .create_product(
+            &owner,
+            &coop,
+            simple_product("冻梨切片", "DL-1", "25.00", "frozen"),
+        )
+        .await;
+    for p in [&c, &r, &pear] {
+        app.publish_product(&owner, p["id"].as_str().unwrap()).await;
+    }
+    let list = app
+        .get("/api/v1/products?q=%E5%A4%A7%E7%B1%B3", None)
+        .await
+        .expect(200);
+    // 有机大米 matches by name, 东湖菊花 only by description: name matches rank first
+    assert_eq!(names(&list), vec!["有机大米", "东湖菊花"]);
+    let list = app
+        .get("/api/v1/products?q=%E5%86%BB%E6%A2%A8", None)
+        .await
+        .expect(200);
+    assert_eq!(names(&list), vec!["冻梨切片"]);
+    // wildcards in the query match themselves
+    let list = app.get("/api/v1/products?q=%25", None).await.expect(200);
+    assert_eq!(names(&list), Vec::<String>::new());
+}
+
+#[actix_web::test]
+async fn filters_and_price_sorts_use_the_lowest_retail_price() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let (owner, coop) = app.coop_owner("绥滨合作社").await;
+    let (owner2, coop2) = app.coop_owner("潮阳区丝苗米合作社").await;
+    let grain = app
+        .post(
+            "/api/v1/categories",
+            Some(&admin.token),
+            json!({"name": "粮油"}),
+        )
+        .await
+        .expect(201);
+    let rice_cat = app
+        .post(
+            "/api/v1/categories",
+            Some(&admin.token),
+            json!({"name": "大米", "parent_id": grain["id"]}),
+        )
+        .await
+        .expect(201);
+    let mut rice = rice_product("RICE");
+    rice["category_id"] = rice_cat["id"].clone();
+    let items = [
+        app.create_product(&owner, &coop, rice).await,
+        app.create_product(
+            &owner,
+            &coop,
+            simple_product("冻梨切片", "DL-1", "25.00", "frozen"),
+        )
+        .await,
+        app.create_product(
+            &owner2,
+            &coop2,
+            simple_product("潮阳丝苗米", "SM-1", "45.50", "ambient"),
+        )
+        .await,
+    ];
+    for (i, p) in items.iter().enumerate() {
+        let by = if i == 2 { &owner2 } else { &owner };
+        app.publish_product(by, p["id"].as_str().unwrap()).await;
+    }
+    let asc = app
+        .get("/api/v1/products?sort=price_asc", None)
+        .await
+        .expect(200);
+    assert_eq!(names(&asc), vec!["冻梨切片", "潮阳丝苗米", "有机大米"]);
+    let desc = app
+        .get("/api/v1/products?sort=price_desc", None)
+        .await
+        .expect(200);
+    assert_eq!(names(&desc), vec!["有机大米", "潮阳丝苗米", "冻梨切片"]);
+    let band = app
+        .get(
+            "/api/v1/products?min_price=30&max_price=59.90&sort=price_asc",
+            None,
+        )
+        .await
+        .expect(200);
+    assert_eq!(names(&band), vec!["潮阳丝苗米", "有机大米"]);
+    let frozen = app
+        .get("/api/v1/products?storage=frozen", None)
+        .await
+        .expect(200);
+    assert_eq!(names(&frozen), vec!["冻梨切片"]);
+    let by_coop = app
+        .get(&format!("/api/v1/products?cooperative_id={coop2}"), None)
+        .await
+        .expect(200);
+    assert_eq!(names(&by_coop), vec!["潮阳丝苗米"]);
+    // the parent category finds products filed under its children
+    let by_cat = app
+        .get(
+            &format!(
+                "/api/v1/products?category_id={}",
+                grain["id"].as_str().unwrap()
+            ),
+            None,
+        )
+        .await
+        .expect(200);
+    assert_eq!(names(&by_cat), vec!["有机大米"]);
+    let in_stock = app
+        .get("/api/v1/products?in_stock=true", None)
+        .await
+        .expect(200);
+    assert_eq!(names(&in_stock), Vec::<String>::new());
+    let cats = app.get("/api/v1/categories", None).await.expect(200);
+    assert_eq!(cats["items"].as_array().unwrap().len(), 2);
+    for bad in [
+        "sort=cheapest",
+        "storage=warm",
+        "min_price=-1",
+        "min_price=1.234",
+        "limit=0",
+        "cursor=zz",
+    ] {
+        app.get(&format!("/api/v1/products?{bad}"), None)
+            .await
+            .expect_problem(422, "validation_failed");
+    }
+}
+
+#[actix_web::test]
+async fn walking_every_page_shows_each_product_once() {
+    let app = spawn_app().await;
+    let (owner, coop) = app.coop_owner("绥滨合作社").await;
+    let mut all = HashSet::new();
+    for i in 0..23 {
+        // repeated prices make the id tie-break matter
+        let price = format!("{}.00", 10 + i % 4);
+        let name = if i % 3 == 0 {
+            format!("大米 {i}")
+        } else {
+            format!("其他 {i}")
+        };
+        let mut body = simple_product(&name, &format!("P-{i}"), &price, "ambient");
+        body["description"] = json!("大米相关");
+        let p = app.create_product(&owner, &coop, body).await;
+        app.publish_product(&owner, p["id"].as_str().unwrap()).await;
+        all.insert(p["id"].as_str().unwrap().to_owned());
+    }
+    for query in [
+        "sort=newest",
+        "sort=price_asc",
+        "sort=price_desc",
+        "q=%E5%A4%A7%E7%B1%B3&sort=relevance",
+    ] {
+        let mut seen = Vec::new();
+        let mut cursor: Option<String> = None;
+        let mut prices = Vec::new();
+        loop {
+            let mut path = format!("/api/v1/products?{query}&limit=5");
+            if let Some(c) = &cursor {
+                path.push_str(&format!("&cursor={c}"));
+            }
+            let page = app.get(&path, None).await.expect(200);
+            for p in page["items"].as_array().unwrap() {
+                seen.push(p["id"].as_str().unwrap().to_owned());
+                prices.push(p["price"].as_str().unwrap().parse::<f64>().unwrap());
+            }
+            match page["next_cursor"].as_str() {
+                Some(c) => cursor = Some(c.to_owned()),
+                None => break,
+            }
+        }
+        assert_eq!(seen.len(), 23, "{query}: no repeats");
+        assert_eq!(
+            seen.iter().cloned().collect::<HashSet<_>>(),
+            all,
+            "{query}: no gaps"
+        );
+        if query == "sort=price_asc" {
+            assert!(prices.windows(2).all(|w| w[0] <= w[1]));
+        }
+    }
+}
+
+#[actix_web::test]
+async fn patch_honours_if_match_and_refuses_protected_fields() {
+    let app = spawn_app().await;
+    let (owner, coop) = app.coop_owner("绥滨合作社").await;
+    let p = app
+        .create_product(&owner, &coop, rice_product("RICE"))
+        .await;
+    let path = format!("/api/v1/products/{}", p["id"].as_str().unwrap());
+    let r = app
+        .request(
+            Method::PATCH,
+            &path,
+            Some(&owner.token),
+            Some(json!({"name": "有机大米（新米）", "subtitle": null})),
+            &[("If-Match", "\"1\"")],
+        )
+        .await;
+    assert_eq!(r.header("etag").as_deref(), Some("\"2\""));
+    let body = r.expect(200);
+    assert_eq!(body["name"], "有机大米（新米）");
+    assert_eq!(body["subtitle"], Value::Null);
+    assert_eq!(body["version"], 2);
+    // a stale version is refused and nothing changes
+    app.request(
+        Method::PATCH,
+        &path,
+        Some(&owner.token),
+        Some(json!({"name": "旧的"})),
+        &[("If-Match", "\"1\"")],
+    )
+    .await
+    .expect_problem(412, "precondition_failed");
+    for field in ["status", "cooperative_id", "version", "id"] {
+        let body = app
+            .patch(&path, Some(&owner.token), json!({field: "published"}))
+            .await
+            .expect_problem(422, "validation_failed");
+        assert_eq!(body["errors"][0]["field"], field);
+    }
+    // SKUs upsert by code; the price rules apply to the patched result
+    let body = app
+        .patch(&path, Some(&owner.token), json!({"skus": [
+            {"code": "RICE-5KG", "name": "5 kg 袋", "unit": "袋", "net_weight_grams": 5000, "price": "49.90", "sales_channel": "retail"},
+            {"code": "RICE-1KG", "name": "1 kg 装", "unit": "袋", "net_weight_grams": 1000, "price": "12.90", "sales_channel": "retail"}
+        ]}))
+        .await
+        .expect(200);
+    assert_eq!(body["skus"].as_array().unwrap().len(), 4);
+    assert_eq!(body["price"], "12.90");
+    let got = app.get(&path, Some(&owner.token)).await.expect(200);
+    assert_eq!(got["name"], "有机大米（新米）");
+    assert_eq!(got["version"], 3);
+}
+
+#[actix_web::test]
+async fn members_of_another_cooperative_are_refused() {
+    let app = spawn_app().await;
+    let (owner, coop) = app.coop_owner("绥滨合作社").await;
+    let (other, other_coop) = app.coop_owner("萝北合作社").await;
+    let p = app
+        .create_product(&owner, &coop, rice_product("RICE"))
+        .await;
+    let id = p["id"].as_str().unwrap();
+    let path = format!("/api/v1/products/{id}");
+    // a draft does not even exist for them
+    app.patch(&path, Some(&other.token), json!({"name": "x"}))
+        .await
+        .expect_problem(404, "not_found");
+    app.post(&format!("{path}/publish"), Some(&other.token), json!({}))
+        .await
+        .expect_problem(404, "not_found");
+    app.publish_product(&owner, id).await;
+    app.patch(&path, Some(&other.token), json!({"name": "x"}))
+        .await
+        .expect_problem(403, "forbidden");
+    app.post(&format!("{path}/unpublish"), Some(&other.token), json!({}))
+        .await
+        .expect_problem(403, "forbidden");
+    // nor may they list products into someone else's co-op
+    app.post(
+        &format!("/api/v1/cooperatives/{coop}/products"),
+        Some(&other.token),
+        rice_product("X"),
+    )
+    .await
+    .expect_problem(403, "forbidden");
+    // their own co-op may reuse the same SKU codes
+    app.create_product(&other, &other_coop, rice_product("RICE"))
+        .await;
+    let got = app.get(&path, None).await.expect(200);
+    assert_eq!(got["name"], "有机大米");
+}
+
+#[actix_web::test]
+async fn prices_and_skus_are_validated() {
+    let app = spawn_app().await;
+    let (owner, coop) = app.coop_owner("绥滨合作社").await;
+    let path = format!("/api/v1/cooperatives/{coop}/products");
+    for (price, field) in [
+        (json!(59.9), "skus[0].price"),
+        (json!("-1.00"), "skus[0].price"),
+        (json!("1.234"), "skus[0].price"),
+    ] {
+        let mut body = rice_product("A");
+        body["skus"][0]["price"] = price;
+        let problem = app
+            .post(&path, Some(&owner.token), body)
+            .await
+            .expect_problem(422, "validation_failed");
+        assert_eq!(problem["errors"][0]["field"], field);
+    }
+    let mut body = rice_product("A");
+    body["skus"][2]["tiers"][0]["unit_price"] = json!("999.00");
+    body["storage"] = json!("ambient");
+    let problem = app
+        .post(&path, Some(&owner.token), body)
+        .await
+        .expect_problem(422, "validation_failed");
+    assert_eq!(problem["errors"][0]["field"], "skus[2].tiers[0].unit_price");
+    let mut body = rice_product("A");
+    body["storage"] = json!("warm");
+    let problem = app
+        .post(&path, Some(&owner.token), body)
+        .await
+        .expect_problem(422, "validation_failed");
+    assert_eq!(problem["errors"][0]["field"], "storage");
+    let mut body = rice_product("A");
+    body["skus"] = json!([]);
+    app.post(&path, Some(&owner.token), body)
+        .await
+        .expect_problem(422, "validation_failed");
+    // a SKU code is unique within the co-op
+    app.create_product(&owner, &coop, rice_product("A")).await;
+    app.post(
+        &path,
+        Some(&owner.token),
+        simple_product("别的", "A-5KG", "1.00", "ambient"),
+    )
+    .await
+    .expect_problem(409, "conflict");
+    let list = app.get("/api/v1/products", None).await.expect(200);
+    assert_eq!(list["items"].as_array().unwrap().len(), 0);
+}
+
+#[actix_web::test]
+async fn status_changes_follow_the_rules() {
+    let app = spawn_app().await;
+    let (owner, coop) = app.coop_owner("绥滨合作社").await;
+    let p = app
+        .create_product(&owner, &coop, rice_product("RICE"))
+        .await;
+    let path = format!("/api/v1/products/{}", p["id"].as_str().unwrap());
+    app.post(&format!("{path}/unpublish"), Some(&owner.token), json!({}))
+        .await
+        .expect_problem(409, "invalid_state");
+    app.post(&format!("{path}/archive"), Some(&owner.token), json!({}))
+        .await
+        .expect(200);
+    app.post(&format!("{path}/publish"), Some(&owner.token), json!({}))
+        .await
+        .expect_problem(409, "invalid_state");
+}
