@@ -19,6 +19,7 @@ use crate::config::Config;
 use crate::cooperatives;
 use crate::db::{self, DbPool, DbUrl, SessionSettings};
 use crate::http::{extract, ops};
+use crate::inventory;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -44,12 +45,17 @@ use crate::http::{extract, ops};
         catalogue::routes::publish,
         catalogue::routes::unpublish,
         catalogue::routes::archive,
+        inventory::routes::list,
+        inventory::routes::stocktake,
+        inventory::routes::adjust,
+        inventory::routes::movements,
     ),
     modifiers(&BearerAuth),
     tags(
         (name = "auth", description = "Accounts and sessions"),
         (name = "cooperatives", description = "Supplier co-operatives, members, warehouses"),
         (name = "catalogue", description = "Categories, products, SKUs and search"),
+        (name = "inventory", description = "Stock, stocktakes, adjustments and the ledger"),
     )
 )]
 pub struct ApiDoc;
@@ -77,6 +83,7 @@ pub fn api_routes(cfg: &mut web::ServiceConfig) {
     use catalogue::categories as cat;
     use catalogue::routes as pr;
     use cooperatives::routes as co;
+    use inventory::routes as inv;
     cfg.route("/auth/register", web::post().to(a::register))
         .route("/auth/login", web::post().to(a::login))
         .route("/auth/refresh", web::post().to(a::refresh))
@@ -102,7 +109,20 @@ pub fn api_routes(cfg: &mut web::ServiceConfig) {
         .route("/products/{id}", web::patch().to(pr::update))
         .route("/products/{id}/publish", web::post().to(pr::publish))
         .route("/products/{id}/unpublish", web::post().to(pr::unpublish))
-        .route("/products/{id}/archive", web::post().to(pr::archive));
+        .route("/products/{id}/archive", web::post().to(pr::archive))
+        .route("/cooperatives/{id}/stock", web::get().to(inv::list))
+        .route(
+            "/cooperatives/{id}/stock/adjustments",
+            web::post().to(inv::adjust),
+        )
+        .route(
+            "/skus/{sku_id}/stock/movements",
+            web::get().to(inv::movements),
+        )
+        .route(
+            "/skus/{sku_id}/stock/{warehouse_id}",
+            web::put().to(inv::stocktake),
+        );
 }
 
 /// Everything built once at start-up and shared by the workers.

@@ -9,4 +9,5 @@ pub mod cooperatives;
 pub mod db;
 pub mod http;
 pub mod ids;
+pub mod inventory;
 pub mod money;

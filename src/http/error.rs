@@ -36,6 +36,11 @@ pub enum ApiError {
     NotFound,
     #[error("conflict: {0}")]
     Conflict(String),
+    #[error("conflict: {detail}")]
+    ConflictWith {
+        detail: String,
+        errors: Vec<FieldError>,
+    },
     #[error("insufficient stock")]
     InsufficientStock {
         errors: Vec<FieldError>,
@@ -96,7 +101,7 @@ impl ApiError {
             ApiError::Unauthorized => "unauthorized",
             ApiError::Forbidden(_) => "forbidden",
             ApiError::NotFound => "not_found",
-            ApiError::Conflict(_) => "conflict",
+            ApiError::Conflict(_) | ApiError::ConflictWith { .. } => "conflict",
             ApiError::InsufficientStock { .. } => "insufficient_stock",
             ApiError::InvalidState(_) => "invalid_state",
             ApiError::PreconditionFailed => "precondition_failed",
@@ -121,7 +126,9 @@ impl ApiError {
             ),
             ApiError::Forbidden(d) => ("Forbidden", d.clone()),
             ApiError::NotFound => ("Not found", "No such resource.".into()),
-            ApiError::Conflict(d) => ("Conflict", d.clone()),
+            ApiError::Conflict(d) | ApiError::ConflictWith { detail: d, .. } => {
+                ("Conflict", d.clone())
+            }
             ApiError::InsufficientStock { .. } => (
                 "Insufficient stock",
                 "Not enough stock for one or more lines; nothing was reserved.".into(),
@@ -196,6 +203,7 @@ impl ResponseError for ApiError {
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::Conflict(_)
+            | ApiError::ConflictWith { .. }
             | ApiError::InsufficientStock { .. }
             | ApiError::InvalidState(_) => StatusCode::CONFLICT,
             ApiError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
@@ -215,9 +223,9 @@ impl ResponseError for ApiError {
         }
         let (title, detail) = self.title_and_detail();
         let errors = match self {
-            ApiError::Validation(errors) | ApiError::InsufficientStock { errors, .. } => {
-                Some(errors.clone())
-            }
+            ApiError::Validation(errors)
+            | ApiError::InsufficientStock { errors, .. }
+            | ApiError::ConflictWith { errors, .. } => Some(errors.clone()),
             _ => None,
         };
         let retry_after = match self {

@@ -2,6 +2,7 @@
 
 pub mod error;
 pub mod extract;
+pub mod idempotency;
 pub mod ops;
 pub mod pagination;
 pub mod validate;

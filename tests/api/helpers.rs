@@ -471,3 +471,114 @@ impl TestApp {
         .expect(200)
     }
 }
+
+/// A co-op with an owner, one ambient and one cold warehouse, and a published rice product.
+pub struct Shop {
+    pub owner: Session,
+    pub coop: String,
+    pub warehouse: String,
+    pub cold_warehouse: String,
+    pub product: Value,
+    /// SKU ids by code suffix: "5KG", "10KG", "25KG".
+    pub skus: std::collections::HashMap<String, String>,
+}
+
+impl TestApp {
+    pub async fn shop(&self, name: &str, code_prefix: &str) -> Shop {
+        let (owner, coop) = self.coop_owner(name).await;
+        let warehouse = self.create_warehouse(&owner, &coop, false).await;
+        let cold_warehouse = self.create_warehouse(&owner, &coop, true).await;
+        let product = self
+            .create_product(&owner, &coop, rice_product(code_prefix))
+            .await;
+        let product = self
+            .publish_product(&owner, product["id"].as_str().unwrap())
+            .await;
+        let skus = product["skus"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                let code = s["code"].as_str().unwrap();
+                let suffix = code.rsplit('-').next().unwrap().to_owned();
+                (suffix, s["id"].as_str().unwrap().to_owned())
+            })
+            .collect();
+        Shop {
+            owner,
+            coop,
+            warehouse,
+            cold_warehouse,
+            product,
+            skus,
+        }
+    }
+
+    /// Receives stock through the API.
+    pub async fn receive(
+        &self,
+        by: &Session,
+        coop: &str,
+        sku: &str,
+        warehouse: &str,
+        units: i64,
+    ) -> Value {
+        self.post(
+            &format!("/api/v1/cooperatives/{coop}/stock/adjustments"),
+            Some(&by.token),
+            json!({"adjustments": [{"sku_id": sku, "warehouse_id": warehouse, "delta": units, "reason": "到货"}]}),
+        )
+        .await
+        .expect(200)
+    }
+
+    /// The ledger invariant: every stock row's on_hand is the sum of its movements, and
+    /// 0 ≤ reserved ≤ on_hand.
+    pub fn assert_ledger_balanced(&self) {
+        use shanhe::db::schema::{stock, stock_movements};
+        let mut conn = self.conn();
+        let rows: Vec<(String, String, i64, i64)> = stock::table
+            .select((
+                stock::sku_id,
+                stock::warehouse_id,
+                stock::on_hand,
+                stock::reserved,
+            ))
+            .load(&mut *conn)
+            .unwrap();
+        let moves: Vec<(String, String, i64)> = stock_movements::table
+            .select((
+                stock_movements::sku_id,
+                stock_movements::warehouse_id,
+                stock_movements::delta,
+            ))
+            .load(&mut *conn)
+            .unwrap();
+        for (sku, wh, on_hand, reserved) in rows {
+            let sum: i64 = moves
+                .iter()
+                .filter(|(s, w, _)| *s == sku && *w == wh)
+                .map(|(_, _, d)| d)
+                .sum();
+            assert_eq!(
+                on_hand, sum,
+                "on_hand of {sku}@{wh} equals the sum of its movements"
+            );
+            assert!(
+                0 <= reserved && reserved <= on_hand,
+                "0 ≤ reserved ≤ on_hand"
+            );
+        }
+    }
+
+    pub async fn stock_row(&self, by: &Session, coop: &str, sku: &str, warehouse: &str) -> Value {
+        let list = self
+            .get(
+                &format!("/api/v1/cooperatives/{coop}/stock?sku_id={sku}&warehouse_id={warehouse}"),
+                Some(&by.token),
+            )
+            .await
+            .expect(200);
+        list["items"][0].clone()
+    }
+}

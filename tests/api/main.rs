@@ -7,4 +7,5 @@ mod auth;
 mod catalogue;
 mod cooperatives;
 mod foundation;
+mod inventory;
 mod schema_check;

@@ -1,0 +1,162 @@
+//! `Idempotency-Key`: a retried request gets the first response again, never a second effect.
+//!
+//! The key is claimed by inserting its row inside the same write transaction as the effect,
+//! so the claim and the effect commit together or not at all. A concurrent request with the
+//! same key blocks on that row (PostgreSQL) or on the write lock (SQLite), then finds the key
+//! taken, rolls its own work back and replays the stored response. Only successful responses
+//! are stored: a failed request changed nothing, so retrying it is safe.
+
+use actix_web::http::StatusCode;
+use actix_web::HttpResponse;
+use diesel::prelude::*;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use super::error::{ApiError, ApiResult};
+use crate::db::schema::idempotency_keys;
+use crate::db::{self, DbConn, DbPool};
+
+/// What the caller's request looks like, for telling a retry from a different request.
+pub fn fingerprint(method: &str, path: &str, body: &impl Serialize) -> String {
+    let mut h = Sha256::new();
+    h.update(method.as_bytes());
+    h.update(b" ");
+    h.update(path.as_bytes());
+    h.update(b"\n");
+    h.update(serde_json::to_vec(body).unwrap_or_default());
+    hex::encode(h.finalize())
+}
+
+/// A response to send and, with a key, to keep.
+pub struct Stored {
+    pub status: StatusCode,
+    pub body: serde_json::Value,
+}
+
+impl Stored {
+    pub fn new(status: StatusCode, body: impl Serialize) -> ApiResult<Self> {
+        Ok(Stored {
+            status,
+            body: serde_json::to_value(body).map_err(|e| ApiError::internal(e.to_string()))?,
+        })
+    }
+
+    pub fn into_response(self) -> HttpResponse {
+        HttpResponse::build(self.status).json(self.body)
+    }
+}
+
+enum Lookup {
+    Absent,
+    Replay(Stored),
+}
+
+fn lookup(conn: &mut DbConn, user_id: &str, key: &str, hash: &str) -> ApiResult<Lookup> {
+    let row: Option<(String, Option<i32>, Option<String>)> = idempotency_keys::table
+        .find((user_id, key))
+        .select((
+            idempotency_keys::request_hash,
+            idempotency_keys::status_code,
+            idempotency_keys::response_body,
+        ))
+        .first(conn)
+        .optional()?;
+    match row {
+        None => Ok(Lookup::Absent),
+        Some((stored_hash, _, _)) if stored_hash != hash => Err(ApiError::IdempotencyConflict),
+        Some((_, Some(status), Some(body))) => Ok(Lookup::Replay(Stored {
+            status: StatusCode::from_u16(status as u16).unwrap_or(StatusCode::OK),
+            body: serde_json::from_str(&body).unwrap_or_default(),
+        })),
+        // only visible once committed, and committed rows carry their response
+        Some(_) => Err(ApiError::Conflict(
+            "a request with this Idempotency-Key is still in progress".into(),
+        )),
+    }
+}
+
+/// Why a keyed attempt did not commit.
+enum Attempt {
+    KeyTaken,
+    Failed(ApiError),
+}
+
+impl From<ApiError> for Attempt {
+    fn from(e: ApiError) -> Self {
+        Attempt::Failed(e)
+    }
+}
+
+impl From<diesel::result::Error> for Attempt {
+    fn from(e: diesel::result::Error) -> Self {
+        Attempt::Failed(e.into())
+    }
+}
+
+/// Runs `effect` in one write transaction, exactly once per (user, key).
+pub async fn execute<F>(
+    pool: &DbPool,
+    user_id: String,
+    key: Option<String>,
+    hash: String,
+    effect: F,
+) -> ApiResult<Stored>
+where
+    F: Fn(&mut DbConn) -> ApiResult<Stored> + Send + 'static,
+{
+    db::run(pool, move |conn| {
+        let Some(key) = key else {
+            return db::write_tx(conn, |conn| effect(conn));
+        };
+        for _ in 0..3 {
+            if let Lookup::Replay(stored) = lookup(conn, &user_id, &key, &hash)? {
+                return Ok(stored);
+            }
+            let outcome = db::write_tx(conn, |conn| {
+                diesel::insert_into(idempotency_keys::table)
+                    .values((
+                        idempotency_keys::user_id.eq(&user_id),
+                        idempotency_keys::idem_key.eq(&key),
+                        idempotency_keys::request_hash.eq(&hash),
+                        idempotency_keys::created_at.eq(db::now()),
+                    ))
+                    .execute(conn)
+                    .map_err(|e| match e {
+                        diesel::result::Error::DatabaseError(
+                            diesel::result::DatabaseErrorKind::UniqueViolation,
+                            _,
+                        ) => Attempt::KeyTaken,
+                        other => Attempt::Failed(other.into()),
+                    })?;
+                let stored = effect(conn)?;
+                let body = serde_json::to_string(&stored.body)
+                    .map_err(|e| ApiError::internal(e.to_string()))?;
+                diesel::update(idempotency_keys::table.find((&user_id, &key)))
+                    .set((
+                        idempotency_keys::status_code.eq(Some(i32::from(stored.status.as_u16()))),
+                        idempotency_keys::response_body.eq(Some(body)),
+                    ))
+                    .execute(conn)?;
+                Ok(stored)
+            });
+            match outcome {
+                Ok(stored) => return Ok(stored),
+                // another request with this key committed first: replay it on the next turn
+                Err(Attempt::KeyTaken) => continue,
+                Err(Attempt::Failed(e)) => return Err(e),
+            }
+        }
+        Err(ApiError::Conflict(
+            "a request with this Idempotency-Key is still in progress".into(),
+        ))
+    })
+    .await
+}
+
+/// Forgets keys older than `max_age` (the contract keeps them at least 24 h).
+pub fn prune(conn: &mut DbConn, max_age: chrono::Duration) -> ApiResult<usize> {
+    Ok(diesel::delete(
+        idempotency_keys::table.filter(idempotency_keys::created_at.lt(db::now() - max_age)),
+    )
+    .execute(conn)?)
+}

@@ -1,0 +1,214 @@
+//! Stock rules: movement kinds and what an adjustment or a stocktake may say.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::http::error::ApiError;
+use crate::http::validate::{optional_text, Fields};
+use crate::ids::{SkuId, WarehouseId};
+
+/// Why `on_hand` (or, for reservations, `reserved`) moved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MovementKind {
+    Receipt,
+    Adjustment,
+    Stocktake,
+    Reservation,
+    Release,
+    Shipment,
+    Return,
+}
+
+impl MovementKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MovementKind::Receipt => "receipt",
+            MovementKind::Adjustment => "adjustment",
+            MovementKind::Stocktake => "stocktake",
+            MovementKind::Reservation => "reservation",
+            MovementKind::Release => "release",
+            MovementKind::Shipment => "shipment",
+            MovementKind::Return => "return",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "receipt" => MovementKind::Receipt,
+            "adjustment" => MovementKind::Adjustment,
+            "stocktake" => MovementKind::Stocktake,
+            "reservation" => MovementKind::Reservation,
+            "release" => MovementKind::Release,
+            "shipment" => MovementKind::Shipment,
+            "return" => MovementKind::Return,
+            _ => return None,
+        })
+    }
+}
+
+const MAX_QUANTITY: i64 = 10_000_000;
+const MAX_LINES: usize = 200;
+
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+pub struct AdjustmentLine {
+    pub sku_id: SkuId,
+    pub warehouse_id: WarehouseId,
+    /// Units added (received, returned) or removed (damaged, lost); never zero.
+    pub delta: i64,
+    pub reason: Option<String>,
+    /// `receipt`, `adjustment` or `return`; by default `receipt` for a positive delta and
+    /// `adjustment` for a negative one.
+    pub kind: Option<MovementKind>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+pub struct AdjustmentBatch {
+    pub adjustments: Vec<AdjustmentLine>,
+}
+
+/// A checked adjustment line, with its position in the request for error messages.
+#[derive(Debug, Clone)]
+pub struct Adjustment {
+    pub index: usize,
+    pub sku_id: SkuId,
+    pub warehouse_id: WarehouseId,
+    pub delta: i64,
+    pub reason: Option<String>,
+    pub kind: MovementKind,
+}
+
+impl TryFrom<AdjustmentBatch> for Vec<Adjustment> {
+    type Error = ApiError;
+    fn try_from(b: AdjustmentBatch) -> Result<Self, ApiError> {
+        let mut f = Fields::default();
+        if b.adjustments.is_empty() {
+            f.push("adjustments", "at least one adjustment");
+        }
+        if b.adjustments.len() > MAX_LINES {
+            f.push(
+                "adjustments",
+                format!("at most {MAX_LINES} adjustments in one batch"),
+            );
+        }
+        let mut out = Vec::new();
+        for (i, line) in b.adjustments.into_iter().enumerate() {
+            let at = format!("adjustments[{i}]");
+            if line.delta == 0 || line.delta.abs() > MAX_QUANTITY {
+                f.push(
+                    format!("{at}.delta"),
+                    "must be a non-zero whole number of units up to 10,000,000",
+                );
+            }
+            let kind = line.kind.unwrap_or(if line.delta > 0 {
+                MovementKind::Receipt
+            } else {
+                MovementKind::Adjustment
+            });
+            match kind {
+                MovementKind::Adjustment => {}
+                MovementKind::Receipt | MovementKind::Return if line.delta > 0 => {}
+                MovementKind::Receipt | MovementKind::Return => f.push(
+                    format!("{at}.kind"),
+                    "receipts and returns add stock: use a positive delta",
+                ),
+                _ => f.push(
+                    format!("{at}.kind"),
+                    "must be receipt, adjustment or return",
+                ),
+            }
+            let reason = f.check(
+                &format!("{at}.reason"),
+                optional_text(line.reason.as_deref(), 200),
+            );
+            if let Some(reason) = reason {
+                out.push(Adjustment {
+                    index: i,
+                    sku_id: line.sku_id,
+                    warehouse_id: line.warehouse_id,
+                    delta: line.delta,
+                    reason,
+                    kind,
+                });
+            }
+        }
+        f.finish(Some(out))
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+pub struct StocktakeRequest {
+    /// The counted units on hand.
+    pub on_hand: i64,
+    pub reason: Option<String>,
+}
+
+pub struct Stocktake {
+    pub on_hand: i64,
+    pub reason: Option<String>,
+}
+
+impl TryFrom<StocktakeRequest> for Stocktake {
+    type Error = ApiError;
+    fn try_from(r: StocktakeRequest) -> Result<Self, ApiError> {
+        let mut f = Fields::default();
+        if !(0..=MAX_QUANTITY).contains(&r.on_hand) {
+            f.push("on_hand", "must be between 0 and 10,000,000");
+        }
+        let reason = f.check("reason", optional_text(r.reason.as_deref(), 200));
+        let value = reason.map(|reason| Stocktake {
+            on_hand: r.on_hand,
+            reason,
+        });
+        f.finish(value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(delta: i64, kind: Option<MovementKind>) -> AdjustmentLine {
+        AdjustmentLine {
+            sku_id: SkuId::generate(),
+            warehouse_id: WarehouseId::generate(),
+            delta,
+            reason: Some("到货".into()),
+            kind,
+        }
+    }
+
+    #[test]
+    fn kinds_default_by_sign() {
+        let v: Vec<Adjustment> = AdjustmentBatch {
+            adjustments: vec![line(5, None), line(-2, None)],
+        }
+        .try_into()
+        .unwrap();
+        assert_eq!(v[0].kind, MovementKind::Receipt);
+        assert_eq!(v[1].kind, MovementKind::Adjustment);
+    }
+
+    #[test]
+    fn bad_lines_are_named() {
+        let err = Vec::<Adjustment>::try_from(AdjustmentBatch {
+            adjustments: vec![
+                line(0, None),
+                line(-1, Some(MovementKind::Receipt)),
+                line(1, Some(MovementKind::Shipment)),
+            ],
+        })
+        .unwrap_err();
+        let ApiError::Validation(e) = err else {
+            panic!()
+        };
+        let fields: Vec<_> = e.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            vec![
+                "adjustments[0].delta",
+                "adjustments[1].kind",
+                "adjustments[2].kind"
+            ]
+        );
+    }
+}

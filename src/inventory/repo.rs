@@ -1,0 +1,408 @@
+//! Stock queries and the primitives every stock change goes through. Each primitive is one
+//! conditional UPDATE inside the caller's transaction — never read-then-write in Rust — so no
+//! interleaving of requests can oversell or drive a count below zero.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::domain::MovementKind;
+use crate::db::schema::{skus, stock, stock_movements, warehouses};
+use crate::db::{self, DbConn};
+use crate::http::error::ApiError;
+use crate::http::pagination::{Page, Paginated};
+
+#[derive(Debug, Clone, Queryable)]
+pub struct StockRow {
+    pub sku_id: String,
+    pub sku_code: String,
+    pub warehouse_id: String,
+    pub on_hand: i64,
+    pub reserved: i64,
+    pub version: i64,
+    pub updated_at: NaiveDateTime,
+    pub low_stock_threshold: i64,
+}
+
+type StockColumns = (
+    stock::sku_id,
+    skus::code,
+    stock::warehouse_id,
+    stock::on_hand,
+    stock::reserved,
+    stock::version,
+    stock::updated_at,
+    skus::low_stock_threshold,
+);
+
+const STOCK_COLUMNS: StockColumns = (
+    stock::sku_id,
+    skus::code,
+    stock::warehouse_id,
+    stock::on_hand,
+    stock::reserved,
+    stock::version,
+    stock::updated_at,
+    skus::low_stock_threshold,
+);
+
+/// A SKU's owner, for authorization and for checking warehouses belong with it.
+pub fn sku_cooperative(conn: &mut DbConn, sku_id: &str) -> Result<Option<String>, ApiError> {
+    Ok(skus::table
+        .find(sku_id)
+        .select(skus::cooperative_id)
+        .first(conn)
+        .optional()?)
+}
+
+pub fn warehouse_cooperative(
+    conn: &mut DbConn,
+    warehouse_id: &str,
+) -> Result<Option<String>, ApiError> {
+    Ok(warehouses::table
+        .find(warehouse_id)
+        .select(warehouses::cooperative_id)
+        .first(conn)
+        .optional()?)
+}
+
+pub fn find(
+    conn: &mut DbConn,
+    sku_id: &str,
+    warehouse_id: &str,
+) -> Result<Option<StockRow>, ApiError> {
+    Ok(stock::table
+        .inner_join(skus::table)
+        .filter(stock::sku_id.eq(sku_id))
+        .filter(stock::warehouse_id.eq(warehouse_id))
+        .select(STOCK_COLUMNS)
+        .first(conn)
+        .optional()?)
+}
+
+/// Creates an empty stock row for (SKU, warehouse) unless it exists.
+pub fn ensure_row(
+    conn: &mut DbConn,
+    sku_id: &str,
+    warehouse_id: &str,
+    cooperative_id: &str,
+) -> Result<(), ApiError> {
+    let now = db::now();
+    let values = (
+        stock::sku_id.eq(sku_id),
+        stock::warehouse_id.eq(warehouse_id),
+        stock::cooperative_id.eq(cooperative_id),
+        stock::on_hand.eq(0_i64),
+        stock::reserved.eq(0_i64),
+        stock::version.eq(1_i64),
+        stock::updated_at.eq(now),
+    );
+    // the multi-backend has no ON CONFLICT: the same statement on each concrete connection
+    match conn {
+        DbConn::Pg(c) => diesel::insert_into(stock::table)
+            .values(values)
+            .on_conflict_do_nothing()
+            .execute(c)?,
+        DbConn::Sqlite(c) => diesel::insert_into(stock::table)
+            .values(values)
+            .on_conflict_do_nothing()
+            .execute(c)?,
+    };
+    Ok(())
+}
+
+/// One ledger line.
+#[allow(clippy::too_many_arguments)]
+pub fn record_movement(
+    conn: &mut DbConn,
+    sku_id: &str,
+    warehouse_id: &str,
+    delta: i64,
+    kind: MovementKind,
+    reason: Option<&str>,
+    order_id: Option<&str>,
+    actor_id: Option<&str>,
+) -> Result<(), ApiError> {
+    diesel::insert_into(stock_movements::table)
+        .values((
+            stock_movements::id.eq(db::new_id()),
+            stock_movements::sku_id.eq(sku_id),
+            stock_movements::warehouse_id.eq(warehouse_id),
+            stock_movements::delta.eq(delta),
+            stock_movements::kind.eq(kind.as_str()),
+            stock_movements::reason.eq(reason),
+            stock_movements::order_id.eq(order_id),
+            stock_movements::actor_id.eq(actor_id),
+            stock_movements::created_at.eq(db::now()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Adds `delta` to `on_hand` unless that would leave less than is reserved; false when it
+/// would (or the row does not exist). Records the movement.
+pub fn apply_delta(
+    conn: &mut DbConn,
+    sku_id: &str,
+    warehouse_id: &str,
+    delta: i64,
+    kind: MovementKind,
+    reason: Option<&str>,
+    actor_id: Option<&str>,
+) -> Result<bool, ApiError> {
+    let n = diesel::update(
+        stock::table
+            .filter(stock::sku_id.eq(sku_id))
+            .filter(stock::warehouse_id.eq(warehouse_id))
+            .filter((stock::on_hand + delta).ge(stock::reserved)),
+    )
+    .set((
+        stock::on_hand.eq(stock::on_hand + delta),
+        stock::version.eq(stock::version + 1),
+        stock::updated_at.eq(db::now()),
+    ))
+    .execute(conn)?;
+    if n == 1 {
+        record_movement(
+            conn,
+            sku_id,
+            warehouse_id,
+            delta,
+            kind,
+            reason,
+            None,
+            actor_id,
+        )?;
+    }
+    Ok(n == 1)
+}
+
+/// Sets `on_hand` to a counted figure when the row is still at `seen_version` and the count
+/// covers what is reserved. Returns the movement's delta, or `None` when the row moved on.
+pub fn set_on_hand(
+    conn: &mut DbConn,
+    row: &StockRow,
+    counted: i64,
+    reason: Option<&str>,
+    actor_id: Option<&str>,
+) -> Result<Option<i64>, ApiError> {
+    let n = diesel::update(
+        stock::table
+            .filter(stock::sku_id.eq(&row.sku_id))
+            .filter(stock::warehouse_id.eq(&row.warehouse_id))
+            .filter(stock::version.eq(row.version))
+            .filter(stock::reserved.le(counted)),
+    )
+    .set((
+        stock::on_hand.eq(counted),
+        stock::version.eq(stock::version + 1),
+        stock::updated_at.eq(db::now()),
+    ))
+    .execute(conn)?;
+    if n == 0 {
+        return Ok(None);
+    }
+    let delta = counted - row.on_hand;
+    if delta != 0 {
+        record_movement(
+            conn,
+            &row.sku_id,
+            &row.warehouse_id,
+            delta,
+            MovementKind::Stocktake,
+            reason,
+            None,
+            actor_id,
+        )?;
+    }
+    Ok(Some(delta))
+}
+
+/// Reserves `quantity` units if that many are available now; false otherwise.
+pub fn reserve(
+    conn: &mut DbConn,
+    sku_id: &str,
+    warehouse_id: &str,
+    quantity: i64,
+) -> Result<bool, ApiError> {
+    let n = diesel::update(
+        stock::table
+            .filter(stock::sku_id.eq(sku_id))
+            .filter(stock::warehouse_id.eq(warehouse_id))
+            .filter((stock::on_hand - stock::reserved).ge(quantity)),
+    )
+    .set((
+        stock::reserved.eq(stock::reserved + quantity),
+        stock::version.eq(stock::version + 1),
+        stock::updated_at.eq(db::now()),
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Gives back a reservation. Releasing more than is reserved is a bug, not a user error.
+pub fn release(
+    conn: &mut DbConn,
+    sku_id: &str,
+    warehouse_id: &str,
+    quantity: i64,
+) -> Result<(), ApiError> {
+    let n = diesel::update(
+        stock::table
+            .filter(stock::sku_id.eq(sku_id))
+            .filter(stock::warehouse_id.eq(warehouse_id))
+            .filter(stock::reserved.ge(quantity)),
+    )
+    .set((
+        stock::reserved.eq(stock::reserved - quantity),
+        stock::version.eq(stock::version + 1),
+        stock::updated_at.eq(db::now()),
+    ))
+    .execute(conn)?;
+    if n == 1 {
+        Ok(())
+    } else {
+        Err(ApiError::internal(format!(
+            "release of {quantity} × {sku_id} at {warehouse_id} exceeds the reservation"
+        )))
+    }
+}
+
+/// Ships reserved units: `on_hand` and `reserved` both drop; a `shipment` movement.
+pub fn ship(
+    conn: &mut DbConn,
+    sku_id: &str,
+    warehouse_id: &str,
+    quantity: i64,
+    order_id: &str,
+    actor_id: Option<&str>,
+) -> Result<(), ApiError> {
+    let n = diesel::update(
+        stock::table
+            .filter(stock::sku_id.eq(sku_id))
+            .filter(stock::warehouse_id.eq(warehouse_id))
+            .filter(stock::reserved.ge(quantity)),
+    )
+    .set((
+        stock::on_hand.eq(stock::on_hand - quantity),
+        stock::reserved.eq(stock::reserved - quantity),
+        stock::version.eq(stock::version + 1),
+        stock::updated_at.eq(db::now()),
+    ))
+    .execute(conn)?;
+    if n != 1 {
+        return Err(ApiError::internal(format!(
+            "shipping {quantity} × {sku_id} at {warehouse_id} exceeds the reservation"
+        )));
+    }
+    record_movement(
+        conn,
+        sku_id,
+        warehouse_id,
+        -quantity,
+        MovementKind::Shipment,
+        None,
+        Some(order_id),
+        actor_id,
+    )
+}
+
+/// Filters for a co-op's stock list.
+#[derive(Debug, Clone, Default)]
+pub struct StockFilter {
+    pub sku_id: Option<String>,
+    pub warehouse_id: Option<String>,
+    pub low_stock: bool,
+}
+
+pub fn list(
+    conn: &mut DbConn,
+    cooperative_id: &str,
+    filter: &StockFilter,
+    page: &Page,
+) -> Result<Paginated<StockRow>, ApiError> {
+    let mut q = stock::table
+        .inner_join(skus::table)
+        .filter(stock::cooperative_id.eq(cooperative_id))
+        .select(STOCK_COLUMNS)
+        .order((stock::sku_id.asc(), stock::warehouse_id.asc()))
+        .limit(page.fetch_limit())
+        .into_boxed();
+    if let Some(s) = &filter.sku_id {
+        q = q.filter(stock::sku_id.eq(s.clone()));
+    }
+    if let Some(w) = &filter.warehouse_id {
+        q = q.filter(stock::warehouse_id.eq(w.clone()));
+    }
+    if filter.low_stock {
+        q = q.filter((stock::on_hand - stock::reserved).le(skus::low_stock_threshold));
+    }
+    if let Some(after) = &page.after {
+        let [sku, wh] = <[String; 2]>::try_from(after.clone())
+            .map_err(|_| ApiError::field("cursor", "is not a valid cursor"))?;
+        q = q.filter(
+            stock::sku_id
+                .gt(sku.clone())
+                .or(stock::sku_id.eq(sku).and(stock::warehouse_id.gt(wh))),
+        );
+    }
+    let rows = q.load(conn)?;
+    Ok(page.finish(rows, |r| vec![r.sku_id.clone(), r.warehouse_id.clone()]))
+}
+
+#[derive(Debug, Clone, Queryable)]
+pub struct MovementRow {
+    pub id: String,
+    pub warehouse_id: String,
+    pub delta: i64,
+    pub kind: String,
+    pub reason: Option<String>,
+    pub order_id: Option<String>,
+    pub actor_id: Option<String>,
+    pub created_at: NaiveDateTime,
+}
+
+/// A SKU's ledger, newest first.
+pub fn movements(
+    conn: &mut DbConn,
+    sku_id: &str,
+    page: &Page,
+) -> Result<Paginated<MovementRow>, ApiError> {
+    let mut q = stock_movements::table
+        .filter(stock_movements::sku_id.eq(sku_id))
+        .select((
+            stock_movements::id,
+            stock_movements::warehouse_id,
+            stock_movements::delta,
+            stock_movements::kind,
+            stock_movements::reason,
+            stock_movements::order_id,
+            stock_movements::actor_id,
+            stock_movements::created_at,
+        ))
+        .order((
+            stock_movements::created_at.desc(),
+            stock_movements::id.desc(),
+        ))
+        .limit(page.fetch_limit())
+        .into_boxed();
+    if let Some(after) = &page.after {
+        let [t, id] = <[String; 2]>::try_from(after.clone())
+            .map_err(|_| ApiError::field("cursor", "is not a valid cursor"))?;
+        let t = NaiveDateTime::parse_from_str(&t, "%Y-%m-%dT%H:%M:%S%.f")
+            .map_err(|_| ApiError::field("cursor", "is not a valid cursor"))?;
+        q = q.filter(
+            stock_movements::created_at
+                .lt(t)
+                .or(stock_movements::created_at
+                    .eq(t)
+                    .and(stock_movements::id.lt(id))),
+        );
+    }
+    let rows = q.load(conn)?;
+    Ok(page.finish(rows, |r| {
+        vec![
+            r.created_at.format("%Y-%m-%dT%H:%M:%S%.6f").to_string(),
+            r.id.clone(),
+        ]
+    }))
+}

@@ -1,0 +1,304 @@
+//! Stock endpoints for co-op members: the stock list, stocktakes, batch adjustments, the ledger.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::domain::{Adjustment, AdjustmentBatch, MovementKind, Stocktake, StocktakeRequest};
+use super::repo::{self, MovementRow, StockFilter, StockRow};
+use crate::auth::{require_cooperative_member, AuthUser};
+use crate::cooperatives::repo as coops;
+use crate::db::{self, DbConn, DbPool};
+use crate::http::error::{ApiError, ApiResult, FieldError, Problem};
+use crate::http::extract::{etag, idempotency_key, if_match, ApiJson};
+use crate::http::idempotency::{self, Stored};
+use crate::http::pagination::{Page, PageParams, Paginated};
+use crate::ids::{CooperativeId, SkuId, WarehouseId};
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StockView {
+    pub sku_id: String,
+    pub sku_code: String,
+    pub warehouse_id: String,
+    pub on_hand: i64,
+    pub reserved: i64,
+    pub available: i64,
+    /// At or below the SKU's low-stock threshold.
+    pub low_stock: bool,
+    pub version: i64,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<StockRow> for StockView {
+    fn from(r: StockRow) -> Self {
+        let available = r.on_hand - r.reserved;
+        StockView {
+            low_stock: available <= r.low_stock_threshold,
+            sku_id: r.sku_id,
+            sku_code: r.sku_code,
+            warehouse_id: r.warehouse_id,
+            on_hand: r.on_hand,
+            reserved: r.reserved,
+            available,
+            version: r.version,
+            updated_at: db::utc(r.updated_at),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MovementView {
+    pub id: String,
+    pub warehouse_id: String,
+    pub delta: i64,
+    pub kind: MovementKind,
+    pub reason: Option<String>,
+    pub order_id: Option<String>,
+    pub actor_id: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<MovementRow> for MovementView {
+    fn from(r: MovementRow) -> Self {
+        MovementView {
+            kind: MovementKind::parse(&r.kind).unwrap_or(MovementKind::Adjustment),
+            id: r.id,
+            warehouse_id: r.warehouse_id,
+            delta: r.delta,
+            reason: r.reason,
+            order_id: r.order_id,
+            actor_id: r.actor_id,
+            created_at: db::utc(r.created_at),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct StockQuery {
+    pub sku_id: Option<SkuId>,
+    pub warehouse_id: Option<WarehouseId>,
+    /// Only rows at or below their SKU's low-stock threshold.
+    pub low_stock: Option<bool>,
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/cooperatives/{id}/stock", tag = "inventory", params(StockQuery),
+    security(("bearer" = [])),
+    responses((status = 200, body = Paginated<StockView>), (status = 403, body = Problem)))]
+pub async fn list(
+    pool: web::Data<DbPool>,
+    user: AuthUser,
+    id: web::Path<CooperativeId>,
+    q: web::Query<StockQuery>,
+) -> ApiResult<HttpResponse> {
+    let coop_id = id.into_inner().db();
+    let q = q.into_inner();
+    let page = Page::parse(q.limit, q.cursor.as_deref())?;
+    let filter = StockFilter {
+        sku_id: q.sku_id.map(|s| s.db()),
+        warehouse_id: q.warehouse_id.map(|w| w.db()),
+        low_stock: q.low_stock.unwrap_or(false),
+    };
+    let rows = db::run(&pool, move |conn| {
+        coops::get(conn, &coop_id)?;
+        require_cooperative_member(conn, &user, &coop_id, false)?;
+        repo::list(conn, &coop_id, &filter, &page)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(rows.map(StockView::from)))
+}
+
+/// The SKU's co-op after checking the caller belongs to it and the warehouse does too.
+fn sku_and_warehouse_access(
+    conn: &mut DbConn,
+    user: &AuthUser,
+    sku_id: &str,
+    warehouse_id: &str,
+) -> ApiResult<String> {
+    let coop = repo::sku_cooperative(conn, sku_id)?.ok_or(ApiError::NotFound)?;
+    require_cooperative_member(conn, user, &coop, false)?;
+    match repo::warehouse_cooperative(conn, warehouse_id)? {
+        Some(w) if w == coop => Ok(coop),
+        _ => Err(ApiError::NotFound),
+    }
+}
+
+#[utoipa::path(put, path = "/api/v1/skus/{sku_id}/stock/{warehouse_id}", tag = "inventory",
+    request_body = StocktakeRequest, security(("bearer" = [])),
+    params(("If-Match" = Option<String>, Header, description = "the stock row's ETag")),
+    responses((status = 200, body = StockView), (status = 409, body = Problem), (status = 412, body = Problem)))]
+pub async fn stocktake(
+    req: HttpRequest,
+    pool: web::Data<DbPool>,
+    user: AuthUser,
+    path: web::Path<(SkuId, WarehouseId)>,
+    body: ApiJson<StocktakeRequest>,
+) -> ApiResult<HttpResponse> {
+    let (sku, wh) = path.into_inner();
+    let (sku, wh) = (sku.db(), wh.db());
+    let count = Stocktake::try_from(body.0)?;
+    let expected = if_match(&req)?;
+    let row = db::run(&pool, move |conn| {
+        db::write_tx(conn, |conn| {
+            let coop = sku_and_warehouse_access(conn, &user, &sku, &wh)?;
+            repo::ensure_row(conn, &sku, &wh, &coop)?;
+            let actor = user.id.db();
+            // the version check makes the count apply to exactly the row that was read; a
+            // concurrent change (a reservation, say) is retried, unless If-Match pinned it
+            for _ in 0..5 {
+                let current = repo::find(conn, &sku, &wh)?.ok_or(ApiError::NotFound)?;
+                if expected.is_some_and(|v| v != current.version) {
+                    return Err(ApiError::PreconditionFailed);
+                }
+                if count.on_hand < current.reserved {
+                    return Err(ApiError::Conflict(format!(
+                        "{} units are reserved for orders; the count cannot be lower",
+                        current.reserved
+                    )));
+                }
+                let applied = repo::set_on_hand(
+                    conn,
+                    &current,
+                    count.on_hand,
+                    count.reason.as_deref(),
+                    Some(&actor),
+                )?;
+                if applied.is_some() {
+                    return repo::find(conn, &sku, &wh)?.ok_or(ApiError::NotFound);
+                }
+                if expected.is_some() {
+                    return Err(ApiError::PreconditionFailed);
+                }
+            }
+            Err(ApiError::Conflict(
+                "the stock row keeps changing; try again".into(),
+            ))
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(etag(row.version))
+        .json(StockView::from(row)))
+}
+
+#[utoipa::path(post, path = "/api/v1/cooperatives/{id}/stock/adjustments", tag = "inventory",
+    request_body = AdjustmentBatch, security(("bearer" = [])),
+    params(("Idempotency-Key" = Option<String>, Header, description = "retry-safe key")),
+    responses((status = 200, body = Paginated<StockView>), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn adjust(
+    req: HttpRequest,
+    pool: web::Data<DbPool>,
+    user: AuthUser,
+    id: web::Path<CooperativeId>,
+    body: ApiJson<AdjustmentBatch>,
+) -> ApiResult<HttpResponse> {
+    let coop_id = id.into_inner().db();
+    let key = idempotency_key(&req)?;
+    let hash = idempotency::fingerprint("POST", req.path(), &body.0);
+    let lines: Vec<Adjustment> = body.0.try_into()?;
+    let user_id = user.id.db();
+    let stored = idempotency::execute(&pool, user_id.clone(), key, hash, move |conn| {
+        coops::get(conn, &coop_id)?;
+        require_cooperative_member(conn, &user, &coop_id, false)?;
+        apply_batch(conn, &coop_id, &lines, &user_id)
+    })
+    .await?;
+    Ok(stored.into_response())
+}
+
+/// Applies every line or none: any line that would leave less on hand than is reserved fails
+/// the batch with a 409 naming each such line.
+fn apply_batch(
+    conn: &mut DbConn,
+    coop_id: &str,
+    lines: &[Adjustment],
+    actor: &str,
+) -> ApiResult<Stored> {
+    let mut invalid = Vec::new();
+    for l in lines {
+        if repo::sku_cooperative(conn, &l.sku_id.db())?.as_deref() != Some(coop_id) {
+            invalid.push(FieldError::new(
+                format!("adjustments[{}].sku_id", l.index),
+                "no such SKU in this cooperative",
+            ));
+        }
+        if repo::warehouse_cooperative(conn, &l.warehouse_id.db())?.as_deref() != Some(coop_id) {
+            invalid.push(FieldError::new(
+                format!("adjustments[{}].warehouse_id", l.index),
+                "no such warehouse in this cooperative",
+            ));
+        }
+    }
+    if !invalid.is_empty() {
+        return Err(ApiError::Validation(invalid));
+    }
+    // a stable lock order keeps two batches from deadlocking on PostgreSQL
+    let mut ordered: Vec<&Adjustment> = lines.iter().collect();
+    ordered.sort_by_key(|l| (l.sku_id, l.warehouse_id, l.index));
+    let mut short = Vec::new();
+    for l in ordered {
+        let (sku, wh) = (l.sku_id.db(), l.warehouse_id.db());
+        repo::ensure_row(conn, &sku, &wh, coop_id)?;
+        if !repo::apply_delta(
+            conn,
+            &sku,
+            &wh,
+            l.delta,
+            l.kind,
+            l.reason.as_deref(),
+            Some(actor),
+        )? {
+            short.push(FieldError::new(
+                format!("adjustments[{}]", l.index),
+                "would leave less stock on hand than is available or reserved",
+            ));
+        }
+    }
+    if !short.is_empty() {
+        short.sort_by(|a, b| a.field.cmp(&b.field));
+        return Err(ApiError::ConflictWith {
+            detail: "An adjustment would make available stock negative; nothing was applied."
+                .into(),
+            errors: short,
+        });
+    }
+    let mut seen = std::collections::HashSet::new();
+    let mut items = Vec::new();
+    for l in lines {
+        if seen.insert((l.sku_id, l.warehouse_id)) {
+            let row = repo::find(conn, &l.sku_id.db(), &l.warehouse_id.db())?
+                .ok_or(ApiError::NotFound)?;
+            items.push(StockView::from(row));
+        }
+    }
+    Stored::new(
+        StatusCode::OK,
+        Paginated {
+            items,
+            next_cursor: None,
+        },
+    )
+}
+
+#[utoipa::path(get, path = "/api/v1/skus/{sku_id}/stock/movements", tag = "inventory", params(PageParams),
+    security(("bearer" = [])),
+    responses((status = 200, body = Paginated<MovementView>), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn movements(
+    pool: web::Data<DbPool>,
+    user: AuthUser,
+    sku: web::Path<SkuId>,
+    q: web::Query<PageParams>,
+) -> ApiResult<HttpResponse> {
+    let sku = sku.into_inner().db();
+    let page = Page::try_from(q.into_inner())?;
+    let rows = db::run(&pool, move |conn| {
+        let coop = repo::sku_cooperative(conn, &sku)?.ok_or(ApiError::NotFound)?;
+        require_cooperative_member(conn, &user, &coop, false)?;
+        repo::movements(conn, &sku, &page)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(rows.map(MovementView::from)))
+}
