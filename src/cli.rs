@@ -30,6 +30,9 @@ pub enum Command {
     /// Manage platform admins
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Load the demo marketplace (Hegang and Shantou co-ops, products, stock, demo logins);
+    /// running it again changes nothing
+    Demo(DbArgs),
 }
 
 #[derive(Debug, Args)]
@@ -82,6 +85,7 @@ pub fn main() -> ExitCode {
             display_name,
             db,
         }) => create_admin(db, &email, password, &display_name),
+        Command::Demo(args) => demo(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -152,6 +156,27 @@ fn create_admin(
         crate::auth::repo::AdminOutcome::AlreadyExists => {
             println!("a user {} already exists; left unchanged", email.as_str())
         }
+    }
+    Ok(())
+}
+
+fn demo(args: DbArgs) -> Result<(), String> {
+    let config = Config::for_database(args.database_url);
+    let pool = app::open_pool(&config)?;
+    let mut conn = pool.get().map_err(|e| e.to_string())?;
+    db::run_migrations(&mut conn)?;
+    let loaded = crate::demo::load(&mut conn).map_err(|e| e.to_string())?;
+    if loaded.products_created == 0 {
+        println!("the demo marketplace was already loaded; nothing changed");
+    } else {
+        println!(
+            "loaded {} demo products with stock",
+            loaded.products_created
+        );
+    }
+    println!("demo logins:");
+    for a in crate::demo::ACCOUNTS {
+        println!("  {:<26} {:<18} {}", a.email, a.password, a.what);
     }
     Ok(())
 }

@@ -7,6 +7,7 @@ pub mod cli;
 pub mod config;
 pub mod cooperatives;
 pub mod db;
+pub mod demo;
 pub mod http;
 pub mod ids;
 pub mod inventory;

@@ -6,6 +6,7 @@ mod helpers;
 mod auth;
 mod catalogue;
 mod cooperatives;
+mod demo;
 mod foundation;
 mod inventory;
 mod schema_check;

@@ -1,0 +1,72 @@
+use diesel::prelude::*;
+use serde_json::json;
+use shanhe::db::schema::{
+    categories, cooperatives, products, stock, stock_movements, users, warehouses,
+};
+
+use crate::helpers::*;
+
+fn counts(app: &TestApp) -> Vec<i64> {
+    let mut c = app.conn();
+    vec![
+        users::table.count().get_result(&mut *c).unwrap(),
+        cooperatives::table.count().get_result(&mut *c).unwrap(),
+        warehouses::table.count().get_result(&mut *c).unwrap(),
+        categories::table.count().get_result(&mut *c).unwrap(),
+        products::table.count().get_result(&mut *c).unwrap(),
+        stock::table.count().get_result(&mut *c).unwrap(),
+        stock_movements::table.count().get_result(&mut *c).unwrap(),
+    ]
+}
+
+#[actix_web::test]
+async fn the_demo_loads_once_and_a_second_run_changes_nothing() {
+    let app = spawn_app().await;
+    let first = {
+        let mut conn = app.conn();
+        shanhe::demo::load(&mut conn).unwrap()
+    };
+    assert_eq!(first.products_created, 4);
+    let after_first = counts(&app);
+    let second = {
+        let mut conn = app.conn();
+        shanhe::demo::load(&mut conn).unwrap()
+    };
+    assert_eq!(second.products_created, 0);
+    assert_eq!(counts(&app), after_first);
+    app.assert_ledger_balanced();
+
+    // the storefront shows it, and the demo logins work
+    let list = app
+        .get("/api/v1/products?q=%E7%B1%B3", None)
+        .await
+        .expect(200);
+    let names: Vec<_> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.len(), 2, "q=米 finds both rices: {names:?}");
+    assert!(
+        names.contains(&"有机大米") && names.contains(&"潮阳丝苗米"),
+        "{names:?}"
+    );
+    let pear = app
+        .get("/api/v1/products?storage=frozen&in_stock=true", None)
+        .await
+        .expect(200);
+    assert_eq!(pear["items"][0]["name"], "冻梨切片");
+    for a in shanhe::demo::ACCOUNTS {
+        app.post(
+            "/api/v1/auth/login",
+            None,
+            json!({"email": a.email, "password": a.password}),
+        )
+        .await
+        .expect(200);
+    }
+    let owner = app.login("luobei@demo.shanhe.cn", "demo-coop-2026").await;
+    let me = app.get("/api/v1/me", Some(&owner.token)).await.expect(200);
+    assert_eq!(me["cooperatives"][0]["name"], "萝北县冻梨合作社");
+}
