@@ -20,6 +20,9 @@ use crate::cooperatives;
 use crate::db::{self, DbPool, DbUrl, SessionSettings};
 use crate::http::{extract, ops};
 use crate::inventory;
+use crate::orders;
+use crate::organizations;
+use crate::payments;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -49,6 +52,26 @@ use crate::inventory;
         inventory::routes::stocktake,
         inventory::routes::adjust,
         inventory::routes::movements,
+        orders::shipping::list,
+        orders::shipping::replace,
+        orders::cart::get,
+        orders::cart::put,
+        orders::cart::delete,
+        orders::routes::preview,
+        orders::routes::create,
+        orders::routes::list,
+        orders::routes::get,
+        orders::routes::cancel,
+        orders::routes::confirm_receipt,
+        orders::routes::mark_paid,
+        payments::routes::create,
+        payments::webhook::receive,
+        organizations::routes::apply,
+        organizations::routes::list,
+        organizations::routes::get,
+        organizations::routes::approve,
+        organizations::routes::reject,
+        organizations::routes::add_member,
     ),
     modifiers(&BearerAuth),
     tags(
@@ -56,6 +79,9 @@ use crate::inventory;
         (name = "cooperatives", description = "Supplier co-operatives, members, warehouses"),
         (name = "catalogue", description = "Categories, products, SKUs and search"),
         (name = "inventory", description = "Stock, stocktakes, adjustments and the ledger"),
+        (name = "orders", description = "Cart, checkout, orders and shipping rates"),
+        (name = "payments", description = "Sandbox payments and the provider webhook"),
+        (name = "organizations", description = "Business buyers"),
     )
 )]
 pub struct ApiDoc;
@@ -84,6 +110,8 @@ pub fn api_routes(cfg: &mut web::ServiceConfig) {
     use catalogue::routes as pr;
     use cooperatives::routes as co;
     use inventory::routes as inv;
+    use orders::routes as ord;
+    use organizations::routes as org;
     cfg.route("/auth/register", web::post().to(a::register))
         .route("/auth/login", web::post().to(a::login))
         .route("/auth/refresh", web::post().to(a::refresh))
@@ -122,6 +150,41 @@ pub fn api_routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/skus/{sku_id}/stock/{warehouse_id}",
             web::put().to(inv::stocktake),
+        )
+        .route("/shipping-rates", web::get().to(orders::shipping::list))
+        .route("/shipping-rates", web::put().to(orders::shipping::replace))
+        .route("/cart", web::get().to(orders::cart::get))
+        .route("/cart/items/{sku_id}", web::put().to(orders::cart::put))
+        .route(
+            "/cart/items/{sku_id}",
+            web::delete().to(orders::cart::delete),
+        )
+        .route("/checkout/preview", web::post().to(ord::preview))
+        .route("/orders", web::post().to(ord::create))
+        .route("/orders", web::get().to(ord::list))
+        .route("/orders/{id}", web::get().to(ord::get))
+        .route("/orders/{id}/cancel", web::post().to(ord::cancel))
+        .route(
+            "/orders/{id}/confirm-receipt",
+            web::post().to(ord::confirm_receipt),
+        )
+        .route("/orders/{id}/mark-paid", web::post().to(ord::mark_paid))
+        .route(
+            "/orders/{id}/payments",
+            web::post().to(payments::routes::create),
+        )
+        .route(
+            "/payments/webhook",
+            web::post().to(payments::webhook::receive),
+        )
+        .route("/organizations", web::post().to(org::apply))
+        .route("/organizations", web::get().to(org::list))
+        .route("/organizations/{id}", web::get().to(org::get))
+        .route("/organizations/{id}/approve", web::post().to(org::approve))
+        .route("/organizations/{id}/reject", web::post().to(org::reject))
+        .route(
+            "/organizations/{id}/members",
+            web::post().to(org::add_member),
         );
 }
 
@@ -205,6 +268,27 @@ pub struct Running {
     pub server: actix_web::dev::Server,
 }
 
+/// Cancels overdue unpaid orders and completes delivered ones every `every`, for as long as
+/// the server holds its pool (the task ends once the server has stopped).
+fn spawn_sweeps(pool: &std::sync::Weak<DbPool>, every: Duration, auto_complete_days: u32) {
+    let pool = pool.clone();
+    let every = every.max(Duration::from_millis(100));
+    actix_web::rt::spawn(async move {
+        let mut tick = actix_web::rt::time::interval(every);
+        loop {
+            tick.tick().await;
+            let Some(pool) = pool.upgrade() else { break };
+            match orders::lifecycle::sweep(&pool, auto_complete_days).await {
+                Ok((0, 0)) => {}
+                Ok((cancelled, completed)) => {
+                    tracing::info!(cancelled, completed, "order sweep")
+                }
+                Err(e) => tracing::warn!(error = %e, "order sweep failed"),
+            }
+        }
+    });
+}
+
 async fn docs_redirect() -> HttpResponse {
     HttpResponse::Found()
         .insert_header(("Location", "/docs/"))
@@ -215,6 +299,9 @@ async fn docs_redirect() -> HttpResponse {
 pub fn start(shared: Shared, listener: TcpListener) -> std::io::Result<Running> {
     let port = listener.local_addr()?.port();
     let workers = shared.config.workers;
+    let sweep_pool = std::sync::Arc::downgrade(&shared.pool.clone().into_inner());
+    let sweep_every = shared.config.sweep_interval;
+    let auto_complete_days = shared.config.auto_complete_days;
     let metrics = ops::metrics_handle();
     drop(metrics);
     let openapi = ApiDoc::openapi();
@@ -245,6 +332,7 @@ pub fn start(shared: Shared, listener: TcpListener) -> std::io::Result<Running> 
         None => server,
     };
     let server = server.listen(listener)?.run();
+    spawn_sweeps(&sweep_pool, sweep_every, auto_complete_days);
     Ok(Running {
         port,
         handle: server.handle(),

@@ -101,6 +101,10 @@ pub struct Config {
     #[arg(long, env = "SHANHE_PAYMENT_TIMEOUT", default_value = "30m", value_parser = parse_duration)]
     pub payment_timeout: Duration,
 
+    /// How often each instance looks for unpaid orders to cancel and delivered ones to complete
+    #[arg(long, env = "SHANHE_SWEEP_INTERVAL", default_value = "15s", value_parser = parse_duration)]
+    pub sweep_interval: Duration,
+
     /// Delivered orders complete after this many days
     #[arg(long, env = "SHANHE_AUTO_COMPLETE_DAYS", default_value_t = 7)]
     pub auto_complete_days: u32,
@@ -141,6 +145,7 @@ impl Config {
             admin_password: None,
             payment_webhook_secret: None,
             payment_timeout: Duration::from_secs(30 * 60),
+            sweep_interval: Duration::from_secs(15),
             auto_complete_days: 7,
             commission_rate: Decimal::new(5, 2),
             access_token_ttl: Duration::from_secs(15 * 60),

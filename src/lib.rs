@@ -12,3 +12,6 @@ pub mod http;
 pub mod ids;
 pub mod inventory;
 pub mod money;
+pub mod orders;
+pub mod organizations;
+pub mod payments;

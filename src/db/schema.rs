@@ -63,6 +63,7 @@ diesel::table! {
         rejection_reason -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        credit_used -> BigInt,
     }
 }
 
@@ -188,6 +189,148 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    cart_items (user_id, sku_id) {
+        user_id -> Text,
+        sku_id -> Text,
+        quantity -> BigInt,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    shipping_rates (province, storage) {
+        province -> Text,
+        storage -> Text,
+        first_kg_fee -> BigInt,
+        additional_kg_fee -> BigInt,
+        free_over -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    orders (id) {
+        id -> Text,
+        number -> Text,
+        buyer_id -> Text,
+        organization_id -> Nullable<Text>,
+        status -> Text,
+        payment_status -> Text,
+        subtotal -> BigInt,
+        shipping_fee -> BigInt,
+        total -> BigInt,
+        shipping_address -> Text,
+        buyer_note -> Nullable<Text>,
+        purchase_order_number -> Nullable<Text>,
+        cancel_reason -> Nullable<Text>,
+        payment_due_at -> Nullable<Timestamp>,
+        paid_at -> Nullable<Timestamp>,
+        delivered_at -> Nullable<Timestamp>,
+        completed_at -> Nullable<Timestamp>,
+        cancelled_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    fulfilments (id) {
+        id -> Text,
+        order_id -> Text,
+        cooperative_id -> Text,
+        warehouse_id -> Text,
+        status -> Text,
+        storage -> Text,
+        shipping_fee -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    order_items (id) {
+        id -> Text,
+        order_id -> Text,
+        fulfilment_id -> Text,
+        sku_id -> Text,
+        sku_code -> Text,
+        product_name -> Text,
+        sku_name -> Text,
+        cooperative_id -> Text,
+        warehouse_id -> Text,
+        quantity -> BigInt,
+        unit_price -> BigInt,
+        line_total -> BigInt,
+        net_weight_grams -> BigInt,
+        shipped_quantity -> BigInt,
+        position -> Integer,
+    }
+}
+
+diesel::table! {
+    payments (id) {
+        id -> Text,
+        order_id -> Text,
+        provider -> Text,
+        amount -> BigInt,
+        status -> Text,
+        provider_reference -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    refunds (id) {
+        id -> Text,
+        order_id -> Text,
+        payment_id -> Text,
+        amount -> BigInt,
+        reason -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    shipments (id) {
+        id -> Text,
+        fulfilment_id -> Text,
+        order_id -> Text,
+        cooperative_id -> Text,
+        carrier -> Text,
+        tracking_number -> Text,
+        cold_chain -> Bool,
+        storage -> Text,
+        status -> Text,
+        excursions -> Integer,
+        delivered_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    shipment_items (shipment_id, order_item_id) {
+        shipment_id -> Text,
+        order_item_id -> Text,
+        quantity -> BigInt,
+    }
+}
+
+diesel::table! {
+    shipment_events (id) {
+        id -> Text,
+        shipment_id -> Text,
+        status -> Text,
+        occurred_at -> Timestamp,
+        location -> Nullable<Text>,
+        note -> Nullable<Text>,
+        temperature_celsius -> Nullable<Double>,
+        excursion -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(cooperative_members -> cooperatives (cooperative_id));
 diesel::joinable!(cooperative_members -> users (user_id));
@@ -200,6 +343,14 @@ diesel::joinable!(skus -> products (product_id));
 diesel::joinable!(sku_tiers -> skus (sku_id));
 diesel::joinable!(stock -> skus (sku_id));
 diesel::joinable!(stock -> warehouses (warehouse_id));
+diesel::joinable!(cart_items -> skus (sku_id));
+diesel::joinable!(fulfilments -> orders (order_id));
+diesel::joinable!(order_items -> orders (order_id));
+diesel::joinable!(order_items -> fulfilments (fulfilment_id));
+diesel::joinable!(payments -> orders (order_id));
+diesel::joinable!(shipments -> fulfilments (fulfilment_id));
+diesel::joinable!(shipment_items -> shipments (shipment_id));
+diesel::joinable!(shipment_events -> shipments (shipment_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -217,4 +368,14 @@ diesel::allow_tables_to_appear_in_same_query!(
     stock,
     stock_movements,
     idempotency_keys,
+    cart_items,
+    shipping_rates,
+    orders,
+    fulfilments,
+    order_items,
+    payments,
+    refunds,
+    shipments,
+    shipment_items,
+    shipment_events,
 );

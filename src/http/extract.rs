@@ -55,7 +55,10 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
 }
 
 /// Reads a whole body, refusing it once it passes `limit` bytes.
-pub async fn read_body(payload: &mut Payload, limit: usize) -> Result<web::Bytes, ApiError> {
+pub async fn read_body<S>(payload: &mut S, limit: usize) -> Result<web::Bytes, ApiError>
+where
+    S: futures_util::Stream<Item = Result<web::Bytes, actix_web::error::PayloadError>> + Unpin,
+{
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|e| match e {
@@ -174,4 +177,24 @@ pub fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
 /// An `ETag` header value for a resource version.
 pub fn etag(version: i64) -> (header::HeaderName, String) {
     (header::ETAG, format!("\"{version}\""))
+}
+
+/// A JSON body that may be left out entirely (`POST /orders/{id}/cancel` with no reason):
+/// an empty body reads as `T::default()`, anything else must parse.
+pub struct OptionalJson<T>(pub T);
+
+impl<T: DeserializeOwned + Default + 'static> FromRequest for OptionalJson<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(_req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let mut payload = payload.take();
+        Box::pin(async move {
+            let body = read_body(&mut payload, JSON_LIMIT).await?;
+            if body.iter().all(|b| b.is_ascii_whitespace()) {
+                return Ok(OptionalJson(T::default()));
+            }
+            parse_json(&body).map(OptionalJson)
+        })
+    }
 }

@@ -208,6 +208,7 @@ async fn nested_write_tx_is_a_savepoint() {
     });
     r.unwrap();
     let names: Vec<String> = counters::table
+        .filter(counters::name.eq_any(["outer", "inner"]))
         .select(counters::name)
         .load(&mut *conn)
         .unwrap();

@@ -14,6 +14,7 @@ use shanhe::db::{self, DbConn, DbPool, DbUrl, SessionSettings};
 pub const ADMIN_EMAIL: &str = "admin@shanhe.test";
 pub const ADMIN_PASSWORD: &str = "admin-password-123";
 pub const PASSWORD: &str = "correct-horse-battery";
+pub const WEBHOOK_SECRET: &str = "whsec-test-secret";
 
 pub struct TestApp {
     pub base: String,
@@ -189,6 +190,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     config.admin_email = Some(ADMIN_EMAIL.into());
     config.admin_password = Some(Secret::new(ADMIN_PASSWORD));
     config.workers = Some(2);
+    config.payment_webhook_secret = Some(Secret::new(WEBHOOK_SECRET));
     config.db_pool_size = Some(6);
     adjust(&mut config);
     let shared = shanhe::app::prepare(config).expect("prepare the app");
@@ -580,5 +582,90 @@ impl TestApp {
             .await
             .expect(200);
         list["items"][0].clone()
+    }
+}
+
+/// A Shantou delivery address.
+pub fn shantou() -> Value {
+    json!({"recipient": "林小姐", "phone": "13800138000", "province": "广东省", "city": "汕头市",
+           "district": "金平区", "line1": "长平路 88 号", "postal_code": "515000"})
+}
+
+impl TestApp {
+    pub async fn place_order(&self, buyer: &Session, items: Value) -> Resp {
+        self.post(
+            "/api/v1/orders",
+            Some(&buyer.token),
+            json!({"items": items, "shipping_address": shantou()}),
+        )
+        .await
+    }
+
+    pub async fn pay_intent(&self, buyer: &Session, order: &str) -> Value {
+        self.post(
+            &format!("/api/v1/orders/{order}/payments"),
+            Some(&buyer.token),
+            json!({}),
+        )
+        .await
+        .expect(201)
+    }
+
+    /// Sends a provider notification signed at `t` (now when `None`).
+    pub async fn webhook(&self, body: Value, secret: &str, t: Option<i64>) -> Resp {
+        let raw = body.to_string().into_bytes();
+        let t = t.unwrap_or_else(|| chrono::Utc::now().timestamp());
+        let sig = shanhe::payments::signature::sign(secret, &raw, t);
+        let mut res = self
+            .client
+            .post(format!("{}/api/v1/payments/webhook", self.base))
+            .insert_header(("Content-Type", "application/json"))
+            .insert_header(("Shanhe-Signature", sig))
+            .send_body(raw)
+            .await
+            .expect("webhook sent");
+        let status = res.status().as_u16();
+        let headers = res.headers().clone();
+        let bytes = res.body().await.expect("body");
+        Resp {
+            status,
+            body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+            headers,
+        }
+    }
+
+    /// Pays an order through the sandbox: intent, then a signed success notification.
+    pub async fn pay(&self, buyer: &Session, order: &str) -> Value {
+        let p = self.pay_intent(buyer, order).await;
+        self.webhook(
+            json!({"payment_id": p["id"], "status": "succeeded", "provider_reference": "SBX-1", "amount": p["amount"]}),
+            WEBHOOK_SECRET,
+            None,
+        )
+        .await
+        .expect(200);
+        p
+    }
+
+    pub fn available(&self, sku: &str) -> i64 {
+        use shanhe::db::schema::stock;
+        let mut conn = self.conn();
+        let rows: Vec<(i64, i64)> = stock::table
+            .filter(stock::sku_id.eq(sku))
+            .select((stock::on_hand, stock::reserved))
+            .load(&mut *conn)
+            .unwrap();
+        rows.iter().map(|(h, r)| h - r).sum()
+    }
+
+    pub fn reserved(&self, sku: &str) -> i64 {
+        use shanhe::db::schema::stock;
+        let mut conn = self.conn();
+        let rows: Vec<i64> = stock::table
+            .filter(stock::sku_id.eq(sku))
+            .select(stock::reserved)
+            .load(&mut *conn)
+            .unwrap();
+        rows.iter().sum()
     }
 }

@@ -9,4 +9,5 @@ mod cooperatives;
 mod demo;
 mod foundation;
 mod inventory;
+mod orders;
 mod schema_check;

@@ -47,6 +47,7 @@ fn normalise(db_type: &str) -> String {
         "bigint" => "BigInt",
         "integer" => "Integer",
         "boolean" => "Bool",
+        "double precision" | "double" => "Double",
         "timestamp" | "timestamp without time zone" => "Timestamp",
         other => return format!("unmapped:{other}"),
     }

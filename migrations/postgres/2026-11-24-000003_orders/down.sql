@@ -1,0 +1,8 @@
+DROP SEQUENCE order_number_seq;
+DROP TABLE refunds;
+DROP TABLE payments;
+DROP TABLE order_items;
+DROP TABLE fulfilments;
+DROP TABLE orders;
+DROP TABLE shipping_rates;
+DROP TABLE cart_items;

@@ -1,0 +1,186 @@
+//! The shopper's cart: lines with today's retail price, checked out by `POST /orders`.
+
+use actix_web::{web, HttpResponse};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::checkout::{self, LineInput, MAX_QUANTITY};
+use crate::auth::AuthUser;
+use crate::db::schema::{cart_items, skus};
+use crate::db::{self, DbConn, DbPool};
+use crate::http::error::{ApiError, ApiResult, Problem};
+use crate::http::extract::ApiJson;
+use crate::ids::SkuId;
+use crate::money::Money;
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct SetQuantity {
+    pub quantity: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CartLine {
+    pub sku_id: String,
+    pub sku_code: String,
+    pub product_name: String,
+    pub sku_name: String,
+    pub quantity: i64,
+    pub unit_price: Money,
+    pub line_total: Money,
+    /// Sellable units now.
+    pub available: i64,
+    /// False once the product is unpublished: such lines cannot be ordered.
+    pub for_sale: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CartView {
+    pub items: Vec<CartLine>,
+    pub subtotal: Money,
+    pub currency: &'static str,
+}
+
+/// The cart's lines as order lines.
+pub fn lines(conn: &mut DbConn, user_id: &str) -> Result<Vec<LineInput>, ApiError> {
+    let rows: Vec<(String, i64)> = cart_items::table
+        .filter(cart_items::user_id.eq(user_id))
+        .order(cart_items::updated_at.asc())
+        .select((cart_items::sku_id, cart_items::quantity))
+        .load(conn)?;
+    rows.into_iter()
+        .map(|(sku, quantity)| {
+            Ok(LineInput {
+                sku_id: sku
+                    .parse()
+                    .map_err(|_| ApiError::internal("bad sku id in cart"))?,
+                quantity,
+            })
+        })
+        .collect()
+}
+
+/// Removes ordered SKUs from the cart.
+pub fn remove(conn: &mut DbConn, user_id: &str, sku_ids: &[String]) -> Result<(), ApiError> {
+    diesel::delete(
+        cart_items::table
+            .filter(cart_items::user_id.eq(user_id))
+            .filter(cart_items::sku_id.eq_any(sku_ids)),
+    )
+    .execute(conn)?;
+    Ok(())
+}
+
+fn view(conn: &mut DbConn, user_id: &str) -> Result<CartView, ApiError> {
+    let lines = lines(conn, user_id)?;
+    let ids: Vec<String> = lines.iter().map(|l| l.sku_id.db()).collect();
+    let skus = checkout::load_skus(conn, &ids)?;
+    let stock = checkout::load_stock(conn, &ids)?;
+    let mut items = Vec::new();
+    let mut subtotal = Money::ZERO;
+    for l in lines {
+        let Some(s) = skus.get(&l.sku_id.db()) else {
+            continue;
+        };
+        let line_total = s
+            .priced
+            .price
+            .checked_mul(l.quantity)
+            .unwrap_or(Money::ZERO);
+        subtotal = subtotal.checked_add(line_total).unwrap_or(subtotal);
+        let available = stock
+            .get(&s.id)
+            .map(|o| {
+                o.iter()
+                    .filter(|o| o.cold || !s.storage.needs_cold_chain())
+                    .map(|o| o.available)
+                    .sum()
+            })
+            .unwrap_or(0);
+        items.push(CartLine {
+            sku_id: s.id.clone(),
+            sku_code: s.code.clone(),
+            product_name: s.product_name.clone(),
+            sku_name: s.name.clone(),
+            quantity: l.quantity,
+            unit_price: s.priced.price,
+            line_total,
+            available,
+            for_sale: s.for_sale,
+        });
+    }
+    Ok(CartView {
+        items,
+        subtotal,
+        currency: "CNY",
+    })
+}
+
+#[utoipa::path(get, path = "/api/v1/cart", tag = "orders", security(("bearer" = [])),
+    responses((status = 200, body = CartView), (status = 401, body = Problem)))]
+pub async fn get(pool: web::Data<DbPool>, user: AuthUser) -> ApiResult<HttpResponse> {
+    let v = db::run(&pool, move |conn| view(conn, &user.id.db())).await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+#[utoipa::path(put, path = "/api/v1/cart/items/{sku_id}", tag = "orders", request_body = SetQuantity,
+    security(("bearer" = [])),
+    responses((status = 200, body = CartView), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn put(
+    pool: web::Data<DbPool>,
+    user: AuthUser,
+    sku: web::Path<SkuId>,
+    body: ApiJson<SetQuantity>,
+) -> ApiResult<HttpResponse> {
+    let quantity = body.0.quantity;
+    if !(1..=MAX_QUANTITY).contains(&quantity) {
+        return Err(ApiError::field(
+            "quantity",
+            format!("must be between 1 and {MAX_QUANTITY}"),
+        ));
+    }
+    let sku = sku.into_inner().db();
+    let v = db::run(&pool, move |conn| {
+        let user_id = user.id.db();
+        db::write_tx(conn, |conn| {
+            let for_sale = checkout::load_skus(conn, std::slice::from_ref(&sku))?
+                .get(&sku)
+                .is_some_and(|s| s.for_sale);
+            let exists = skus::table.find(&sku).count().get_result::<i64>(conn)? > 0;
+            if !exists || !for_sale {
+                return Err(ApiError::NotFound);
+            }
+            diesel::delete(cart_items::table.find((&user_id, &sku))).execute(conn)?;
+            diesel::insert_into(cart_items::table)
+                .values((
+                    cart_items::user_id.eq(&user_id),
+                    cart_items::sku_id.eq(&sku),
+                    cart_items::quantity.eq(quantity),
+                    cart_items::updated_at.eq(db::now()),
+                ))
+                .execute(conn)?;
+            view(conn, &user_id)
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+#[utoipa::path(delete, path = "/api/v1/cart/items/{sku_id}", tag = "orders", security(("bearer" = [])),
+    responses((status = 200, body = CartView)))]
+pub async fn delete(
+    pool: web::Data<DbPool>,
+    user: AuthUser,
+    sku: web::Path<SkuId>,
+) -> ApiResult<HttpResponse> {
+    let sku = sku.into_inner().db();
+    let v = db::run(&pool, move |conn| {
+        let user_id = user.id.db();
+        db::write_tx(conn, |conn| {
+            diesel::delete(cart_items::table.find((&user_id, &sku))).execute(conn)?;
+            view(conn, &user_id)
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(v))
+}

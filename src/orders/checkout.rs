@@ -1,0 +1,644 @@
+//! Checkout: turns requested lines into a priced plan — which warehouse ships what, split into
+//! one fulfilment per co-op and warehouse, with shipping fees — the same way for the cart page,
+//! the preview and the order itself. Reading only; reservation happens when the order is placed.
+
+use std::collections::{BTreeMap, HashMap};
+
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::domain::Address;
+use super::shipping::{self, Rate};
+use crate::catalogue::domain::Tier;
+use crate::catalogue::pricing::{unit_price_for, Buyer, PriceRefusal, PricedSku};
+use crate::catalogue::{SalesChannel, Storage};
+use crate::db::schema::{cooperatives, products, sku_tiers, skus, stock, warehouses};
+use crate::db::DbConn;
+use crate::http::error::{ApiError, FieldError};
+use crate::ids::SkuId;
+use crate::money::Money;
+
+pub const MAX_LINES: usize = 200;
+pub const MAX_QUANTITY: i64 = 100_000;
+
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema, PartialEq, Eq)]
+pub struct LineInput {
+    pub sku_id: SkuId,
+    pub quantity: i64,
+}
+
+/// What checkout needs to know about a SKU for sale.
+#[derive(Debug, Clone)]
+pub struct SkuInfo {
+    pub id: String,
+    pub code: String,
+    pub name: String,
+    pub product_name: String,
+    pub cooperative_id: String,
+    pub storage: Storage,
+    pub net_weight_grams: i64,
+    pub priced: PricedSku,
+    pub for_sale: bool,
+}
+
+/// Sellable units of a SKU in one warehouse.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StockOption {
+    pub warehouse_id: String,
+    pub cold: bool,
+    pub available: i64,
+}
+
+/// A request line that passed the per-line rules.
+#[derive(Debug, Clone)]
+pub struct PricedLine {
+    pub index: usize,
+    pub sku: SkuInfo,
+    pub quantity: i64,
+    pub unit_price: Money,
+}
+
+/// One warehouse's share of one line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Allocation {
+    pub index: usize,
+    pub warehouse_id: String,
+    pub quantity: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Shortage {
+    pub sku_id: String,
+    pub requested: i64,
+    pub available: i64,
+    #[serde(skip)]
+    pub index: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct PlannedItem {
+    pub index: usize,
+    pub sku: SkuInfo,
+    pub warehouse_id: String,
+    pub quantity: i64,
+    pub unit_price: Money,
+    pub line_total: Money,
+}
+
+#[derive(Debug, Clone)]
+pub struct PlannedFulfilment {
+    pub cooperative_id: String,
+    pub warehouse_id: String,
+    pub storage: Storage,
+    pub shipping_fee: Money,
+    pub items: Vec<PlannedItem>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub fulfilments: Vec<PlannedFulfilment>,
+    pub subtotal: Money,
+    pub shipping_fee: Money,
+    pub total: Money,
+}
+
+impl Plan {
+    /// Every allocation, in the order locks should be taken (SKU, then warehouse), so two
+    /// orders never wait on each other's rows in opposite orders.
+    pub fn reservations(&self) -> Vec<(&str, &str, i64, usize)> {
+        let mut r: Vec<_> = self
+            .fulfilments
+            .iter()
+            .flat_map(|f| {
+                f.items.iter().map(|i| {
+                    (
+                        i.sku.id.as_str(),
+                        i.warehouse_id.as_str(),
+                        i.quantity,
+                        i.index,
+                    )
+                })
+            })
+            .collect();
+        r.sort();
+        r
+    }
+}
+
+/// Basic checks on the requested lines: positive quantities, no SKU twice.
+pub fn check_lines(lines: &[LineInput]) -> Result<(), ApiError> {
+    let mut errors = Vec::new();
+    if lines.is_empty() {
+        errors.push(FieldError::new(
+            "items",
+            "the order has no items (and the cart is empty)",
+        ));
+    }
+    if lines.len() > MAX_LINES {
+        errors.push(FieldError::new(
+            "items",
+            format!("at most {MAX_LINES} lines"),
+        ));
+    }
+    for (i, l) in lines.iter().enumerate() {
+        if !(1..=MAX_QUANTITY).contains(&l.quantity) {
+            errors.push(FieldError::new(
+                format!("items[{i}].quantity"),
+                format!("must be between 1 and {MAX_QUANTITY}"),
+            ));
+        }
+        if lines[..i].iter().any(|o| o.sku_id == l.sku_id) {
+            errors.push(FieldError::new(
+                format!("items[{i}].sku_id"),
+                "appears twice; combine the lines",
+            ));
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::Validation(errors))
+    }
+}
+
+/// SKUs with their product, co-op and tiers (two statements).
+pub fn load_skus(conn: &mut DbConn, ids: &[String]) -> Result<HashMap<String, SkuInfo>, ApiError> {
+    #[allow(clippy::type_complexity)]
+    let rows: Vec<(
+        String,
+        String,
+        String,
+        i64,
+        i64,
+        String,
+        Option<i64>,
+        String,
+        String,
+        String,
+        String,
+        String,
+    )> = skus::table
+        .inner_join(products::table.inner_join(cooperatives::table))
+        .filter(skus::id.eq_any(ids))
+        .select((
+            skus::id,
+            skus::code,
+            skus::name,
+            skus::net_weight_grams,
+            skus::price,
+            skus::sales_channel,
+            skus::min_order_quantity,
+            skus::cooperative_id,
+            products::name,
+            products::storage,
+            products::status,
+            cooperatives::status,
+        ))
+        .load(conn)?;
+    let mut tiers: HashMap<String, Vec<Tier>> = HashMap::new();
+    let tier_rows: Vec<(String, i64, i64)> = sku_tiers::table
+        .filter(sku_tiers::sku_id.eq_any(ids))
+        .order((sku_tiers::sku_id.asc(), sku_tiers::min_quantity.asc()))
+        .select((
+            sku_tiers::sku_id,
+            sku_tiers::min_quantity,
+            sku_tiers::unit_price,
+        ))
+        .load(conn)?;
+    for (sku, q, p) in tier_rows {
+        tiers.entry(sku).or_default().push(Tier {
+            min_quantity: q,
+            unit_price: Money::from_fen(p),
+        });
+    }
+    Ok(rows
+        .into_iter()
+        .map(
+            |(
+                id,
+                code,
+                name,
+                grams,
+                price,
+                channel,
+                moq,
+                coop,
+                product_name,
+                storage,
+                pstatus,
+                cstatus,
+            )| {
+                let info = SkuInfo {
+                    priced: PricedSku {
+                        price: Money::from_fen(price),
+                        sales_channel: SalesChannel::parse(&channel)
+                            .unwrap_or(SalesChannel::Retail),
+                        min_order_quantity: moq,
+                        tiers: tiers.remove(&id).unwrap_or_default(),
+                    },
+                    id: id.clone(),
+                    code,
+                    name,
+                    product_name,
+                    cooperative_id: coop,
+                    storage: Storage::parse(&storage).unwrap_or(Storage::Ambient),
+                    net_weight_grams: grams,
+                    for_sale: pstatus == "published" && cstatus == "active",
+                };
+                (id, info)
+            },
+        )
+        .collect())
+}
+
+/// Sellable stock per SKU and warehouse (one statement).
+pub fn load_stock(
+    conn: &mut DbConn,
+    ids: &[String],
+) -> Result<HashMap<String, Vec<StockOption>>, ApiError> {
+    let rows: Vec<(String, String, bool, i64, i64)> = stock::table
+        .inner_join(warehouses::table)
+        .filter(stock::sku_id.eq_any(ids))
+        .select((
+            stock::sku_id,
+            stock::warehouse_id,
+            warehouses::cold_storage,
+            stock::on_hand,
+            stock::reserved,
+        ))
+        .order((stock::sku_id.asc(), stock::warehouse_id.asc()))
+        .load(conn)?;
+    let mut map: HashMap<String, Vec<StockOption>> = HashMap::new();
+    for (sku, wh, cold, on_hand, reserved) in rows {
+        map.entry(sku).or_default().push(StockOption {
+            warehouse_id: wh,
+            cold,
+            available: on_hand - reserved,
+        });
+    }
+    Ok(map)
+}
+
+/// Applies the price rules to each line; every refusal is reported, by line.
+pub fn price_lines(
+    lines: &[LineInput],
+    skus: &HashMap<String, SkuInfo>,
+    buyer: Buyer,
+) -> Result<Vec<PricedLine>, ApiError> {
+    let mut invalid = Vec::new();
+    let mut forbidden = Vec::new();
+    let mut priced = Vec::new();
+    for (i, l) in lines.iter().enumerate() {
+        let Some(sku) = skus.get(&l.sku_id.db()).filter(|s| s.for_sale) else {
+            invalid.push(FieldError::new(
+                format!("items[{i}].sku_id"),
+                "no such SKU is for sale",
+            ));
+            continue;
+        };
+        match unit_price_for(&sku.priced, buyer, l.quantity) {
+            Ok(unit_price) => priced.push(PricedLine {
+                index: i,
+                sku: sku.clone(),
+                quantity: l.quantity,
+                unit_price,
+            }),
+            Err(PriceRefusal::WholesaleOnly) => forbidden.push(format!("items[{i}]")),
+            Err(PriceRefusal::BelowMinimum(moq)) => invalid.push(FieldError::new(
+                format!("items[{i}].quantity"),
+                format!("below this SKU's minimum order quantity of {moq}"),
+            )),
+        }
+    }
+    if !invalid.is_empty() {
+        return Err(ApiError::Validation(invalid));
+    }
+    if !forbidden.is_empty() {
+        return Err(ApiError::forbidden(format!(
+            "{} sell only to approved business buyers ordering for their organization",
+            forbidden.join(", ")
+        )));
+    }
+    Ok(priced)
+}
+
+fn eligible(options: &[StockOption], storage: Storage) -> impl Iterator<Item = &StockOption> {
+    options
+        .iter()
+        .filter(move |o| o.cold || !storage.needs_cold_chain())
+}
+
+/// Chooses warehouses: per co-op, the warehouse that can ship the most of its lines whole
+/// (so the co-op sends one parcel where it can); the rest from the co-op's other eligible
+/// warehouses, fullest first. Chilled and frozen goods only come from cold stores.
+pub fn allocate(
+    lines: &[PricedLine],
+    stock: &HashMap<String, Vec<StockOption>>,
+) -> Result<Vec<Allocation>, Vec<Shortage>> {
+    let empty = Vec::new();
+    let mut by_coop: BTreeMap<&str, Vec<&PricedLine>> = BTreeMap::new();
+    for l in lines {
+        by_coop
+            .entry(l.sku.cooperative_id.as_str())
+            .or_default()
+            .push(l);
+    }
+    let mut allocations = Vec::new();
+    let mut shortages = Vec::new();
+    for coop_lines in by_coop.values() {
+        // score each warehouse by how many of the co-op's lines it covers whole
+        let mut score: BTreeMap<&str, (usize, i64)> = BTreeMap::new();
+        for l in coop_lines {
+            for o in eligible(stock.get(&l.sku.id).unwrap_or(&empty), l.sku.storage) {
+                let e = score.entry(o.warehouse_id.as_str()).or_default();
+                if o.available >= l.quantity {
+                    e.0 += 1;
+                }
+                e.1 += o.available.max(0);
+            }
+        }
+        let primary = score
+            .iter()
+            .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+            .map(|(w, _)| w.to_string());
+        for l in coop_lines {
+            let mut options: Vec<&StockOption> =
+                eligible(stock.get(&l.sku.id).unwrap_or(&empty), l.sku.storage)
+                    .filter(|o| o.available > 0)
+                    .collect();
+            let total: i64 = options.iter().map(|o| o.available).sum();
+            if total < l.quantity {
+                shortages.push(Shortage {
+                    sku_id: l.sku.id.clone(),
+                    requested: l.quantity,
+                    available: total,
+                    index: l.index,
+                });
+                continue;
+            }
+            options.sort_by(|a, b| {
+                let pa = Some(&a.warehouse_id) == primary.as_ref();
+                let pb = Some(&b.warehouse_id) == primary.as_ref();
+                pb.cmp(&pa)
+                    .then(b.available.cmp(&a.available))
+                    .then(a.warehouse_id.cmp(&b.warehouse_id))
+            });
+            let mut left = l.quantity;
+            for o in options {
+                if left == 0 {
+                    break;
+                }
+                let take = left.min(o.available);
+                allocations.push(Allocation {
+                    index: l.index,
+                    warehouse_id: o.warehouse_id.clone(),
+                    quantity: take,
+                });
+                left -= take;
+            }
+        }
+    }
+    if shortages.is_empty() {
+        Ok(allocations)
+    } else {
+        shortages.sort_by_key(|s| s.index);
+        Err(shortages)
+    }
+}
+
+/// The 409 for lines that cannot be covered.
+pub fn insufficient(shortages: Vec<Shortage>) -> ApiError {
+    let errors = shortages
+        .iter()
+        .map(|s| {
+            FieldError::new(
+                format!("items[{}]", s.index),
+                format!("only {} available, {} requested", s.available, s.requested),
+            )
+        })
+        .collect();
+    ApiError::InsufficientStock {
+        errors,
+        extra: serde_json::json!({ "shortages": shortages }),
+    }
+}
+
+/// Groups allocations into fulfilments and adds shipping fees and totals.
+pub fn build_plan(
+    lines: &[PricedLine],
+    allocations: &[Allocation],
+    rates: &[Rate],
+    destination: &Address,
+) -> Result<Plan, ApiError> {
+    let overflow = || ApiError::field("items", "the order total is too large");
+    let mut groups: BTreeMap<(String, String), Vec<PlannedItem>> = BTreeMap::new();
+    for a in allocations {
+        let line = lines
+            .iter()
+            .find(|l| l.index == a.index)
+            .ok_or_else(|| ApiError::internal("allocation without a line"))?;
+        let line_total = line
+            .unit_price
+            .checked_mul(a.quantity)
+            .ok_or_else(overflow)?;
+        groups
+            .entry((line.sku.cooperative_id.clone(), a.warehouse_id.clone()))
+            .or_default()
+            .push(PlannedItem {
+                index: a.index,
+                sku: line.sku.clone(),
+                warehouse_id: a.warehouse_id.clone(),
+                quantity: a.quantity,
+                unit_price: line.unit_price,
+                line_total,
+            });
+    }
+    let mut fulfilments = Vec::new();
+    let (mut subtotal, mut shipping_fee) = (Money::ZERO, Money::ZERO);
+    for ((coop, wh), mut items) in groups {
+        items.sort_by_key(|i| i.index);
+        let storage = items
+            .iter()
+            .map(|i| i.sku.storage)
+            .max_by_key(|s| match s {
+                Storage::Ambient => 0,
+                Storage::Chilled => 1,
+                Storage::Frozen => 2,
+            })
+            .unwrap_or(Storage::Ambient);
+        let weight: i64 = items
+            .iter()
+            .map(|i| i.quantity.saturating_mul(i.sku.net_weight_grams))
+            .sum();
+        let mut goods = Money::ZERO;
+        for i in &items {
+            goods = goods.checked_add(i.line_total).ok_or_else(overflow)?;
+        }
+        let rate = shipping::rate_for(rates, &destination.province, storage).ok_or_else(|| {
+            ApiError::internal(format!("no shipping rate for {}", storage.as_str()))
+        })?;
+        let fee = shipping::fee(rate, weight, goods);
+        subtotal = subtotal.checked_add(goods).ok_or_else(overflow)?;
+        shipping_fee = shipping_fee.checked_add(fee).ok_or_else(overflow)?;
+        fulfilments.push(PlannedFulfilment {
+            cooperative_id: coop,
+            warehouse_id: wh,
+            storage,
+            shipping_fee: fee,
+            items,
+        });
+    }
+    let total = subtotal.checked_add(shipping_fee).ok_or_else(overflow)?;
+    Ok(Plan {
+        fulfilments,
+        subtotal,
+        shipping_fee,
+        total,
+    })
+}
+
+/// The whole of checkout for a set of lines: rules, stock, split and fees.
+pub fn plan(
+    conn: &mut DbConn,
+    lines: &[LineInput],
+    buyer: Buyer,
+    destination: &Address,
+) -> Result<Plan, ApiError> {
+    check_lines(lines)?;
+    let ids: Vec<String> = lines.iter().map(|l| l.sku_id.db()).collect();
+    let skus = load_skus(conn, &ids)?;
+    let priced = price_lines(lines, &skus, buyer)?;
+    let stock = load_stock(conn, &ids)?;
+    let allocations = allocate(&priced, &stock).map_err(insufficient)?;
+    let rates = shipping::load(conn)?;
+    build_plan(&priced, &allocations, &rates, destination)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sku(id: &str, coop: &str, storage: Storage) -> SkuInfo {
+        SkuInfo {
+            id: id.into(),
+            code: id.into(),
+            name: id.into(),
+            product_name: id.into(),
+            cooperative_id: coop.into(),
+            storage,
+            net_weight_grams: 1000,
+            priced: PricedSku {
+                price: "10.00".parse().unwrap(),
+                sales_channel: SalesChannel::Retail,
+                min_order_quantity: None,
+                tiers: vec![],
+            },
+            for_sale: true,
+        }
+    }
+
+    fn line(index: usize, s: SkuInfo, q: i64) -> PricedLine {
+        PricedLine {
+            index,
+            unit_price: s.priced.price,
+            sku: s,
+            quantity: q,
+        }
+    }
+
+    fn opt(w: &str, cold: bool, available: i64) -> StockOption {
+        StockOption {
+            warehouse_id: w.into(),
+            cold,
+            available,
+        }
+    }
+
+    #[test]
+    fn one_warehouse_per_coop_when_it_can() {
+        let lines = vec![
+            line(0, sku("a", "c1", Storage::Ambient), 3),
+            line(1, sku("b", "c1", Storage::Ambient), 2),
+        ];
+        let stock = HashMap::from([
+            (
+                "a".to_string(),
+                vec![opt("w1", false, 10), opt("w2", false, 50)],
+            ),
+            ("b".to_string(), vec![opt("w1", false, 5)]),
+        ]);
+        let a = allocate(&lines, &stock).unwrap();
+        assert!(a.iter().all(|x| x.warehouse_id == "w1"), "{a:?}");
+    }
+
+    #[test]
+    fn frozen_goods_only_from_cold_stores() {
+        let lines = vec![line(0, sku("pear", "c1", Storage::Frozen), 3)];
+        let stock = HashMap::from([(
+            "pear".to_string(),
+            vec![opt("dry", false, 100), opt("cold", true, 2)],
+        )]);
+        let s = allocate(&lines, &stock).unwrap_err();
+        assert_eq!(s[0].available, 2);
+        let stock = HashMap::from([(
+            "pear".to_string(),
+            vec![opt("dry", false, 100), opt("cold", true, 5)],
+        )]);
+        assert_eq!(allocate(&lines, &stock).unwrap()[0].warehouse_id, "cold");
+    }
+
+    #[test]
+    fn a_line_may_be_split_across_warehouses() {
+        let lines = vec![line(0, sku("a", "c1", Storage::Ambient), 5)];
+        let stock = HashMap::from([(
+            "a".to_string(),
+            vec![opt("w1", false, 3), opt("w2", false, 3)],
+        )]);
+        let a = allocate(&lines, &stock).unwrap();
+        assert_eq!(a.iter().map(|x| x.quantity).sum::<i64>(), 5);
+        assert_eq!(a.len(), 2);
+    }
+
+    #[test]
+    fn shortages_name_each_line() {
+        let lines = vec![
+            line(0, sku("a", "c1", Storage::Ambient), 1),
+            line(1, sku("b", "c2", Storage::Ambient), 9),
+        ];
+        let stock = HashMap::from([
+            ("a".to_string(), vec![opt("w1", false, 3)]),
+            ("b".to_string(), vec![opt("w9", false, 4)]),
+        ]);
+        let s = allocate(&lines, &stock).unwrap_err();
+        assert_eq!(
+            s,
+            vec![Shortage {
+                sku_id: "b".into(),
+                requested: 9,
+                available: 4,
+                index: 1
+            }]
+        );
+    }
+
+    #[test]
+    fn duplicate_and_bad_quantities_are_refused() {
+        let id = SkuId::generate();
+        let lines = vec![
+            LineInput {
+                sku_id: id,
+                quantity: 0,
+            },
+            LineInput {
+                sku_id: id,
+                quantity: 2,
+            },
+        ];
+        let ApiError::Validation(e) = check_lines(&lines).unwrap_err() else {
+            panic!()
+        };
+        let fields: Vec<_> = e.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, vec!["items[0].quantity", "items[1].sku_id"]);
+    }
+}

@@ -1,0 +1,329 @@
+//! Order rules: statuses and their one transition function each, and shipping addresses.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::http::error::ApiError;
+use crate::http::validate::{bounded_text, mobile, Fields};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderStatus {
+    PendingPayment,
+    Confirmed,
+    PartiallyShipped,
+    Shipped,
+    Delivered,
+    Completed,
+    Cancelled,
+}
+
+impl OrderStatus {
+    pub const ALL: [OrderStatus; 7] = [
+        OrderStatus::PendingPayment,
+        OrderStatus::Confirmed,
+        OrderStatus::PartiallyShipped,
+        OrderStatus::Shipped,
+        OrderStatus::Delivered,
+        OrderStatus::Completed,
+        OrderStatus::Cancelled,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderStatus::PendingPayment => "pending_payment",
+            OrderStatus::Confirmed => "confirmed",
+            OrderStatus::PartiallyShipped => "partially_shipped",
+            OrderStatus::Shipped => "shipped",
+            OrderStatus::Delivered => "delivered",
+            OrderStatus::Completed => "completed",
+            OrderStatus::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+
+    /// The one place that says which order status changes are legal.
+    pub fn transition(self, to: OrderStatus) -> Result<OrderStatus, ApiError> {
+        use OrderStatus::*;
+        let ok = matches!(
+            (self, to),
+            (PendingPayment, Confirmed)
+                | (PendingPayment | Confirmed, Cancelled)
+                | (Confirmed, PartiallyShipped | Shipped)
+                | (PartiallyShipped, PartiallyShipped | Shipped)
+                | (Shipped, Delivered)
+                | (Delivered, Completed)
+        );
+        if ok {
+            Ok(to)
+        } else {
+            Err(ApiError::InvalidState(format!(
+                "an order that is {} cannot become {}",
+                self.as_str(),
+                to.as_str()
+            )))
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FulfilmentStatus {
+    AwaitingPayment,
+    AwaitingShipment,
+    PartiallyShipped,
+    Shipped,
+    Delivered,
+    Cancelled,
+}
+
+impl FulfilmentStatus {
+    pub const ALL: [FulfilmentStatus; 6] = [
+        FulfilmentStatus::AwaitingPayment,
+        FulfilmentStatus::AwaitingShipment,
+        FulfilmentStatus::PartiallyShipped,
+        FulfilmentStatus::Shipped,
+        FulfilmentStatus::Delivered,
+        FulfilmentStatus::Cancelled,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FulfilmentStatus::AwaitingPayment => "awaiting_payment",
+            FulfilmentStatus::AwaitingShipment => "awaiting_shipment",
+            FulfilmentStatus::PartiallyShipped => "partially_shipped",
+            FulfilmentStatus::Shipped => "shipped",
+            FulfilmentStatus::Delivered => "delivered",
+            FulfilmentStatus::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+
+    /// The one place that says which fulfilment status changes are legal.
+    pub fn transition(self, to: FulfilmentStatus) -> Result<FulfilmentStatus, ApiError> {
+        use FulfilmentStatus::*;
+        let ok = matches!(
+            (self, to),
+            (AwaitingPayment, AwaitingShipment)
+                | (AwaitingPayment | AwaitingShipment, Cancelled)
+                | (AwaitingShipment, PartiallyShipped | Shipped)
+                | (PartiallyShipped, PartiallyShipped | Shipped)
+                | (Shipped, Delivered)
+        );
+        if ok {
+            Ok(to)
+        } else {
+            Err(ApiError::InvalidState(format!(
+                "a fulfilment that is {} cannot become {}",
+                self.as_str(),
+                to.as_str()
+            )))
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentStatus {
+    Unpaid,
+    Paid,
+    OnTerms,
+    Refunded,
+}
+
+impl PaymentStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PaymentStatus::Unpaid => "unpaid",
+            PaymentStatus::Paid => "paid",
+            PaymentStatus::OnTerms => "on_terms",
+            PaymentStatus::Refunded => "refunded",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            PaymentStatus::Unpaid,
+            PaymentStatus::Paid,
+            PaymentStatus::OnTerms,
+            PaymentStatus::Refunded,
+        ]
+        .into_iter()
+        .find(|x| x.as_str() == s)
+    }
+}
+
+/// Mainland China's province-level divisions, with the short names people also write.
+pub const PROVINCES: &[(&str, &str)] = &[
+    ("北京市", "北京"),
+    ("天津市", "天津"),
+    ("上海市", "上海"),
+    ("重庆市", "重庆"),
+    ("河北省", "河北"),
+    ("山西省", "山西"),
+    ("辽宁省", "辽宁"),
+    ("吉林省", "吉林"),
+    ("黑龙江省", "黑龙江"),
+    ("江苏省", "江苏"),
+    ("浙江省", "浙江"),
+    ("安徽省", "安徽"),
+    ("福建省", "福建"),
+    ("江西省", "江西"),
+    ("山东省", "山东"),
+    ("河南省", "河南"),
+    ("湖北省", "湖北"),
+    ("湖南省", "湖南"),
+    ("广东省", "广东"),
+    ("海南省", "海南"),
+    ("四川省", "四川"),
+    ("贵州省", "贵州"),
+    ("云南省", "云南"),
+    ("陕西省", "陕西"),
+    ("甘肃省", "甘肃"),
+    ("青海省", "青海"),
+    ("台湾省", "台湾"),
+    ("内蒙古自治区", "内蒙古"),
+    ("广西壮族自治区", "广西"),
+    ("西藏自治区", "西藏"),
+    ("宁夏回族自治区", "宁夏"),
+    ("新疆维吾尔自治区", "新疆"),
+    ("香港特别行政区", "香港"),
+    ("澳门特别行政区", "澳门"),
+];
+
+/// The full name of a province given in full or short form.
+pub fn province(raw: &str) -> Option<&'static str> {
+    let s = raw.trim();
+    PROVINCES
+        .iter()
+        .find(|(full, short)| *full == s || *short == s)
+        .map(|(full, _)| *full)
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema, PartialEq, Eq)]
+pub struct AddressInput {
+    pub recipient: String,
+    pub phone: String,
+    pub province: String,
+    pub city: String,
+    pub district: String,
+    pub line1: String,
+    pub postal_code: Option<String>,
+}
+
+/// A checked shipping address; `province` is always the full name.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+pub struct Address {
+    pub recipient: String,
+    pub phone: String,
+    pub province: String,
+    pub city: String,
+    pub district: String,
+    pub line1: String,
+    pub postal_code: Option<String>,
+}
+
+impl Address {
+    /// Parses with field names under `prefix` (e.g. `shipping_address.phone`).
+    pub fn parse(a: &AddressInput, prefix: &str, f: &mut Fields) -> Option<Address> {
+        let at = |k: &str| format!("{prefix}.{k}");
+        let recipient = f.check(&at("recipient"), bounded_text(&a.recipient, 50));
+        let phone = f.check(&at("phone"), mobile(&a.phone));
+        let province = f.check(
+            &at("province"),
+            province(&a.province).ok_or("must be a province of mainland China, e.g. 广东省"),
+        );
+        let city = f.check(&at("city"), bounded_text(&a.city, 50));
+        let district = f.check(&at("district"), bounded_text(&a.district, 50));
+        let line1 = f.check(&at("line1"), bounded_text(&a.line1, 200));
+        let postal_code = f.check(
+            &at("postal_code"),
+            match a
+                .postal_code
+                .as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+            {
+                None => Ok(None),
+                Some(p) if p.len() == 6 && p.chars().all(|c| c.is_ascii_digit()) => {
+                    Ok(Some(p.to_owned()))
+                }
+                Some(_) => Err("must be six digits"),
+            },
+        );
+        Some(Address {
+            recipient: recipient?,
+            phone: phone?,
+            province: province?.to_owned(),
+            city: city?,
+            district: district?,
+            line1: line1?,
+            postal_code: postal_code?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn order_transitions() {
+        use OrderStatus::*;
+        assert!(PendingPayment.transition(Confirmed).is_ok());
+        assert!(Confirmed.transition(Cancelled).is_ok());
+        assert!(Shipped.transition(Cancelled).is_err());
+        assert!(PartiallyShipped.transition(Cancelled).is_err());
+        assert!(Delivered.transition(Completed).is_ok());
+        assert!(Completed.transition(Cancelled).is_err());
+        assert!(PendingPayment.transition(Shipped).is_err());
+    }
+
+    #[test]
+    fn fulfilment_transitions() {
+        use FulfilmentStatus::*;
+        assert!(AwaitingPayment.transition(Shipped).is_err());
+        assert!(AwaitingShipment.transition(PartiallyShipped).is_ok());
+        assert!(Shipped.transition(Delivered).is_ok());
+    }
+
+    #[test]
+    fn provinces_accept_short_names() {
+        assert_eq!(province("广东"), Some("广东省"));
+        assert_eq!(province("广东省"), Some("广东省"));
+        assert_eq!(province("新疆"), Some("新疆维吾尔自治区"));
+        assert_eq!(province("火星"), None);
+    }
+
+    #[test]
+    fn address_names_bad_fields() {
+        let mut f = Fields::default();
+        let a = AddressInput {
+            recipient: "林先生".into(),
+            phone: "123".into(),
+            province: "火星".into(),
+            city: "汕头市".into(),
+            district: "金平区".into(),
+            line1: "长平路 1 号".into(),
+            postal_code: Some("51500".into()),
+        };
+        assert!(Address::parse(&a, "shipping_address", &mut f).is_none());
+        let ApiError::Validation(e) = f.finish::<()>(None).unwrap_err() else {
+            panic!()
+        };
+        let fields: Vec<_> = e.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            vec![
+                "shipping_address.phone",
+                "shipping_address.province",
+                "shipping_address.postal_code"
+            ]
+        );
+    }
+}

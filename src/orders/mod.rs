@@ -1,0 +1,14 @@
+//! Orders, the heart of "Shantou orders, Hegang ships": carts, checkout, atomic stock
+//! reservation, the split into one fulfilment per co-op (and warehouse), shipping fees, the
+//! order lifecycle and its timeouts.
+
+pub mod cart;
+pub mod checkout;
+pub mod domain;
+pub mod lifecycle;
+pub mod repo;
+pub mod routes;
+pub mod shipping;
+pub mod views;
+
+pub use domain::{FulfilmentStatus, OrderStatus, PaymentStatus};

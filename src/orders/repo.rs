@@ -1,0 +1,394 @@
+//! Order persistence: numbers, the rows a plan becomes, and reading orders back.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::checkout::Plan;
+use super::domain::{Address, FulfilmentStatus, OrderStatus, PaymentStatus};
+use crate::db::schema::{counters, fulfilments, order_items, orders};
+use crate::db::{self, DbConn};
+use crate::http::error::ApiError;
+use crate::http::pagination::{Page, Paginated};
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = orders)]
+pub struct OrderRow {
+    pub id: String,
+    pub number: String,
+    pub buyer_id: String,
+    pub organization_id: Option<String>,
+    pub status: String,
+    pub payment_status: String,
+    pub subtotal: i64,
+    pub shipping_fee: i64,
+    pub total: i64,
+    pub shipping_address: String,
+    pub buyer_note: Option<String>,
+    pub purchase_order_number: Option<String>,
+    pub cancel_reason: Option<String>,
+    pub payment_due_at: Option<NaiveDateTime>,
+    pub paid_at: Option<NaiveDateTime>,
+    pub delivered_at: Option<NaiveDateTime>,
+    pub completed_at: Option<NaiveDateTime>,
+    pub cancelled_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl OrderRow {
+    pub fn status(&self) -> OrderStatus {
+        OrderStatus::parse(&self.status).unwrap_or(OrderStatus::Cancelled)
+    }
+    pub fn payment_status(&self) -> PaymentStatus {
+        PaymentStatus::parse(&self.payment_status).unwrap_or(PaymentStatus::Unpaid)
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = order_items)]
+pub struct ItemRow {
+    pub id: String,
+    pub order_id: String,
+    pub fulfilment_id: String,
+    pub sku_id: String,
+    pub sku_code: String,
+    pub product_name: String,
+    pub sku_name: String,
+    pub cooperative_id: String,
+    pub warehouse_id: String,
+    pub quantity: i64,
+    pub unit_price: i64,
+    pub line_total: i64,
+    pub net_weight_grams: i64,
+    pub shipped_quantity: i64,
+    pub position: i32,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = fulfilments)]
+pub struct FulfilmentRow {
+    pub id: String,
+    pub order_id: String,
+    pub cooperative_id: String,
+    pub warehouse_id: String,
+    pub status: String,
+    pub storage: String,
+    pub shipping_fee: i64,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl FulfilmentRow {
+    pub fn status(&self) -> FulfilmentStatus {
+        FulfilmentStatus::parse(&self.status).unwrap_or(FulfilmentStatus::Cancelled)
+    }
+}
+
+#[derive(QueryableByName)]
+struct Next {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+/// A human-readable, unique order number: `SH20261124-000123` (date in China Standard Time).
+/// PostgreSQL draws from a sequence, which takes no row lock; SQLite has one writer anyway.
+pub fn next_number(conn: &mut DbConn) -> Result<String, ApiError> {
+    let n = match conn {
+        DbConn::Pg(c) => {
+            diesel::sql_query("SELECT nextval('order_number_seq') AS n")
+                .get_result::<Next>(c)?
+                .n
+        }
+        DbConn::Sqlite(c) => {
+            diesel::update(counters::table.find("order_number"))
+                .set(counters::value.eq(counters::value + 1))
+                .execute(c)?;
+            counters::table
+                .find("order_number")
+                .select(counters::value)
+                .first::<i64>(c)?
+        }
+    };
+    let day = (chrono::Utc::now() + chrono::Duration::hours(8)).format("%Y%m%d");
+    Ok(format!("SH{day}-{n:06}"))
+}
+
+/// What kind of order is being written.
+pub struct NewOrder<'a> {
+    pub buyer_id: &'a str,
+    pub organization_id: Option<&'a str>,
+    pub address: &'a Address,
+    pub buyer_note: Option<&'a str>,
+    pub purchase_order_number: Option<&'a str>,
+    pub on_terms: bool,
+    pub payment_due_at: Option<NaiveDateTime>,
+}
+
+/// Writes the order, its fulfilments and items (three INSERTs); returns the order id.
+/// Reservations are the caller's next step, kept last so stock rows stay locked briefly.
+pub fn insert(conn: &mut DbConn, new: &NewOrder<'_>, plan: &Plan) -> Result<String, ApiError> {
+    let id = db::new_id();
+    let now = db::now();
+    let number = next_number(conn)?;
+    let (status, payment, f_status) = if new.on_terms {
+        (
+            OrderStatus::Confirmed,
+            PaymentStatus::OnTerms,
+            FulfilmentStatus::AwaitingShipment,
+        )
+    } else {
+        (
+            OrderStatus::PendingPayment,
+            PaymentStatus::Unpaid,
+            FulfilmentStatus::AwaitingPayment,
+        )
+    };
+    let address =
+        serde_json::to_string(new.address).map_err(|e| ApiError::internal(e.to_string()))?;
+    diesel::insert_into(orders::table)
+        .values((
+            orders::id.eq(&id),
+            orders::number.eq(&number),
+            orders::buyer_id.eq(new.buyer_id),
+            orders::organization_id.eq(new.organization_id),
+            orders::status.eq(status.as_str()),
+            orders::payment_status.eq(payment.as_str()),
+            orders::subtotal.eq(plan.subtotal.fen()),
+            orders::shipping_fee.eq(plan.shipping_fee.fen()),
+            orders::total.eq(plan.total.fen()),
+            orders::shipping_address.eq(address),
+            orders::buyer_note.eq(new.buyer_note),
+            orders::purchase_order_number.eq(new.purchase_order_number),
+            orders::payment_due_at.eq(if new.on_terms {
+                None
+            } else {
+                new.payment_due_at
+            }),
+            orders::created_at.eq(now),
+            orders::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    let mut f_rows = Vec::new();
+    let mut i_rows = Vec::new();
+    let mut position = 0;
+    for f in &plan.fulfilments {
+        let fid = db::new_id();
+        f_rows.push((
+            fulfilments::id.eq(fid.clone()),
+            fulfilments::order_id.eq(id.clone()),
+            fulfilments::cooperative_id.eq(f.cooperative_id.clone()),
+            fulfilments::warehouse_id.eq(f.warehouse_id.clone()),
+            fulfilments::status.eq(f_status.as_str()),
+            fulfilments::storage.eq(f.storage.as_str()),
+            fulfilments::shipping_fee.eq(f.shipping_fee.fen()),
+            fulfilments::created_at.eq(now),
+            fulfilments::updated_at.eq(now),
+        ));
+        for item in &f.items {
+            i_rows.push((
+                order_items::id.eq(db::new_id()),
+                order_items::order_id.eq(id.clone()),
+                order_items::fulfilment_id.eq(fid.clone()),
+                order_items::sku_id.eq(item.sku.id.clone()),
+                order_items::sku_code.eq(item.sku.code.clone()),
+                order_items::product_name.eq(item.sku.product_name.clone()),
+                order_items::sku_name.eq(item.sku.name.clone()),
+                order_items::cooperative_id.eq(f.cooperative_id.clone()),
+                order_items::warehouse_id.eq(item.warehouse_id.clone()),
+                order_items::quantity.eq(item.quantity),
+                order_items::unit_price.eq(item.unit_price.fen()),
+                order_items::line_total.eq(item.line_total.fen()),
+                order_items::net_weight_grams.eq(item.sku.net_weight_grams),
+                order_items::shipped_quantity.eq(0_i64),
+                order_items::position.eq(position),
+            ));
+            position += 1;
+        }
+    }
+    crate::insert_rows!(conn, fulfilments::table, f_rows)?;
+    crate::insert_rows!(conn, order_items::table, i_rows)?;
+    Ok(id)
+}
+
+pub fn find(conn: &mut DbConn, id: &str) -> Result<Option<OrderRow>, ApiError> {
+    Ok(orders::table
+        .find(id)
+        .select(OrderRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn items_of(conn: &mut DbConn, order_id: &str) -> Result<Vec<ItemRow>, ApiError> {
+    Ok(order_items::table
+        .filter(order_items::order_id.eq(order_id))
+        .order(order_items::position.asc())
+        .select(ItemRow::as_select())
+        .load(conn)?)
+}
+
+pub fn fulfilments_of(conn: &mut DbConn, order_id: &str) -> Result<Vec<FulfilmentRow>, ApiError> {
+    Ok(fulfilments::table
+        .filter(fulfilments::order_id.eq(order_id))
+        .order(fulfilments::id.asc())
+        .select(FulfilmentRow::as_select())
+        .load(conn)?)
+}
+
+/// Moves an order from `from` to `to` if it is still in `from` (the domain rule is checked
+/// first; the conditional update stops two racing requests or instances from both acting).
+pub fn set_status(
+    conn: &mut DbConn,
+    id: &str,
+    from: OrderStatus,
+    to: OrderStatus,
+) -> Result<bool, ApiError> {
+    from.transition(to)?;
+    let now = db::now();
+    let n = diesel::update(
+        orders::table
+            .filter(orders::id.eq(id))
+            .filter(orders::status.eq(from.as_str())),
+    )
+    .set((orders::status.eq(to.as_str()), orders::updated_at.eq(now)))
+    .execute(conn)?;
+    if n == 1 {
+        let target = orders::table.find(id);
+        match to {
+            OrderStatus::Delivered => diesel::update(target)
+                .set(orders::delivered_at.eq(Some(now)))
+                .execute(conn)?,
+            OrderStatus::Completed => diesel::update(target)
+                .set(orders::completed_at.eq(Some(now)))
+                .execute(conn)?,
+            OrderStatus::Cancelled => diesel::update(target)
+                .set(orders::cancelled_at.eq(Some(now)))
+                .execute(conn)?,
+            _ => 0,
+        };
+    }
+    Ok(n == 1)
+}
+
+pub fn set_payment_status(
+    conn: &mut DbConn,
+    id: &str,
+    to: super::PaymentStatus,
+) -> Result<(), ApiError> {
+    let paid_at = (to == PaymentStatus::Paid).then(db::now);
+    diesel::update(orders::table.find(id))
+        .set((
+            orders::payment_status.eq(to.as_str()),
+            orders::updated_at.eq(db::now()),
+        ))
+        .execute(conn)?;
+    if paid_at.is_some() {
+        diesel::update(orders::table.find(id))
+            .set(orders::paid_at.eq(paid_at))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Moves every fulfilment of an order that is in `from` to `to`.
+pub fn set_fulfilments(
+    conn: &mut DbConn,
+    order_id: &str,
+    from: &[FulfilmentStatus],
+    to: FulfilmentStatus,
+) -> Result<(), ApiError> {
+    for f in from {
+        f.transition(to)?;
+    }
+    let from: Vec<&str> = from.iter().map(|f| f.as_str()).collect();
+    diesel::update(
+        fulfilments::table
+            .filter(fulfilments::order_id.eq(order_id))
+            .filter(fulfilments::status.eq_any(from)),
+    )
+    .set((
+        fulfilments::status.eq(to.as_str()),
+        fulfilments::updated_at.eq(db::now()),
+    ))
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Who is listing orders, and so which orders they see.
+pub enum Lister {
+    Admin,
+    Buyer(String),
+    Organization(String),
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct OrderFilter {
+    pub status: Option<OrderStatus>,
+    pub purchase_order_number: Option<String>,
+}
+
+pub fn list(
+    conn: &mut DbConn,
+    who: &Lister,
+    filter: &OrderFilter,
+    page: &Page,
+) -> Result<Paginated<OrderRow>, ApiError> {
+    let mut q = orders::table
+        .select(OrderRow::as_select())
+        .order((orders::created_at.desc(), orders::id.desc()))
+        .limit(page.fetch_limit())
+        .into_boxed();
+    q = match who {
+        Lister::Admin => q,
+        Lister::Buyer(b) => q.filter(orders::buyer_id.eq(b.clone())),
+        Lister::Organization(o) => q.filter(orders::organization_id.eq(o.clone())),
+    };
+    if let Some(s) = filter.status {
+        q = q.filter(orders::status.eq(s.as_str()));
+    }
+    if let Some(po) = &filter.purchase_order_number {
+        q = q.filter(orders::purchase_order_number.eq(po.clone()));
+    }
+    if let Some(after) = &page.after {
+        let [t, id] = <[String; 2]>::try_from(after.clone())
+            .map_err(|_| ApiError::field("cursor", "is not a valid cursor"))?;
+        let t = NaiveDateTime::parse_from_str(&t, "%Y-%m-%dT%H:%M:%S%.f")
+            .map_err(|_| ApiError::field("cursor", "is not a valid cursor"))?;
+        q = q.filter(
+            orders::created_at
+                .lt(t)
+                .or(orders::created_at.eq(t).and(orders::id.lt(id))),
+        );
+    }
+    let rows = q.load(conn)?;
+    Ok(page.finish(rows, |r| {
+        vec![
+            r.created_at.format("%Y-%m-%dT%H:%M:%S%.6f").to_string(),
+            r.id.clone(),
+        ]
+    }))
+}
+
+/// Orders whose payment window has passed, oldest first.
+pub fn overdue(conn: &mut DbConn, now: NaiveDateTime, limit: i64) -> Result<Vec<String>, ApiError> {
+    Ok(orders::table
+        .filter(orders::status.eq(OrderStatus::PendingPayment.as_str()))
+        .filter(orders::payment_due_at.le(now))
+        .order(orders::payment_due_at.asc())
+        .select(orders::id)
+        .limit(limit)
+        .load(conn)?)
+}
+
+/// Delivered orders whose receipt window has passed.
+pub fn due_for_completion(
+    conn: &mut DbConn,
+    delivered_before: NaiveDateTime,
+    limit: i64,
+) -> Result<Vec<String>, ApiError> {
+    Ok(orders::table
+        .filter(orders::status.eq(OrderStatus::Delivered.as_str()))
+        .filter(orders::delivered_at.le(delivered_before))
+        .select(orders::id)
+        .limit(limit)
+        .load(conn)?)
+}

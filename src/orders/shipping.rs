@@ -1,0 +1,241 @@
+//! Shipping fees: a rate table by destination province and storage class (first kg, each
+//! further started kg, free over a threshold), read by checkout and replaced by admins.
+
+use actix_web::{web, HttpResponse};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::domain::province;
+use crate::auth::AdminUser;
+use crate::catalogue::Storage;
+use crate::db::schema::shipping_rates;
+use crate::db::{self, DbConn, DbPool};
+use crate::http::error::{ApiError, ApiResult, Problem};
+use crate::http::extract::ApiJson;
+use crate::http::pagination::Paginated;
+use crate::http::validate::Fields;
+use crate::money::Money;
+
+/// The province key that matches every province without its own rates.
+pub const ANY_PROVINCE: &str = "*";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Rate {
+    /// A province's full name, or `*` for every other province.
+    pub province: String,
+    pub storage: Storage,
+    pub first_kg_fee: Money,
+    pub additional_kg_fee: Money,
+    /// Goods worth at least this ship free.
+    pub free_over: Option<Money>,
+}
+
+/// The fee for one parcel: `weight_grams` of goods worth `goods` going at `rate`.
+pub fn fee(rate: &Rate, weight_grams: i64, goods: Money) -> Money {
+    if rate.free_over.is_some_and(|t| goods >= t) {
+        return Money::ZERO;
+    }
+    let kg = ((weight_grams.max(1) + 999) / 1000).max(1);
+    rate.additional_kg_fee
+        .checked_mul(kg - 1)
+        .and_then(|extra| rate.first_kg_fee.checked_add(extra))
+        .unwrap_or(Money::ZERO)
+}
+
+/// The rate for a destination and storage class: the province's own, else the `*` row.
+pub fn rate_for<'a>(rates: &'a [Rate], destination: &str, storage: Storage) -> Option<&'a Rate> {
+    rates
+        .iter()
+        .find(|r| r.province == destination && r.storage == storage)
+        .or_else(|| {
+            rates
+                .iter()
+                .find(|r| r.province == ANY_PROVINCE && r.storage == storage)
+        })
+}
+
+pub fn load(conn: &mut DbConn) -> Result<Vec<Rate>, ApiError> {
+    let rows: Vec<(String, String, i64, i64, Option<i64>)> = shipping_rates::table
+        .select((
+            shipping_rates::province,
+            shipping_rates::storage,
+            shipping_rates::first_kg_fee,
+            shipping_rates::additional_kg_fee,
+            shipping_rates::free_over,
+        ))
+        .order((
+            shipping_rates::province.asc(),
+            shipping_rates::storage.asc(),
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(p, s, first, extra, free)| {
+            Some(Rate {
+                province: p,
+                storage: Storage::parse(&s)?,
+                first_kg_fee: Money::from_fen(first),
+                additional_kg_fee: Money::from_fen(extra),
+                free_over: free.map(Money::from_fen),
+            })
+        })
+        .collect())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ReplaceRates {
+    pub rates: Vec<Rate>,
+}
+
+fn check(rates: Vec<Rate>) -> Result<Vec<Rate>, ApiError> {
+    let mut f = Fields::default();
+    let mut out: Vec<Rate> = Vec::new();
+    for (i, mut r) in rates.into_iter().enumerate() {
+        if r.province.trim() != ANY_PROVINCE {
+            match province(&r.province) {
+                Some(full) => r.province = full.to_owned(),
+                None => {
+                    f.push(
+                        format!("rates[{i}].province"),
+                        "must be a province or \"*\"",
+                    );
+                    continue;
+                }
+            }
+        } else {
+            r.province = ANY_PROVINCE.to_owned();
+        }
+        if out
+            .iter()
+            .any(|o| o.province == r.province && o.storage == r.storage)
+        {
+            f.push(
+                format!("rates[{i}]"),
+                "the same province and storage appear twice",
+            );
+        }
+        out.push(r);
+    }
+    for storage in [Storage::Ambient, Storage::Chilled, Storage::Frozen] {
+        if !out
+            .iter()
+            .any(|r| r.province == ANY_PROVINCE && r.storage == storage)
+        {
+            f.push(
+                "rates",
+                format!(
+                    "needs a \"*\" rate for {} so every address has a fee",
+                    storage.as_str()
+                ),
+            );
+        }
+    }
+    f.finish(Some(out))
+}
+
+#[utoipa::path(get, path = "/api/v1/shipping-rates", tag = "orders",
+    responses((status = 200, body = Paginated<Rate>)))]
+pub async fn list(pool: web::Data<DbPool>) -> ApiResult<HttpResponse> {
+    let items = db::run(&pool, load).await?;
+    Ok(HttpResponse::Ok().json(Paginated {
+        items,
+        next_cursor: None,
+    }))
+}
+
+#[utoipa::path(put, path = "/api/v1/shipping-rates", tag = "orders", request_body = ReplaceRates,
+    security(("bearer" = [])),
+    responses((status = 200, body = Paginated<Rate>), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn replace(
+    pool: web::Data<DbPool>,
+    _admin: AdminUser,
+    body: ApiJson<ReplaceRates>,
+) -> ApiResult<HttpResponse> {
+    let rates = check(body.0.rates)?;
+    let items = db::run(&pool, move |conn| {
+        db::write_tx(conn, |conn| {
+            diesel::delete(shipping_rates::table).execute(conn)?;
+            let rows: Vec<_> = rates
+                .iter()
+                .map(|r| {
+                    (
+                        shipping_rates::province.eq(r.province.clone()),
+                        shipping_rates::storage.eq(r.storage.as_str()),
+                        shipping_rates::first_kg_fee.eq(r.first_kg_fee.fen()),
+                        shipping_rates::additional_kg_fee.eq(r.additional_kg_fee.fen()),
+                        shipping_rates::free_over.eq(r.free_over.map(Money::fen)),
+                    )
+                })
+                .collect();
+            crate::insert_rows!(conn, shipping_rates::table, rows)?;
+            load(conn)
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(Paginated {
+        items,
+        next_cursor: None,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rate() -> Rate {
+        Rate {
+            province: "广东省".into(),
+            storage: Storage::Frozen,
+            first_kg_fee: "22.00".parse().unwrap(),
+            additional_kg_fee: "10.00".parse().unwrap(),
+            free_over: Some("499.00".parse().unwrap()),
+        }
+    }
+
+    #[test]
+    fn fee_counts_each_started_kilogram() {
+        let r = rate();
+        let goods = "100.00".parse().unwrap();
+        assert_eq!(fee(&r, 500, goods).to_string(), "22.00");
+        assert_eq!(fee(&r, 1000, goods).to_string(), "22.00");
+        assert_eq!(fee(&r, 1001, goods).to_string(), "32.00");
+        assert_eq!(fee(&r, 5000, goods).to_string(), "62.00");
+    }
+
+    #[test]
+    fn free_over_the_threshold() {
+        let r = rate();
+        assert_eq!(fee(&r, 5000, "499.00".parse().unwrap()), Money::ZERO);
+        assert_eq!(
+            fee(&r, 5000, "498.99".parse().unwrap()).to_string(),
+            "62.00"
+        );
+    }
+
+    #[test]
+    fn falls_back_to_any_province() {
+        let mut other = rate();
+        other.province = ANY_PROVINCE.into();
+        other.first_kg_fee = "26.00".parse().unwrap();
+        let rates = vec![rate(), other];
+        assert_eq!(
+            rate_for(&rates, "广东省", Storage::Frozen)
+                .unwrap()
+                .province,
+            "广东省"
+        );
+        assert_eq!(
+            rate_for(&rates, "浙江省", Storage::Frozen)
+                .unwrap()
+                .province,
+            "*"
+        );
+        assert!(rate_for(&rates, "浙江省", Storage::Ambient).is_none());
+    }
+
+    #[test]
+    fn replacement_needs_defaults() {
+        assert!(check(vec![rate()]).is_err());
+    }
+}

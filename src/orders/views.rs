@@ -1,0 +1,376 @@
+//! What an order looks like to each reader: the buyer (and their organization and admins) see
+//! all of it; a co-op sees only its own fulfilments and items.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::domain::{Address, FulfilmentStatus, OrderStatus, PaymentStatus};
+use super::repo::{self, FulfilmentRow, ItemRow, OrderRow};
+use crate::auth::access::organization_role;
+use crate::auth::AuthUser;
+use crate::catalogue::Storage;
+use crate::db::schema::{cooperative_members, shipment_events, shipment_items, shipments};
+use crate::db::{self, DbConn};
+use crate::http::error::ApiError;
+use crate::money::Money;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ItemView {
+    pub id: String,
+    pub sku_id: String,
+    pub sku_code: String,
+    pub product_name: String,
+    pub sku_name: String,
+    pub quantity: i64,
+    pub unit_price: Money,
+    pub line_total: Money,
+    pub cooperative_id: String,
+    pub warehouse_id: String,
+    pub fulfilment_id: String,
+    pub shipped_quantity: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FulfilmentItemView {
+    pub order_item_id: String,
+    pub sku_id: String,
+    pub sku_code: String,
+    pub product_name: String,
+    pub quantity: i64,
+    pub shipped_quantity: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ShipmentItemView {
+    pub order_item_id: String,
+    pub quantity: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventView {
+    pub id: String,
+    pub status: String,
+    pub occurred_at: DateTime<Utc>,
+    pub location: Option<String>,
+    pub note: Option<String>,
+    pub temperature_celsius: Option<f64>,
+    /// A cold-chain reading outside the storage class's range.
+    pub excursion: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ShipmentView {
+    pub id: String,
+    pub fulfilment_id: String,
+    pub order_id: String,
+    pub carrier: String,
+    pub tracking_number: String,
+    pub cold_chain: bool,
+    pub storage: Storage,
+    pub status: String,
+    /// Readings outside the storage class's range so far.
+    pub excursions: i32,
+    pub items: Vec<ShipmentItemView>,
+    pub events: Vec<EventView>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FulfilmentView {
+    pub id: String,
+    pub order_id: String,
+    pub order_number: String,
+    pub cooperative_id: String,
+    pub warehouse_id: String,
+    pub status: FulfilmentStatus,
+    pub storage: Storage,
+    pub shipping_fee: Money,
+    pub items: Vec<FulfilmentItemView>,
+    pub shipments: Vec<ShipmentView>,
+    pub shipping_address: Address,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrderView {
+    pub id: String,
+    pub number: String,
+    pub status: OrderStatus,
+    pub payment_status: PaymentStatus,
+    pub buyer_id: String,
+    pub organization_id: Option<String>,
+    pub items: Vec<ItemView>,
+    pub subtotal: Money,
+    pub shipping_fee: Money,
+    pub total: Money,
+    pub currency: &'static str,
+    pub shipping_address: Address,
+    pub buyer_note: Option<String>,
+    pub purchase_order_number: Option<String>,
+    pub cancel_reason: Option<String>,
+    pub fulfilments: Vec<FulfilmentView>,
+    pub payment_due_at: Option<DateTime<Utc>>,
+    pub paid_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// How much of an order a reader may see.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    Whole,
+    /// Only these co-ops' fulfilments and items.
+    Cooperatives(Vec<String>),
+}
+
+/// The reader's scope, or 404 when the order is none of their business.
+pub fn scope_for(conn: &mut DbConn, user: &AuthUser, order: &OrderRow) -> Result<Scope, ApiError> {
+    if user.is_admin() || order.buyer_id == user.id.db() {
+        return Ok(Scope::Whole);
+    }
+    if let Some(org) = &order.organization_id {
+        if organization_role(conn, user, org)?.is_some() {
+            return Ok(Scope::Whole);
+        }
+    }
+    let involved: Vec<String> = crate::db::schema::fulfilments::table
+        .filter(crate::db::schema::fulfilments::order_id.eq(&order.id))
+        .inner_join(cooperative_members::table.on(
+            cooperative_members::cooperative_id.eq(crate::db::schema::fulfilments::cooperative_id),
+        ))
+        .filter(cooperative_members::user_id.eq(user.id.db()))
+        .select(crate::db::schema::fulfilments::cooperative_id)
+        .distinct()
+        .load(conn)?;
+    if involved.is_empty() {
+        Err(ApiError::NotFound)
+    } else {
+        Ok(Scope::Cooperatives(involved))
+    }
+}
+
+fn utc_opt(t: Option<NaiveDateTime>) -> Option<DateTime<Utc>> {
+    t.map(db::utc)
+}
+
+/// Shipments (with items and events in time order) of the given fulfilments.
+pub fn shipments_of(
+    conn: &mut DbConn,
+    fulfilment_ids: &[String],
+) -> Result<Vec<ShipmentView>, ApiError> {
+    #[allow(clippy::type_complexity)]
+    let rows: Vec<(
+        String,
+        String,
+        String,
+        String,
+        String,
+        bool,
+        String,
+        String,
+        i32,
+        NaiveDateTime,
+    )> = shipments::table
+        .filter(shipments::fulfilment_id.eq_any(fulfilment_ids))
+        .order((shipments::created_at.asc(), shipments::id.asc()))
+        .select((
+            shipments::id,
+            shipments::fulfilment_id,
+            shipments::order_id,
+            shipments::carrier,
+            shipments::tracking_number,
+            shipments::cold_chain,
+            shipments::storage,
+            shipments::status,
+            shipments::excursions,
+            shipments::created_at,
+        ))
+        .load(conn)?;
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<String> = rows.iter().map(|r| r.0.clone()).collect();
+    let items: Vec<(String, String, i64)> = shipment_items::table
+        .filter(shipment_items::shipment_id.eq_any(&ids))
+        .select((
+            shipment_items::shipment_id,
+            shipment_items::order_item_id,
+            shipment_items::quantity,
+        ))
+        .order((
+            shipment_items::shipment_id.asc(),
+            shipment_items::order_item_id.asc(),
+        ))
+        .load(conn)?;
+    #[allow(clippy::type_complexity)]
+    let events: Vec<(
+        String,
+        String,
+        String,
+        NaiveDateTime,
+        Option<String>,
+        Option<String>,
+        Option<f64>,
+        bool,
+    )> = shipment_events::table
+        .filter(shipment_events::shipment_id.eq_any(&ids))
+        .order((
+            shipment_events::occurred_at.asc(),
+            shipment_events::id.asc(),
+        ))
+        .select((
+            shipment_events::id,
+            shipment_events::shipment_id,
+            shipment_events::status,
+            shipment_events::occurred_at,
+            shipment_events::location,
+            shipment_events::note,
+            shipment_events::temperature_celsius,
+            shipment_events::excursion,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(id, fid, oid, carrier, tracking, cold, storage, status, excursions, created)| {
+                ShipmentView {
+                    items: items
+                        .iter()
+                        .filter(|(s, _, _)| *s == id)
+                        .map(|(_, item, q)| ShipmentItemView {
+                            order_item_id: item.clone(),
+                            quantity: *q,
+                        })
+                        .collect(),
+                    events: events
+                        .iter()
+                        .filter(|e| e.1 == id)
+                        .map(|e| EventView {
+                            id: e.0.clone(),
+                            status: e.2.clone(),
+                            occurred_at: db::utc(e.3),
+                            location: e.4.clone(),
+                            note: e.5.clone(),
+                            temperature_celsius: e.6,
+                            excursion: e.7,
+                        })
+                        .collect(),
+                    id,
+                    fulfilment_id: fid,
+                    order_id: oid,
+                    carrier,
+                    tracking_number: tracking,
+                    cold_chain: cold,
+                    storage: Storage::parse(&storage).unwrap_or(Storage::Ambient),
+                    status,
+                    excursions,
+                    created_at: db::utc(created),
+                }
+            },
+        )
+        .collect())
+}
+
+pub fn address_of(order: &OrderRow) -> Result<Address, ApiError> {
+    serde_json::from_str(&order.shipping_address)
+        .map_err(|e| ApiError::internal(format!("stored address: {e}")))
+}
+
+/// Fulfilment views for an order's fulfilments (given rows and the order's items).
+pub fn fulfilment_views(
+    conn: &mut DbConn,
+    order: &OrderRow,
+    fulfilments: Vec<FulfilmentRow>,
+    items: &[ItemRow],
+) -> Result<Vec<FulfilmentView>, ApiError> {
+    let address = address_of(order)?;
+    let ids: Vec<String> = fulfilments.iter().map(|f| f.id.clone()).collect();
+    let mut shipments = shipments_of(conn, &ids)?;
+    Ok(fulfilments
+        .into_iter()
+        .map(|f| {
+            let mine: Vec<ShipmentView>;
+            (mine, shipments) = shipments.drain(..).partition(|s| s.fulfilment_id == f.id);
+            FulfilmentView {
+                status: f.status(),
+                storage: Storage::parse(&f.storage).unwrap_or(Storage::Ambient),
+                items: items
+                    .iter()
+                    .filter(|i| i.fulfilment_id == f.id)
+                    .map(|i| FulfilmentItemView {
+                        order_item_id: i.id.clone(),
+                        sku_id: i.sku_id.clone(),
+                        sku_code: i.sku_code.clone(),
+                        product_name: i.product_name.clone(),
+                        quantity: i.quantity,
+                        shipped_quantity: i.shipped_quantity,
+                    })
+                    .collect(),
+                shipments: mine,
+                shipping_address: address.clone(),
+                shipping_fee: Money::from_fen(f.shipping_fee),
+                created_at: db::utc(f.created_at),
+                order_number: order.number.clone(),
+                id: f.id,
+                order_id: f.order_id,
+                cooperative_id: f.cooperative_id,
+                warehouse_id: f.warehouse_id,
+            }
+        })
+        .collect())
+}
+
+/// The order as `scope` may see it.
+pub fn order_view(
+    conn: &mut DbConn,
+    order: OrderRow,
+    scope: &Scope,
+) -> Result<OrderView, ApiError> {
+    let mut items = repo::items_of(conn, &order.id)?;
+    let mut fulfilments = repo::fulfilments_of(conn, &order.id)?;
+    if let Scope::Cooperatives(coops) = scope {
+        items.retain(|i| coops.contains(&i.cooperative_id));
+        fulfilments.retain(|f| coops.contains(&f.cooperative_id));
+    }
+    let fulfilment_views = fulfilment_views(conn, &order, fulfilments, &items)?;
+    Ok(OrderView {
+        status: order.status(),
+        payment_status: order.payment_status(),
+        shipping_address: address_of(&order)?,
+        items: items
+            .into_iter()
+            .map(|i| ItemView {
+                id: i.id,
+                sku_id: i.sku_id,
+                sku_code: i.sku_code,
+                product_name: i.product_name,
+                sku_name: i.sku_name,
+                quantity: i.quantity,
+                unit_price: Money::from_fen(i.unit_price),
+                line_total: Money::from_fen(i.line_total),
+                cooperative_id: i.cooperative_id,
+                warehouse_id: i.warehouse_id,
+                fulfilment_id: i.fulfilment_id,
+                shipped_quantity: i.shipped_quantity,
+            })
+            .collect(),
+        subtotal: Money::from_fen(order.subtotal),
+        shipping_fee: Money::from_fen(order.shipping_fee),
+        total: Money::from_fen(order.total),
+        currency: "CNY",
+        fulfilments: fulfilment_views,
+        payment_due_at: utc_opt(order.payment_due_at),
+        paid_at: utc_opt(order.paid_at),
+        created_at: db::utc(order.created_at),
+        updated_at: db::utc(order.updated_at),
+        id: order.id,
+        number: order.number,
+        buyer_id: order.buyer_id,
+        organization_id: order.organization_id,
+        buyer_note: order.buyer_note,
+        purchase_order_number: order.purchase_order_number,
+        cancel_reason: order.cancel_reason,
+    })
+}

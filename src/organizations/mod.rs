@@ -1,0 +1,7 @@
+//! Business buyers: organizations, their members, payment terms and credit.
+
+pub mod credit;
+pub mod repo;
+pub mod routes;
+
+pub use repo::{terms_for_order, BuyingTerms};

@@ -1,0 +1,330 @@
+//! `/organizations…`: apply, approve or reject (admin), add members (owner), read.
+
+use actix_web::{web, HttpResponse};
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::repo::{self, OrganizationRow};
+use crate::auth::access::organization_role;
+use crate::auth::domain::Email;
+use crate::auth::{AdminUser, AuthUser, OrgRole};
+use crate::db::schema::{organizations, users};
+use crate::db::{self, DbPool};
+use crate::http::error::{ApiError, ApiResult, Problem};
+use crate::http::extract::ApiJson;
+use crate::http::pagination::Paginated;
+use crate::http::validate::{bounded_text, optional_text, phone, Fields};
+use crate::ids::OrganizationId;
+use crate::money::Money;
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct Apply {
+    pub name: String,
+    pub business_license_no: String,
+    pub city: String,
+    pub contact_phone: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentTerms {
+    Prepaid,
+    #[serde(rename = "net_30")]
+    Net30,
+}
+
+impl PaymentTerms {
+    fn as_str(self) -> &'static str {
+        match self {
+            PaymentTerms::Prepaid => "prepaid",
+            PaymentTerms::Net30 => "net_30",
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct Approve {
+    pub payment_terms: PaymentTerms,
+    pub credit_limit: Option<Money>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct Reject {
+    pub reason: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct AddMember {
+    pub email: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrganizationView {
+    pub id: String,
+    pub name: String,
+    pub business_license_no: String,
+    pub city: String,
+    pub contact_phone: String,
+    pub status: String,
+    pub payment_terms: Option<String>,
+    pub credit_limit: Option<Money>,
+    /// Open on-terms orders: confirmed and not yet paid.
+    pub credit_used: Money,
+    pub rejection_reason: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<OrganizationRow> for OrganizationView {
+    fn from(r: OrganizationRow) -> Self {
+        OrganizationView {
+            id: r.id,
+            name: r.name,
+            business_license_no: r.business_license_no,
+            city: r.city,
+            contact_phone: r.contact_phone,
+            status: r.status,
+            payment_terms: r.payment_terms,
+            credit_limit: r.credit_limit.map(Money::from_fen),
+            credit_used: Money::from_fen(r.credit_used),
+            rejection_reason: r.rejection_reason,
+            created_at: db::utc(r.created_at),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrgMemberView {
+    pub organization_id: String,
+    pub user_id: String,
+    pub email: String,
+    pub role: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[utoipa::path(post, path = "/api/v1/organizations", tag = "organizations", request_body = Apply,
+    security(("bearer" = [])),
+    responses((status = 201, body = OrganizationView), (status = 422, body = Problem)))]
+pub async fn apply(
+    pool: web::Data<DbPool>,
+    user: AuthUser,
+    body: ApiJson<Apply>,
+) -> ApiResult<HttpResponse> {
+    let a = body.0;
+    let mut f = Fields::default();
+    let name = f.check("name", bounded_text(&a.name, 100));
+    let license = f.check(
+        "business_license_no",
+        bounded_text(&a.business_license_no, 40),
+    );
+    let city = f.check("city", bounded_text(&a.city, 50));
+    let contact = f.check("contact_phone", phone(&a.contact_phone));
+    let (name, license, city, contact) =
+        f.finish((|| Some((name?, license?, city?, contact?)))())?;
+    let row = db::run(&pool, move |conn| {
+        db::write_tx(conn, |conn| {
+            let id = db::new_id();
+            let now = db::now();
+            diesel::insert_into(organizations::table)
+                .values((
+                    organizations::id.eq(&id),
+                    organizations::name.eq(&name),
+                    organizations::business_license_no.eq(&license),
+                    organizations::city.eq(&city),
+                    organizations::contact_phone.eq(&contact),
+                    organizations::status.eq("pending"),
+                    organizations::created_at.eq(now),
+                    organizations::updated_at.eq(now),
+                    organizations::credit_used.eq(0_i64),
+                ))
+                .execute(conn)?;
+            repo::add_member(conn, &id, &user.id.db(), OrgRole::Owner)?;
+            repo::find(conn, &id)?.ok_or(ApiError::NotFound)
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(OrganizationView::from(row)))
+}
+
+#[utoipa::path(get, path = "/api/v1/organizations", tag = "organizations", security(("bearer" = [])),
+    responses((status = 200, body = Paginated<OrganizationView>)))]
+pub async fn list(pool: web::Data<DbPool>, user: AuthUser) -> ApiResult<HttpResponse> {
+    let rows = db::run(&pool, move |conn| {
+        let mut q = organizations::table
+            .select(OrganizationRow::as_select())
+            .order(organizations::id.asc())
+            .limit(500)
+            .into_boxed();
+        if !user.is_admin() {
+            let mine = crate::db::schema::organization_members::table
+                .filter(crate::db::schema::organization_members::user_id.eq(user.id.db()))
+                .select(crate::db::schema::organization_members::organization_id);
+            q = q.filter(organizations::id.eq_any(mine));
+        }
+        Ok(q.load(conn)?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(Paginated {
+        items: rows
+            .into_iter()
+            .map(OrganizationView::from)
+            .collect::<Vec<_>>(),
+        next_cursor: None,
+    }))
+}
+
+#[utoipa::path(get, path = "/api/v1/organizations/{id}", tag = "organizations", security(("bearer" = [])),
+    responses((status = 200, body = OrganizationView), (status = 404, body = Problem)))]
+pub async fn get(
+    pool: web::Data<DbPool>,
+    user: AuthUser,
+    id: web::Path<OrganizationId>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner().db();
+    let row = db::run(&pool, move |conn| {
+        let row = repo::find(conn, &id)?.ok_or(ApiError::NotFound)?;
+        if !user.is_admin() && organization_role(conn, &user, &id)?.is_none() {
+            return Err(ApiError::NotFound);
+        }
+        Ok(row)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(OrganizationView::from(row)))
+}
+
+#[utoipa::path(post, path = "/api/v1/organizations/{id}/approve", tag = "organizations", request_body = Approve,
+    security(("bearer" = [])),
+    responses((status = 200, body = OrganizationView), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn approve(
+    pool: web::Data<DbPool>,
+    _admin: AdminUser,
+    id: web::Path<OrganizationId>,
+    body: ApiJson<Approve>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner().db();
+    let Approve {
+        payment_terms,
+        credit_limit,
+    } = body.0;
+    if payment_terms == PaymentTerms::Net30 && credit_limit.is_none() {
+        return Err(ApiError::field(
+            "credit_limit",
+            "net_30 terms need a credit limit",
+        ));
+    }
+    let row = db::run(&pool, move |conn| {
+        db::write_tx(conn, |conn| {
+            let org = repo::find(conn, &id)?.ok_or(ApiError::NotFound)?;
+            if org.status == "rejected" {
+                return Err(ApiError::InvalidState(
+                    "a rejected organization must apply again".into(),
+                ));
+            }
+            diesel::update(organizations::table.find(&id))
+                .set((
+                    organizations::status.eq("approved"),
+                    organizations::payment_terms.eq(Some(payment_terms.as_str())),
+                    organizations::credit_limit.eq(credit_limit.map(Money::fen)),
+                    organizations::updated_at.eq(db::now()),
+                ))
+                .execute(conn)?;
+            repo::find(conn, &id)?.ok_or(ApiError::NotFound)
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(OrganizationView::from(row)))
+}
+
+#[utoipa::path(post, path = "/api/v1/organizations/{id}/reject", tag = "organizations", request_body = Reject,
+    security(("bearer" = [])),
+    responses((status = 200, body = OrganizationView), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn reject(
+    pool: web::Data<DbPool>,
+    _admin: AdminUser,
+    id: web::Path<OrganizationId>,
+    body: ApiJson<Reject>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner().db();
+    let mut f = Fields::default();
+    let reason = f.check(
+        "reason",
+        optional_text(Some(&body.0.reason), 500)
+            .and_then(|r| r.ok_or_else(|| "must not be empty".to_string())),
+    );
+    let reason = f.finish(reason)?;
+    let row = db::run(&pool, move |conn| {
+        db::write_tx(conn, |conn| {
+            let org = repo::find(conn, &id)?.ok_or(ApiError::NotFound)?;
+            if org.status != "pending" {
+                return Err(ApiError::InvalidState(format!(
+                    "the organization is already {}",
+                    org.status
+                )));
+            }
+            diesel::update(
+                organizations::table
+                    .find(&id)
+                    .filter(organizations::status.eq("pending")),
+            )
+            .set((
+                organizations::status.eq("rejected"),
+                organizations::rejection_reason.eq(Some(&reason)),
+                organizations::updated_at.eq(db::now()),
+            ))
+            .execute(conn)?;
+            repo::find(conn, &id)?.ok_or(ApiError::NotFound)
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(OrganizationView::from(row)))
+}
+
+#[utoipa::path(post, path = "/api/v1/organizations/{id}/members", tag = "organizations", request_body = AddMember,
+    security(("bearer" = [])),
+    responses((status = 201, body = OrgMemberView), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn add_member(
+    pool: web::Data<DbPool>,
+    user: AuthUser,
+    id: web::Path<OrganizationId>,
+    body: ApiJson<AddMember>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner().db();
+    let email = Email::parse(&body.0.email).map_err(|m| ApiError::field("email", m))?;
+    let view = db::run(&pool, move |conn| {
+        db::write_tx(conn, |conn| {
+            repo::find(conn, &id)?.ok_or(ApiError::NotFound)?;
+            match organization_role(conn, &user, &id)? {
+                Some(OrgRole::Owner) => {}
+                _ if user.is_admin() => {}
+                Some(OrgRole::Member) => {
+                    return Err(ApiError::forbidden(
+                        "only the organization's owner adds members",
+                    ))
+                }
+                None => return Err(ApiError::NotFound),
+            }
+            let member: String = users::table
+                .filter(users::email.eq(email.as_str()))
+                .select(users::id)
+                .first(conn)
+                .optional()?
+                .ok_or_else(|| {
+                    ApiError::field(
+                        "email",
+                        "no account uses this email; ask them to register first",
+                    )
+                })?;
+            let created = repo::add_member(conn, &id, &member, OrgRole::Member)?;
+            Ok(OrgMemberView {
+                organization_id: id.clone(),
+                user_id: member,
+                email: email.as_str().to_owned(),
+                role: "member".into(),
+                created_at: db::utc(created),
+            })
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(view))
+}

@@ -1,0 +1,92 @@
+//! `POST /orders/{id}/payments`: a sandbox payment for an unpaid order.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::auth::AuthUser;
+use crate::db::schema::payments;
+use crate::db::DbPool;
+use crate::db::{self, DbConn};
+use crate::http::error::{ApiError, ApiResult, Problem};
+use crate::http::extract::idempotency_key;
+use crate::http::idempotency::{self, Stored};
+use crate::ids::OrderId;
+use crate::money::Money;
+use crate::orders::repo as orders;
+use crate::orders::views::{self, Scope};
+use crate::orders::{OrderStatus, PaymentStatus};
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PaymentView {
+    pub id: String,
+    pub order_id: String,
+    pub provider: String,
+    pub amount: Money,
+    pub status: String,
+    pub pay_url: String,
+    pub created_at: DateTime<Utc>,
+}
+
+fn create_payment(conn: &mut DbConn, user: &AuthUser, order_id: &str) -> ApiResult<PaymentView> {
+    let order = orders::find(conn, order_id)?.ok_or(ApiError::NotFound)?;
+    match views::scope_for(conn, user, &order)? {
+        Scope::Whole => {}
+        Scope::Cooperatives(_) => {
+            return Err(ApiError::forbidden("only the buyer pays for an order"))
+        }
+    }
+    if order.status() != OrderStatus::PendingPayment
+        || order.payment_status() != PaymentStatus::Unpaid
+    {
+        return Err(ApiError::InvalidState(format!(
+            "the order is {} and {}; only unpaid orders awaiting payment take a payment",
+            order.status().as_str(),
+            order.payment_status().as_str()
+        )));
+    }
+    let id = db::new_id();
+    let now = db::now();
+    diesel::insert_into(payments::table)
+        .values((
+            payments::id.eq(&id),
+            payments::order_id.eq(order_id),
+            payments::provider.eq("sandbox"),
+            payments::amount.eq(order.total),
+            payments::status.eq("pending"),
+            payments::created_at.eq(now),
+            payments::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(PaymentView {
+        pay_url: format!("https://sandbox.pay.shanhe.example/pay/{id}"),
+        id,
+        order_id: order_id.to_owned(),
+        provider: "sandbox".into(),
+        amount: Money::from_fen(order.total),
+        status: "pending".into(),
+        created_at: db::utc(now),
+    })
+}
+
+#[utoipa::path(post, path = "/api/v1/orders/{id}/payments", tag = "payments", security(("bearer" = [])),
+    params(("Idempotency-Key" = Option<String>, Header, description = "retry-safe key")),
+    responses((status = 201, body = PaymentView), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn create(
+    req: HttpRequest,
+    pool: web::Data<DbPool>,
+    user: AuthUser,
+    id: web::Path<OrderId>,
+) -> ApiResult<HttpResponse> {
+    let order_id = id.into_inner().db();
+    let key = idempotency_key(&req)?;
+    let hash = idempotency::fingerprint("POST", req.path(), &());
+    let stored = idempotency::execute(&pool, user.id.db(), key, hash, move |conn| {
+        Stored::new(StatusCode::CREATED, create_payment(conn, &user, &order_id)?)
+    })
+    .await?;
+    Ok(stored.into_response())
+}

@@ -1,0 +1,139 @@
+//! `POST /payments/webhook`: the provider's signed, at-least-once notification. A repeat is a
+//! no-op; a payment that succeeds for an order already cancelled is kept and refunded.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::signature;
+use crate::config::Config;
+use crate::db::schema::payments;
+use crate::db::{self, DbConn, DbPool};
+use crate::http::error::{ApiError, ApiResult, Problem};
+use crate::http::extract::{parse_json, read_body, JSON_LIMIT};
+use crate::money::Money;
+use crate::orders::lifecycle;
+use crate::orders::repo as orders;
+use crate::orders::{OrderStatus, PaymentStatus};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Succeeded,
+    Failed,
+}
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+pub struct Notification {
+    pub payment_id: String,
+    pub status: Outcome,
+    pub provider_reference: Option<String>,
+    pub amount: Money,
+}
+
+fn apply(conn: &mut DbConn, n: &Notification) -> ApiResult<&'static str> {
+    let (order_id, amount, status): (String, i64, String) = payments::table
+        .find(&n.payment_id)
+        .select((payments::order_id, payments::amount, payments::status))
+        .first(conn)
+        .optional()?
+        .ok_or(ApiError::NotFound)?;
+    if amount != n.amount.fen() {
+        return Err(ApiError::field(
+            "amount",
+            "differs from the payment's amount",
+        ));
+    }
+    match (n.status, status.as_str()) {
+        (Outcome::Succeeded, "succeeded" | "refunded")
+        | (Outcome::Failed, "succeeded" | "refunded" | "failed") => Ok("already recorded"),
+        (Outcome::Failed, _) => {
+            diesel::update(
+                payments::table
+                    .find(&n.payment_id)
+                    .filter(payments::status.eq("pending")),
+            )
+            .set((
+                payments::status.eq("failed"),
+                payments::updated_at.eq(db::now()),
+            ))
+            .execute(conn)?;
+            Ok("payment failed")
+        }
+        (Outcome::Succeeded, _) => {
+            let changed = diesel::update(
+                payments::table
+                    .find(&n.payment_id)
+                    .filter(payments::status.eq_any(["pending", "failed"])),
+            )
+            .set((
+                payments::status.eq("succeeded"),
+                payments::provider_reference.eq(&n.provider_reference),
+                payments::updated_at.eq(db::now()),
+            ))
+            .execute(conn)?;
+            if changed == 0 {
+                return Ok("already recorded");
+            }
+            let order = orders::find(conn, &order_id)?.ok_or(ApiError::NotFound)?;
+            if order.status() == OrderStatus::PendingPayment
+                && lifecycle::confirm_paid(conn, &order_id)?
+            {
+                return Ok("order confirmed");
+            }
+            // the order was cancelled (or already paid by another payment): keep the money
+            // on record and give it back
+            lifecycle::refund_payment(
+                conn,
+                &order_id,
+                &n.payment_id,
+                amount,
+                "payment arrived for an order no longer awaiting it",
+            )?;
+            if order.status() == OrderStatus::Cancelled
+                && order.payment_status() != PaymentStatus::Refunded
+            {
+                orders::set_payment_status(conn, &order_id, PaymentStatus::Refunded)?;
+            }
+            Ok("refunded")
+        }
+    }
+}
+
+#[utoipa::path(post, path = "/api/v1/payments/webhook", tag = "payments", request_body = Notification,
+    params(("Shanhe-Signature" = String, Header, description = "t=<unix seconds>,v1=<hex HMAC-SHA256>")),
+    responses((status = 200, description = "Recorded (or already recorded)"), (status = 401, body = Problem),
+        (status = 422, body = Problem), (status = 503, body = Problem)))]
+pub async fn receive(
+    req: HttpRequest,
+    pool: web::Data<DbPool>,
+    config: web::Data<Config>,
+    mut payload: web::Payload,
+) -> ApiResult<HttpResponse> {
+    let Some(secret) = config.payment_webhook_secret.clone() else {
+        return Err(ApiError::Unavailable(
+            "SHANHE_PAYMENT_WEBHOOK_SECRET is not set".into(),
+        ));
+    };
+    let body = read_body(&mut payload, JSON_LIMIT).await?;
+    let header = req
+        .headers()
+        .get("Shanhe-Signature")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if !signature::verify(
+        secret.expose(),
+        header,
+        &body,
+        chrono::Utc::now().timestamp(),
+    ) {
+        return Err(ApiError::Unauthorized);
+    }
+    let notification: Notification = parse_json(&body)?;
+    let result = db::run(&pool, move |conn| {
+        db::write_tx(conn, |conn| apply(conn, &notification))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "received": true, "result": result })))
+}
