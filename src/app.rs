@@ -18,6 +18,7 @@ use crate::catalogue;
 use crate::config::Config;
 use crate::cooperatives;
 use crate::db::{self, DbPool, DbUrl, SessionSettings};
+use crate::fulfilment;
 use crate::http::{extract, ops};
 use crate::inventory;
 use crate::orders;
@@ -72,6 +73,11 @@ use crate::payments;
         organizations::routes::approve,
         organizations::routes::reject,
         organizations::routes::add_member,
+        fulfilment::routes::queue,
+        fulfilment::routes::get,
+        fulfilment::routes::ship,
+        fulfilment::routes::add_event,
+        fulfilment::routes::tracking,
     ),
     modifiers(&BearerAuth),
     tags(
@@ -82,6 +88,7 @@ use crate::payments;
         (name = "orders", description = "Cart, checkout, orders and shipping rates"),
         (name = "payments", description = "Sandbox payments and the provider webhook"),
         (name = "organizations", description = "Business buyers"),
+        (name = "fulfilment", description = "Co-op shipping queues, parcels and tracking"),
     )
 )]
 pub struct ApiDoc;
@@ -185,6 +192,23 @@ pub fn api_routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/organizations/{id}/members",
             web::post().to(org::add_member),
+        )
+        .route(
+            "/cooperatives/{id}/fulfilments",
+            web::get().to(fulfilment::routes::queue),
+        )
+        .route("/fulfilments/{id}", web::get().to(fulfilment::routes::get))
+        .route(
+            "/fulfilments/{id}/shipments",
+            web::post().to(fulfilment::routes::ship),
+        )
+        .route(
+            "/shipments/{id}/events",
+            web::post().to(fulfilment::routes::add_event),
+        )
+        .route(
+            "/orders/{id}/tracking",
+            web::get().to(fulfilment::routes::tracking),
         );
 }
 

@@ -8,6 +8,7 @@ pub mod config;
 pub mod cooperatives;
 pub mod db;
 pub mod demo;
+pub mod fulfilment;
 pub mod http;
 pub mod ids;
 pub mod inventory;

@@ -8,6 +8,7 @@ mod catalogue;
 mod cooperatives;
 mod demo;
 mod foundation;
+mod fulfilment;
 mod inventory;
 mod orders;
 mod schema_check;

@@ -1,0 +1,205 @@
+//! Shipping rules: what a shipment and a tracking event may say, and when a cold chain broke.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::catalogue::Storage;
+use crate::http::error::ApiError;
+use crate::http::validate::{optional_text, Fields};
+
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+pub struct ShipmentLine {
+    pub order_item_id: String,
+    pub quantity: i64,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+pub struct CreateShipment {
+    pub carrier: String,
+    pub tracking_number: String,
+    pub items: Vec<ShipmentLine>,
+}
+
+/// A checked shipment request.
+#[derive(Debug, Clone)]
+pub struct NewShipment {
+    pub carrier: String,
+    pub tracking_number: String,
+    pub items: Vec<ShipmentLine>,
+}
+
+fn carrier(raw: &str) -> Result<String, &'static str> {
+    let s = raw.trim();
+    if s.is_empty() || s.chars().count() > 64 {
+        return Err("must be 1 to 64 characters");
+    }
+    if !s
+        .chars()
+        .all(|c| c.is_alphanumeric() || c == '-' || c == ' ')
+    {
+        return Err("may contain only letters, digits, spaces and dashes");
+    }
+    Ok(s.to_owned())
+}
+
+fn tracking_number(raw: &str) -> Result<String, &'static str> {
+    let s = raw.trim();
+    if s.is_empty() || s.len() > 64 {
+        return Err("must be 1 to 64 characters");
+    }
+    if !s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+        return Err("may contain only letters, digits and dashes");
+    }
+    Ok(s.to_owned())
+}
+
+impl TryFrom<CreateShipment> for NewShipment {
+    type Error = ApiError;
+    fn try_from(r: CreateShipment) -> Result<Self, ApiError> {
+        let mut f = Fields::default();
+        let carrier = f.check("carrier", carrier(&r.carrier));
+        let tracking = f.check("tracking_number", tracking_number(&r.tracking_number));
+        if r.items.is_empty() {
+            f.push("items", "a shipment carries at least one item");
+        }
+        for (i, l) in r.items.iter().enumerate() {
+            if l.quantity < 1 {
+                f.push(format!("items[{i}].quantity"), "must be at least 1");
+            }
+            if r.items[..i]
+                .iter()
+                .any(|o| o.order_item_id == l.order_item_id)
+            {
+                f.push(format!("items[{i}].order_item_id"), "appears twice");
+            }
+        }
+        let value = (|| {
+            Some(NewShipment {
+                carrier: carrier?,
+                tracking_number: tracking?,
+                items: r.items,
+            })
+        })();
+        f.finish(value)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ShipmentStatus {
+    InTransit,
+    OutForDelivery,
+    Delivered,
+    Exception,
+}
+
+impl ShipmentStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ShipmentStatus::InTransit => "in_transit",
+            ShipmentStatus::OutForDelivery => "out_for_delivery",
+            ShipmentStatus::Delivered => "delivered",
+            ShipmentStatus::Exception => "exception",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+pub struct CreateEvent {
+    pub status: ShipmentStatus,
+    pub occurred_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub location: Option<String>,
+    pub note: Option<String>,
+    pub temperature_celsius: Option<f64>,
+}
+
+pub struct NewEvent {
+    pub status: ShipmentStatus,
+    pub occurred_at: chrono::NaiveDateTime,
+    pub location: Option<String>,
+    pub note: Option<String>,
+    pub temperature_celsius: Option<f64>,
+}
+
+/// How far in the future an event's time may be (clocks in a packing shed drift).
+pub const MAX_SKEW_SECS: i64 = 300;
+
+impl NewEvent {
+    pub fn parse(r: CreateEvent, now: chrono::NaiveDateTime) -> Result<Self, ApiError> {
+        let mut f = Fields::default();
+        let location = f.check("location", optional_text(r.location.as_deref(), 200));
+        let note = f.check("note", optional_text(r.note.as_deref(), 500));
+        let occurred_at = r.occurred_at.map(|t| t.naive_utc()).unwrap_or(now);
+        if occurred_at > now + chrono::Duration::seconds(MAX_SKEW_SECS) {
+            f.push("occurred_at", "is in the future");
+        }
+        if let Some(t) = r.temperature_celsius {
+            if !t.is_finite() || !(-80.0..=80.0).contains(&t) {
+                f.push("temperature_celsius", "must be between -80 and 80");
+            }
+        }
+        let value = (|| {
+            Some(NewEvent {
+                status: r.status,
+                occurred_at,
+                location: location?,
+                note: note?,
+                temperature_celsius: r.temperature_celsius,
+            })
+        })();
+        f.finish(value)
+    }
+}
+
+/// Whether a reading breaks the cold chain for goods kept at `storage`:
+/// chilled 0–8 °C, frozen −18 °C or colder; ambient goods have no range.
+pub fn is_excursion(storage: Storage, celsius: f64) -> bool {
+    match storage {
+        Storage::Ambient => false,
+        Storage::Chilled => !(0.0..=8.0).contains(&celsius),
+        Storage::Frozen => celsius > -18.0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cold_chain_ranges() {
+        assert!(is_excursion(Storage::Frozen, -5.0));
+        assert!(!is_excursion(Storage::Frozen, -18.0));
+        assert!(!is_excursion(Storage::Frozen, -22.5));
+        assert!(is_excursion(Storage::Chilled, 9.0));
+        assert!(is_excursion(Storage::Chilled, -1.0));
+        assert!(!is_excursion(Storage::Chilled, 4.0));
+        assert!(!is_excursion(Storage::Ambient, 35.0));
+    }
+
+    #[test]
+    fn tracking_numbers_are_checked() {
+        let r = CreateShipment {
+            carrier: "顺丰冷运".into(),
+            tracking_number: "SF 123".into(),
+            items: vec![],
+        };
+        let ApiError::Validation(e) = NewShipment::try_from(r).unwrap_err() else {
+            panic!()
+        };
+        let fields: Vec<_> = e.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, vec!["tracking_number", "items"]);
+    }
+
+    #[test]
+    fn events_may_not_come_from_the_future() {
+        let now = chrono::Utc::now().naive_utc();
+        let e = CreateEvent {
+            status: ShipmentStatus::InTransit,
+            occurred_at: Some(chrono::Utc::now() + chrono::Duration::hours(1)),
+            location: None,
+            note: None,
+            temperature_celsius: None,
+        };
+        assert!(NewEvent::parse(e, now).is_err());
+    }
+}

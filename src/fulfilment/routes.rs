@@ -1,0 +1,198 @@
+//! Fulfilment endpoints: the co-op's queue, shipping a parcel, tracking events, and the
+//! buyer's tracking page.
+
+use actix_web::{web, HttpResponse};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::domain::{CreateEvent, CreateShipment, NewEvent, NewShipment};
+use super::repo;
+use crate::auth::access::can_see_cooperative;
+use crate::auth::{require_cooperative_member, AuthUser};
+use crate::cooperatives::repo as coops;
+use crate::db::{self, DbConn, DbPool};
+use crate::http::error::{ApiError, ApiResult, Problem};
+use crate::http::extract::ApiJson;
+use crate::http::pagination::{Page, Paginated};
+use crate::ids::{CooperativeId, OrderId};
+use crate::orders::repo::{self as orders, FulfilmentRow};
+use crate::orders::views::{self, EventView, FulfilmentView, Scope, ShipmentView};
+use crate::orders::{FulfilmentStatus, OrderStatus};
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct QueueQuery {
+    /// e.g. `awaiting_shipment`
+    pub status: Option<String>,
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+fn fulfilment_view(conn: &mut DbConn, f: FulfilmentRow) -> ApiResult<FulfilmentView> {
+    let order = orders::find(conn, &f.order_id)?.ok_or(ApiError::NotFound)?;
+    let items = orders::items_of(conn, &f.order_id)?;
+    views::fulfilment_views(conn, &order, vec![f], &items)?
+        .pop()
+        .ok_or(ApiError::NotFound)
+}
+
+/// The fulfilment, if the caller belongs to its co-op (or is an admin); 404 otherwise so
+/// other co-ops learn nothing about it.
+fn own_fulfilment(conn: &mut DbConn, user: &AuthUser, id: &str) -> ApiResult<FulfilmentRow> {
+    let f = repo::find(conn, id)?.ok_or(ApiError::NotFound)?;
+    if !can_see_cooperative(conn, Some(user), &f.cooperative_id)? {
+        return Err(ApiError::NotFound);
+    }
+    Ok(f)
+}
+
+#[utoipa::path(get, path = "/api/v1/cooperatives/{id}/fulfilments", tag = "fulfilment", params(QueueQuery),
+    security(("bearer" = [])),
+    responses((status = 200, body = Paginated<FulfilmentView>), (status = 403, body = Problem)))]
+pub async fn queue(
+    pool: web::Data<DbPool>,
+    user: AuthUser,
+    id: web::Path<CooperativeId>,
+    q: web::Query<QueueQuery>,
+) -> ApiResult<HttpResponse> {
+    let coop = id.into_inner().db();
+    let q = q.into_inner();
+    let page = Page::parse(q.limit, q.cursor.as_deref())?;
+    let status = match q.status.as_deref().filter(|s| !s.is_empty()) {
+        None => None,
+        Some(s) => Some(
+            FulfilmentStatus::parse(s)
+                .ok_or_else(|| ApiError::field("status", "is not a fulfilment status"))?,
+        ),
+    };
+    let out = db::run(&pool, move |conn| {
+        coops::get(conn, &coop)?;
+        require_cooperative_member(conn, &user, &coop, false)?;
+        let rows = repo::queue(conn, &coop, status, &page)?;
+        let mut items = Vec::new();
+        for f in rows.items {
+            items.push(fulfilment_view(conn, f)?);
+        }
+        Ok(Paginated {
+            items,
+            next_cursor: rows.next_cursor,
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(out))
+}
+
+#[utoipa::path(get, path = "/api/v1/fulfilments/{id}", tag = "fulfilment", security(("bearer" = [])),
+    responses((status = 200, body = FulfilmentView), (status = 404, body = Problem)))]
+pub async fn get(
+    pool: web::Data<DbPool>,
+    user: AuthUser,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let view = db::run(&pool, move |conn| {
+        let f = own_fulfilment(conn, &user, &id)?;
+        fulfilment_view(conn, f)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+fn shipment_view(
+    conn: &mut DbConn,
+    fulfilment_id: &str,
+    shipment_id: &str,
+) -> ApiResult<ShipmentView> {
+    views::shipments_of(conn, &[fulfilment_id.to_owned()])?
+        .into_iter()
+        .find(|s| s.id == shipment_id)
+        .ok_or(ApiError::NotFound)
+}
+
+#[utoipa::path(post, path = "/api/v1/fulfilments/{id}/shipments", tag = "fulfilment", request_body = CreateShipment,
+    security(("bearer" = [])),
+    responses((status = 201, body = ShipmentView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn ship(
+    pool: web::Data<DbPool>,
+    user: AuthUser,
+    id: web::Path<String>,
+    body: ApiJson<CreateShipment>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let new = NewShipment::try_from(body.0)?;
+    let view = db::run(&pool, move |conn| {
+        db::write_tx(conn, |conn| {
+            let f = own_fulfilment(conn, &user, &id)?;
+            let shipment = repo::ship(conn, &f, &new, &user.id.db())?;
+            shipment_view(conn, &f.id, &shipment)
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(view))
+}
+
+#[utoipa::path(post, path = "/api/v1/shipments/{id}/events", tag = "fulfilment", request_body = CreateEvent,
+    security(("bearer" = [])),
+    responses((status = 201, body = EventView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn add_event(
+    pool: web::Data<DbPool>,
+    user: AuthUser,
+    id: web::Path<String>,
+    body: ApiJson<CreateEvent>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let event = NewEvent::parse(body.0, db::now())?;
+    let view = db::run(&pool, move |conn| {
+        db::write_tx(conn, |conn| {
+            let shipment = repo::find_shipment(conn, &id)?.ok_or(ApiError::NotFound)?;
+            if !can_see_cooperative(conn, Some(&user), &shipment.cooperative_id)? {
+                return Err(ApiError::NotFound);
+            }
+            let event_id = repo::record_event(conn, &shipment, &event)?;
+            shipment_view(conn, &shipment.fulfilment_id, &shipment.id)?
+                .events
+                .into_iter()
+                .find(|e| e.id == event_id)
+                .ok_or(ApiError::NotFound)
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(view))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TrackingView {
+    pub order_id: String,
+    pub order_number: String,
+    pub status: OrderStatus,
+    pub shipments: Vec<ShipmentView>,
+}
+
+#[utoipa::path(get, path = "/api/v1/orders/{id}/tracking", tag = "fulfilment", security(("bearer" = [])),
+    responses((status = 200, body = TrackingView), (status = 404, body = Problem)))]
+pub async fn tracking(
+    pool: web::Data<DbPool>,
+    user: AuthUser,
+    id: web::Path<OrderId>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner().db();
+    let view = db::run(&pool, move |conn| {
+        let order = orders::find(conn, &id)?.ok_or(ApiError::NotFound)?;
+        let scope = views::scope_for(conn, &user, &order)?;
+        let fulfilments: Vec<String> = orders::fulfilments_of(conn, &id)?
+            .into_iter()
+            .filter(|f| match &scope {
+                Scope::Whole => true,
+                Scope::Cooperatives(c) => c.contains(&f.cooperative_id),
+            })
+            .map(|f| f.id)
+            .collect();
+        Ok(TrackingView {
+            status: order.status(),
+            order_id: order.id,
+            order_number: order.number,
+            shipments: views::shipments_of(conn, &fulfilments)?,
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
