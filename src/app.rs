@@ -60,6 +60,7 @@ use crate::payments;
         orders::cart::delete,
         orders::routes::preview,
         orders::routes::create,
+        orders::import::import,
         orders::routes::list,
         orders::routes::get,
         orders::routes::cancel,
@@ -169,6 +170,7 @@ pub fn api_routes(cfg: &mut web::ServiceConfig) {
         .route("/checkout/preview", web::post().to(ord::preview))
         .route("/orders", web::post().to(ord::create))
         .route("/orders", web::get().to(ord::list))
+        .route("/orders/import", web::post().to(orders::import::import))
         .route("/orders/{id}", web::get().to(ord::get))
         .route("/orders/{id}/cancel", web::post().to(ord::cancel))
         .route(

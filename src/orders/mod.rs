@@ -5,6 +5,7 @@
 pub mod cart;
 pub mod checkout;
 pub mod domain;
+pub mod import;
 pub mod lifecycle;
 pub mod repo;
 pub mod routes;

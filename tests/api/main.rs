@@ -11,4 +11,5 @@ mod foundation;
 mod fulfilment;
 mod inventory;
 mod orders;
+mod organizations;
 mod schema_check;
