@@ -24,6 +24,7 @@ use crate::inventory;
 use crate::orders;
 use crate::organizations;
 use crate::payments;
+use crate::reports;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -79,6 +80,10 @@ use crate::payments;
         fulfilment::routes::ship,
         fulfilment::routes::add_event,
         fulfilment::routes::tracking,
+        reports::sales::sales,
+        reports::settlements::settlement,
+        reports::audit_log::list,
+        cooperatives::routes::set_commission_rate,
     ),
     modifiers(&BearerAuth),
     tags(
@@ -90,6 +95,7 @@ use crate::payments;
         (name = "payments", description = "Sandbox payments and the provider webhook"),
         (name = "organizations", description = "Business buyers"),
         (name = "fulfilment", description = "Co-op shipping queues, parcels and tracking"),
+        (name = "reports", description = "Sales, settlements and the audit log"),
     )
 )]
 pub struct ApiDoc;
@@ -211,7 +217,17 @@ pub fn api_routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/orders/{id}/tracking",
             web::get().to(fulfilment::routes::tracking),
-        );
+        )
+        .route("/reports/sales", web::get().to(reports::sales::sales))
+        .route(
+            "/cooperatives/{id}/settlements",
+            web::get().to(reports::settlements::settlement),
+        )
+        .route(
+            "/cooperatives/{id}/commission-rate",
+            web::put().to(co::set_commission_rate),
+        )
+        .route("/audit-events", web::get().to(reports::audit_log::list));
 }
 
 /// Everything built once at start-up and shared by the workers.

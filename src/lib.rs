@@ -1,6 +1,7 @@
 //! 汕鹤优选 — the marketplace where Shantou orders and Hegang ships.
 
 pub mod app;
+pub mod audit;
 pub mod auth;
 pub mod catalogue;
 pub mod cli;
@@ -16,3 +17,4 @@ pub mod money;
 pub mod orders;
 pub mod organizations;
 pub mod payments;
+pub mod reports;

@@ -203,6 +203,14 @@ pub fn ensure_admin(
                 updated_at: now,
             },
         )?;
+        crate::audit::record(
+            conn,
+            None,
+            "admin.created",
+            "user",
+            &id,
+            serde_json::json!({ "email": email }),
+        )?;
         Ok(AdminOutcome::Created)
     })
 }

@@ -10,6 +10,7 @@ use super::domain::{
 };
 use super::repo::{self, ProductDetail, ProductRow, SkuDetail};
 use super::search::{self, Search, SearchParams};
+use crate::audit;
 use crate::auth::access::can_see_cooperative;
 use crate::auth::{require_cooperative_member, AuthUser, MaybeUser};
 use crate::cooperatives::repo as coops;
@@ -284,7 +285,17 @@ async fn set_status(
             if expected.is_some_and(|v| v != product.version) {
                 return Err(ApiError::PreconditionFailed);
             }
-            repo::change_status(conn, &product, to)?;
+            if product.status() != to {
+                repo::change_status(conn, &product, to)?;
+                audit::record(
+                    conn,
+                    Some(&user.id.db()),
+                    &format!("product.{}", to.as_str()),
+                    "product",
+                    &id,
+                    serde_json::json!({"from": product.status().as_str()}),
+                )?;
+            }
             let row = repo::find_product(conn, &id)?.ok_or(ApiError::NotFound)?;
             repo::detail(conn, row)
         })?;

@@ -22,6 +22,7 @@ pub struct CooperativeRow {
     pub contact_phone: Option<String>,
     pub status: String,
     pub created_at: NaiveDateTime,
+    pub commission_rate: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -46,6 +47,7 @@ pub fn insert(conn: &mut DbConn, c: &NewCooperative) -> Result<CooperativeRow, A
         contact_phone: c.contact_phone.clone(),
         status: "active".into(),
         created_at: db::now(),
+        commission_rate: None,
     };
     diesel::insert_into(cooperatives::table)
         .values((
@@ -169,4 +171,15 @@ pub fn find_warehouse(conn: &mut DbConn, id: &str) -> Result<Option<WarehouseRow
         .select(WarehouseRow::as_select())
         .first(conn)
         .optional()?)
+}
+
+pub fn set_commission_rate(
+    conn: &mut DbConn,
+    id: &str,
+    rate: Option<&str>,
+) -> Result<(), ApiError> {
+    diesel::update(cooperatives::table.find(id))
+        .set(cooperatives::commission_rate.eq(rate))
+        .execute(conn)?;
+    Ok(())
 }

@@ -9,6 +9,7 @@ use super::domain::{
     AddMember, CreateCooperative, CreateWarehouse, NewCooperative, NewMember, NewWarehouse,
 };
 use super::repo::{self, CooperativeRow, WarehouseRow};
+use crate::audit;
 use crate::auth::{require_cooperative_member, AdminUser, AuthUser};
 use crate::db::{self, DbPool};
 use crate::http::error::{ApiError, ApiResult, Problem};
@@ -26,6 +27,8 @@ pub struct CooperativeView {
     pub description: Option<String>,
     pub contact_phone: Option<String>,
     pub status: String,
+    /// The co-op's own commission rate; `null` means the platform's.
+    pub commission_rate: Option<String>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -40,6 +43,7 @@ impl From<CooperativeRow> for CooperativeView {
             description: r.description,
             contact_phone: r.contact_phone,
             status: r.status,
+            commission_rate: r.commission_rate,
             created_at: db::utc(r.created_at),
         }
     }
@@ -83,12 +87,23 @@ impl From<WarehouseRow> for WarehouseView {
     responses((status = 201, body = CooperativeView), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn create(
     pool: web::Data<DbPool>,
-    _admin: AdminUser,
+    admin: AdminUser,
     body: ApiJson<CreateCooperative>,
 ) -> ApiResult<HttpResponse> {
     let new = NewCooperative::try_from(body.0)?;
     let row = db::run(&pool, move |conn| {
-        db::write_tx(conn, |conn| repo::insert(conn, &new))
+        db::write_tx(conn, |conn| {
+            let row = repo::insert(conn, &new)?;
+            audit::record(
+                conn,
+                Some(&admin.0.id.db()),
+                "cooperative.created",
+                "cooperative",
+                &row.id,
+                serde_json::json!({"name": row.name}),
+            )?;
+            Ok(row)
+        })
     })
     .await?;
     Ok(HttpResponse::Created().json(CooperativeView::from(row)))
@@ -133,6 +148,14 @@ pub async fn add_member(
                     )
                 })?;
             let created_at = repo::add_member(conn, &coop_id, &user_id, member.role)?;
+            audit::record(
+                conn,
+                Some(&user.id.db()),
+                "cooperative.member_added",
+                "cooperative",
+                &coop_id,
+                serde_json::json!({"user_id": user_id, "role": member.role.as_str()}),
+            )?;
             Ok(MemberView {
                 cooperative_id: coop_id.clone(),
                 user_id,
@@ -191,4 +214,53 @@ pub async fn list_warehouses(
             .collect::<Vec<_>>(),
         next_cursor: None,
     }))
+}
+
+#[derive(Debug, serde::Deserialize, ToSchema)]
+pub struct CommissionRate {
+    /// A decimal between 0 and 1 such as `"0.03"`; `null` returns the co-op to the platform rate.
+    pub commission_rate: Option<String>,
+}
+
+#[utoipa::path(put, path = "/api/v1/cooperatives/{id}/commission-rate", tag = "cooperatives", request_body = CommissionRate,
+    security(("bearer" = [])),
+    responses((status = 200, body = CooperativeView), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn set_commission_rate(
+    pool: web::Data<DbPool>,
+    admin: AdminUser,
+    id: web::Path<CooperativeId>,
+    body: ApiJson<CommissionRate>,
+) -> ApiResult<HttpResponse> {
+    let coop_id = id.into_inner().db();
+    let rate = match body.0.commission_rate.as_deref().map(str::trim) {
+        None => None,
+        Some(r) => match r.parse::<rust_decimal::Decimal>() {
+            Ok(d) if d >= rust_decimal::Decimal::ZERO && d <= rust_decimal::Decimal::ONE => {
+                Some(d.normalize().to_string())
+            }
+            _ => {
+                return Err(ApiError::field(
+                    "commission_rate",
+                    "must be a decimal string between 0 and 1, e.g. \"0.03\"",
+                ))
+            }
+        },
+    };
+    let row = db::run(&pool, move |conn| {
+        db::write_tx(conn, |conn| {
+            repo::get(conn, &coop_id)?;
+            repo::set_commission_rate(conn, &coop_id, rate.as_deref())?;
+            audit::record(
+                conn,
+                Some(&admin.0.id.db()),
+                "cooperative.commission_rate_set",
+                "cooperative",
+                &coop_id,
+                serde_json::json!({ "commission_rate": rate }),
+            )?;
+            repo::get(conn, &coop_id)
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(CooperativeView::from(row)))
 }

@@ -38,6 +38,7 @@ diesel::table! {
         contact_phone -> Nullable<Text>,
         status -> Text,
         created_at -> Timestamp,
+        commission_rate -> Nullable<Text>,
     }
 }
 
@@ -331,6 +332,18 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    audit_events (id) {
+        id -> Text,
+        actor_id -> Nullable<Text>,
+        action -> Text,
+        target_type -> Text,
+        target_id -> Text,
+        details -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(cooperative_members -> cooperatives (cooperative_id));
 diesel::joinable!(cooperative_members -> users (user_id));
@@ -347,6 +360,7 @@ diesel::joinable!(cart_items -> skus (sku_id));
 diesel::joinable!(fulfilments -> orders (order_id));
 diesel::joinable!(order_items -> orders (order_id));
 diesel::joinable!(order_items -> fulfilments (fulfilment_id));
+diesel::joinable!(order_items -> skus (sku_id));
 diesel::joinable!(payments -> orders (order_id));
 diesel::joinable!(shipments -> fulfilments (fulfilment_id));
 diesel::joinable!(shipment_items -> shipments (shipment_id));
@@ -378,4 +392,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     shipments,
     shipment_items,
     shipment_events,
+    audit_events,
 );

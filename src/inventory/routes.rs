@@ -8,6 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::domain::{Adjustment, AdjustmentBatch, MovementKind, Stocktake, StocktakeRequest};
 use super::repo::{self, MovementRow, StockFilter, StockRow};
+use crate::audit;
 use crate::auth::{require_cooperative_member, AuthUser};
 use crate::cooperatives::repo as coops;
 use crate::db::{self, DbConn, DbPool};
@@ -166,7 +167,15 @@ pub async fn stocktake(
                     count.reason.as_deref(),
                     Some(&actor),
                 )?;
-                if applied.is_some() {
+                if let Some(delta) = applied {
+                    audit::record(
+                        conn,
+                        Some(&actor),
+                        "stock.stocktake",
+                        "stock",
+                        &format!("{sku}/{wh}"),
+                        serde_json::json!({"sku_id": sku, "warehouse_id": wh, "on_hand": count.on_hand, "delta": delta, "reason": count.reason}),
+                    )?;
                     return repo::find(conn, &sku, &wh)?.ok_or(ApiError::NotFound);
                 }
                 if expected.is_some() {
@@ -265,6 +274,21 @@ fn apply_batch(
             errors: short,
         });
     }
+    let recorded: Vec<serde_json::Value> = lines
+        .iter()
+        .map(|l| {
+            serde_json::json!({"sku_id": l.sku_id, "warehouse_id": l.warehouse_id, "delta": l.delta,
+                               "kind": l.kind.as_str(), "reason": l.reason})
+        })
+        .collect();
+    audit::record(
+        conn,
+        Some(actor),
+        "stock.adjusted",
+        "cooperative",
+        coop_id,
+        serde_json::json!({ "adjustments": recorded }),
+    )?;
     let mut seen = std::collections::HashSet::new();
     let mut items = Vec::new();
     for l in lines {

@@ -13,6 +13,7 @@ use super::domain::{Address, AddressInput, OrderStatus, PaymentStatus};
 use super::lifecycle;
 use super::repo::{self, Lister, NewOrder, OrderFilter};
 use super::views::{self, OrderView, Scope};
+use crate::audit;
 use crate::auth::access::organization_role;
 use crate::auth::{AdminUser, AuthUser};
 use crate::catalogue::Storage;
@@ -409,15 +410,27 @@ pub async fn cancel(
         optional_text(body.0.reason.as_deref(), 500).map_err(|m| ApiError::field("reason", m))?;
     let view = db::run(&pool, move |conn| {
         db::write_tx(conn, |conn| {
-            own_order(conn, &user, &id)?;
-            if !lifecycle::cancel(
-                conn,
-                &id,
-                reason.as_deref().or(Some("cancelled by the buyer")),
-            )? {
+            let order = own_order(conn, &user, &id)?;
+            let by_staff = user.is_admin() && order.buyer_id != user.id.db();
+            let why = reason.as_deref().unwrap_or(if by_staff {
+                "cancelled by the platform"
+            } else {
+                "cancelled by the buyer"
+            });
+            if !lifecycle::cancel(conn, &id, Some(why))? {
                 return Err(ApiError::InvalidState(
                     "the order changed meanwhile; reload it".into(),
                 ));
+            }
+            if by_staff {
+                audit::record(
+                    conn,
+                    Some(&user.id.db()),
+                    "order.cancelled_by_staff",
+                    "order",
+                    &id,
+                    serde_json::json!({"number": order.number, "reason": why}),
+                )?;
             }
             let row = repo::find(conn, &id)?.ok_or(ApiError::NotFound)?;
             views::order_view(conn, row, &Scope::Whole)

@@ -149,7 +149,7 @@ pub async fn list(pool: web::Data<DbPool>) -> ApiResult<HttpResponse> {
     responses((status = 200, body = Paginated<Rate>), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn replace(
     pool: web::Data<DbPool>,
-    _admin: AdminUser,
+    admin: AdminUser,
     body: ApiJson<ReplaceRates>,
 ) -> ApiResult<HttpResponse> {
     let rates = check(body.0.rates)?;
@@ -169,6 +169,14 @@ pub async fn replace(
                 })
                 .collect();
             crate::insert_rows!(conn, shipping_rates::table, rows)?;
+            crate::audit::record(
+                conn,
+                Some(&admin.0.id.db()),
+                "shipping_rates.replaced",
+                "shipping_rates",
+                "*",
+                serde_json::json!({ "rates": rates.len() }),
+            )?;
             load(conn)
         })
     })

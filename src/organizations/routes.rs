@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::repo::{self, OrganizationRow};
+use crate::audit;
 use crate::auth::access::organization_role;
 use crate::auth::domain::Email;
 use crate::auth::{AdminUser, AuthUser, OrgRole};
@@ -198,7 +199,7 @@ pub async fn get(
     responses((status = 200, body = OrganizationView), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn approve(
     pool: web::Data<DbPool>,
-    _admin: AdminUser,
+    admin: AdminUser,
     id: web::Path<OrganizationId>,
     body: ApiJson<Approve>,
 ) -> ApiResult<HttpResponse> {
@@ -229,6 +230,14 @@ pub async fn approve(
                     organizations::updated_at.eq(db::now()),
                 ))
                 .execute(conn)?;
+            audit::record(
+                conn,
+                Some(&admin.0.id.db()),
+                "organization.approved",
+                "organization",
+                &id,
+                serde_json::json!({"payment_terms": payment_terms.as_str(), "credit_limit": credit_limit}),
+            )?;
             repo::find(conn, &id)?.ok_or(ApiError::NotFound)
         })
     })
@@ -241,7 +250,7 @@ pub async fn approve(
     responses((status = 200, body = OrganizationView), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn reject(
     pool: web::Data<DbPool>,
-    _admin: AdminUser,
+    admin: AdminUser,
     id: web::Path<OrganizationId>,
     body: ApiJson<Reject>,
 ) -> ApiResult<HttpResponse> {
@@ -273,6 +282,14 @@ pub async fn reject(
                 organizations::updated_at.eq(db::now()),
             ))
             .execute(conn)?;
+            audit::record(
+                conn,
+                Some(&admin.0.id.db()),
+                "organization.rejected",
+                "organization",
+                &id,
+                serde_json::json!({ "reason": reason }),
+            )?;
             repo::find(conn, &id)?.ok_or(ApiError::NotFound)
         })
     })

@@ -12,4 +12,5 @@ mod fulfilment;
 mod inventory;
 mod orders;
 mod organizations;
+mod reports;
 mod schema_check;

@@ -1,0 +1,2 @@
+ALTER TABLE cooperatives DROP COLUMN commission_rate;
+DROP TABLE audit_events;

@@ -1,0 +1,31 @@
+//! The audit log: one row per state-changing staff action, written by the action's own
+//! transaction so a rolled-back action leaves no trace and a committed one always does.
+
+use diesel::prelude::*;
+
+use crate::db::schema::audit_events;
+use crate::db::{self, DbConn};
+use crate::http::error::ApiError;
+
+/// Records `action` by `actor` on a target, with a small JSON of details.
+pub fn record(
+    conn: &mut DbConn,
+    actor_id: Option<&str>,
+    action: &str,
+    target_type: &str,
+    target_id: &str,
+    details: serde_json::Value,
+) -> Result<(), ApiError> {
+    diesel::insert_into(audit_events::table)
+        .values((
+            audit_events::id.eq(db::new_id()),
+            audit_events::actor_id.eq(actor_id),
+            audit_events::action.eq(action),
+            audit_events::target_type.eq(target_type),
+            audit_events::target_id.eq(target_id),
+            audit_events::details.eq(details.to_string()),
+            audit_events::created_at.eq(db::now()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}

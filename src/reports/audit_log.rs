@@ -1,0 +1,141 @@
+//! `GET /audit-events`: the audit log for admins, newest first.
+
+use actix_web::{web, HttpResponse};
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::period::{day_start_utc, parse_day};
+use crate::auth::AdminUser;
+use crate::db::schema::audit_events;
+use crate::db::{self, DbPool};
+use crate::http::error::{ApiError, ApiResult, Problem};
+use crate::http::pagination::{Page, Paginated};
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct AuditQuery {
+    pub actor_id: Option<String>,
+    pub target_id: Option<String>,
+    pub action: Option<String>,
+    /// RFC 3339 time or a CST date
+    pub from: Option<String>,
+    /// RFC 3339 time or a CST date (inclusive)
+    pub to: Option<String>,
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditEventView {
+    pub id: String,
+    pub actor_id: Option<String>,
+    pub action: String,
+    pub target_type: String,
+    pub target_id: String,
+    pub details: serde_json::Value,
+    pub created_at: DateTime<Utc>,
+}
+
+/// An instant from a timestamp or a day; a day as `to` means its end.
+fn instant(raw: &str, end_of_day: bool, field: &str) -> ApiResult<NaiveDateTime> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(raw.trim()) {
+        return Ok(t.with_timezone(&Utc).naive_utc());
+    }
+    let day = parse_day(raw)
+        .ok_or_else(|| ApiError::field(field, "must be an RFC 3339 time or a date YYYY-MM-DD"))?;
+    let start = day_start_utc(day);
+    Ok(if end_of_day {
+        start + chrono::Duration::days(1)
+    } else {
+        start
+    })
+}
+
+#[utoipa::path(get, path = "/api/v1/audit-events", tag = "reports", params(AuditQuery), security(("bearer" = [])),
+    responses((status = 200, body = Paginated<AuditEventView>), (status = 403, body = Problem)))]
+pub async fn list(
+    pool: web::Data<DbPool>,
+    _admin: AdminUser,
+    q: web::Query<AuditQuery>,
+) -> ApiResult<HttpResponse> {
+    let q = q.into_inner();
+    let page = Page::parse(q.limit, q.cursor.as_deref())?;
+    let from = q
+        .from
+        .as_deref()
+        .map(|f| instant(f, false, "from"))
+        .transpose()?;
+    let to =
+        q.to.as_deref()
+            .map(|t| instant(t, true, "to"))
+            .transpose()?;
+    let out = db::run(&pool, move |conn| {
+        #[allow(clippy::type_complexity)]
+        let mut query = audit_events::table
+            .select((
+                audit_events::id,
+                audit_events::actor_id,
+                audit_events::action,
+                audit_events::target_type,
+                audit_events::target_id,
+                audit_events::details,
+                audit_events::created_at,
+            ))
+            .order((audit_events::created_at.desc(), audit_events::id.desc()))
+            .limit(page.fetch_limit())
+            .into_boxed();
+        if let Some(a) = q.actor_id.filter(|s| !s.is_empty()) {
+            query = query.filter(audit_events::actor_id.eq(a));
+        }
+        if let Some(t) = q.target_id.filter(|s| !s.is_empty()) {
+            query = query.filter(audit_events::target_id.eq(t));
+        }
+        if let Some(a) = q.action.filter(|s| !s.is_empty()) {
+            query = query.filter(audit_events::action.eq(a));
+        }
+        if let Some(f) = from {
+            query = query.filter(audit_events::created_at.ge(f));
+        }
+        if let Some(t) = to {
+            query = query.filter(audit_events::created_at.lt(t));
+        }
+        if let Some(after) = &page.after {
+            let [t, id] = <[String; 2]>::try_from(after.clone())
+                .map_err(|_| ApiError::field("cursor", "is not a valid cursor"))?;
+            let t = NaiveDateTime::parse_from_str(&t, "%Y-%m-%dT%H:%M:%S%.f")
+                .map_err(|_| ApiError::field("cursor", "is not a valid cursor"))?;
+            query = query.filter(
+                audit_events::created_at
+                    .lt(t)
+                    .or(audit_events::created_at.eq(t).and(audit_events::id.lt(id))),
+            );
+        }
+        #[allow(clippy::type_complexity)]
+        let rows: Vec<(
+            String,
+            Option<String>,
+            String,
+            String,
+            String,
+            String,
+            NaiveDateTime,
+        )> = query.load(conn)?;
+        let page = page.finish(rows, |r| {
+            vec![r.6.format("%Y-%m-%dT%H:%M:%S%.6f").to_string(), r.0.clone()]
+        });
+        Ok(page.map(
+            |(id, actor_id, action, target_type, target_id, details, created)| AuditEventView {
+                id,
+                actor_id,
+                action,
+                target_type,
+                target_id,
+                details: serde_json::from_str(&details).unwrap_or(serde_json::Value::Null),
+                created_at: db::utc(created),
+            },
+        ))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(out))
+}

@@ -1,0 +1,284 @@
+//! `GET /reports/sales`: goods sold on confirmed-or-later orders, grouped by co-op, product or
+//! day. Admins see every co-op; a co-op owner sees only their own, without asking.
+
+use std::collections::{BTreeMap, HashSet};
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::Duration;
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::period::{cst_day, day_start_utc, parse_day};
+use crate::auth::AuthUser;
+use crate::db::schema::{cooperative_members, cooperatives, order_items, orders, skus};
+use crate::db::{self, DbConn, DbPool};
+use crate::http::error::{ApiError, ApiResult, Problem};
+use crate::http::validate::Fields;
+use crate::money::Money;
+
+/// Orders that count as sales: paid or on terms, and not cancelled.
+pub const SOLD: [&str; 5] = [
+    "confirmed",
+    "partially_shipped",
+    "shipped",
+    "delivered",
+    "completed",
+];
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct SalesQuery {
+    /// First day, `YYYY-MM-DD` (China Standard Time)
+    pub from: Option<String>,
+    /// Last day, inclusive
+    pub to: Option<String>,
+    /// `cooperative` (default), `product` or `day`
+    pub group_by: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupBy {
+    Cooperative,
+    Product,
+    Day,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq, Eq)]
+pub struct SalesRow {
+    pub key: String,
+    pub label: String,
+    pub orders: i64,
+    pub units: i64,
+    pub gross: Money,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SalesReport {
+    pub rows: Vec<SalesRow>,
+}
+
+/// The co-ops a caller may report on: `None` for all (admins), else the ones they own.
+pub fn owned_cooperatives(conn: &mut DbConn, user: &AuthUser) -> ApiResult<Option<Vec<String>>> {
+    if user.is_admin() {
+        return Ok(None);
+    }
+    let owned: Vec<String> = cooperative_members::table
+        .filter(cooperative_members::user_id.eq(user.id.db()))
+        .filter(cooperative_members::role.eq("owner"))
+        .select(cooperative_members::cooperative_id)
+        .load(conn)?;
+    if owned.is_empty() {
+        return Err(ApiError::forbidden(
+            "reports are for admins and co-op owners",
+        ));
+    }
+    Ok(Some(owned))
+}
+
+/// One sold line, as the report needs it.
+#[derive(Debug, Clone, Queryable)]
+pub struct SoldLine {
+    pub order_id: String,
+    pub created_at: chrono::NaiveDateTime,
+    pub cooperative_id: String,
+    pub cooperative_name: String,
+    pub product_id: String,
+    pub product_name: String,
+    pub quantity: i64,
+    pub line_total: i64,
+}
+
+/// Groups sold lines into report rows (pure, so the arithmetic is unit-tested).
+pub fn group(lines: &[SoldLine], by: GroupBy) -> Vec<SalesRow> {
+    let mut acc: BTreeMap<String, (String, HashSet<&str>, i64, i64)> = BTreeMap::new();
+    for l in lines {
+        let (key, label) = match by {
+            GroupBy::Cooperative => (l.cooperative_id.clone(), l.cooperative_name.clone()),
+            GroupBy::Product => (l.product_id.clone(), l.product_name.clone()),
+            GroupBy::Day => {
+                let d = cst_day(l.created_at).format("%Y-%m-%d").to_string();
+                (d.clone(), d)
+            }
+        };
+        let e = acc
+            .entry(key)
+            .or_insert_with(|| (label, HashSet::new(), 0, 0));
+        e.1.insert(&l.order_id);
+        e.2 += l.quantity;
+        e.3 += l.line_total;
+    }
+    let mut rows: Vec<SalesRow> = acc
+        .into_iter()
+        .map(|(key, (label, orders, units, gross))| SalesRow {
+            key,
+            label,
+            orders: orders.len() as i64,
+            units,
+            gross: Money::from_fen(gross),
+        })
+        .collect();
+    if by != GroupBy::Day {
+        rows.sort_by(|a, b| b.gross.cmp(&a.gross).then(a.key.cmp(&b.key)));
+    }
+    rows
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/reports/sales", tag = "reports", params(SalesQuery), security(("bearer" = [])),
+    responses((status = 200, body = SalesReport, description = "JSON, or CSV with Accept: text/csv"),
+              (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn sales(
+    req: HttpRequest,
+    pool: web::Data<DbPool>,
+    user: AuthUser,
+    q: web::Query<SalesQuery>,
+) -> ApiResult<HttpResponse> {
+    let q = q.into_inner();
+    let mut f = Fields::default();
+    let from = f.check(
+        "from",
+        q.from
+            .as_deref()
+            .and_then(parse_day)
+            .ok_or("must be a date YYYY-MM-DD"),
+    );
+    let to = f.check(
+        "to",
+        q.to.as_deref()
+            .and_then(parse_day)
+            .ok_or("must be a date YYYY-MM-DD"),
+    );
+    let by = f.check(
+        "group_by",
+        match q.group_by.as_deref().unwrap_or("cooperative") {
+            "cooperative" => Ok(GroupBy::Cooperative),
+            "product" => Ok(GroupBy::Product),
+            "day" => Ok(GroupBy::Day),
+            _ => Err("must be cooperative, product or day"),
+        },
+    );
+    if let (Some(a), Some(b)) = (from, to) {
+        if b < a {
+            f.push("to", "is before from");
+        } else if (b - a).num_days() > 3 * 366 {
+            f.push("to", "a report spans at most three years");
+        }
+    }
+    let (from, to, by) = f.finish((|| Some((from?, to?, by?)))())?;
+    let (start, end) = (day_start_utc(from), day_start_utc(to) + Duration::days(1));
+    let rows = db::run(&pool, move |conn| {
+        let scope = owned_cooperatives(conn, &user)?;
+        let mut query = order_items::table
+            .inner_join(orders::table)
+            .inner_join(skus::table)
+            .inner_join(cooperatives::table.on(cooperatives::id.eq(order_items::cooperative_id)))
+            .filter(orders::status.eq_any(SOLD))
+            .filter(orders::created_at.ge(start))
+            .filter(orders::created_at.lt(end))
+            .select((
+                orders::id,
+                orders::created_at,
+                order_items::cooperative_id,
+                cooperatives::name,
+                skus::product_id,
+                order_items::product_name,
+                order_items::quantity,
+                order_items::line_total,
+            ))
+            .into_boxed();
+        if let Some(coops) = scope {
+            query = query.filter(order_items::cooperative_id.eq_any(coops));
+        }
+        let lines: Vec<SoldLine> = query.load(conn)?;
+        Ok(group(&lines, by))
+    })
+    .await?;
+    let wants_csv = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/csv"));
+    if wants_csv {
+        let mut out = String::from("key,label,orders,units,gross\n");
+        for r in &rows {
+            out.push_str(&format!(
+                "{},{},{},{},{}\n",
+                csv_field(&r.key),
+                csv_field(&r.label),
+                r.orders,
+                r.units,
+                r.gross
+            ));
+        }
+        return Ok(HttpResponse::Ok()
+            .content_type("text/csv; charset=utf-8")
+            .body(out));
+    }
+    Ok(HttpResponse::Ok().json(SalesReport { rows }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(order: &str, coop: &str, product: &str, day: u32, q: i64, fen: i64) -> SoldLine {
+        SoldLine {
+            order_id: order.into(),
+            created_at: chrono::NaiveDate::from_ymd_opt(2026, 11, day)
+                .unwrap()
+                .and_hms_opt(10, 0, 0)
+                .unwrap(),
+            cooperative_id: coop.into(),
+            cooperative_name: format!("{coop}社"),
+            product_id: product.into(),
+            product_name: format!("{product}品"),
+            quantity: q,
+            line_total: fen,
+        }
+    }
+
+    #[test]
+    fn groups_count_orders_once_and_sum_exactly() {
+        let lines = vec![
+            line("o1", "a", "p1", 1, 2, 1990),
+            line("o1", "a", "p2", 1, 1, 5),
+            line("o2", "b", "p1", 2, 3, 2985),
+        ];
+        let by_coop = group(&lines, GroupBy::Cooperative);
+        assert_eq!(
+            by_coop[0],
+            SalesRow {
+                key: "b".into(),
+                label: "b社".into(),
+                orders: 1,
+                units: 3,
+                gross: Money::from_fen(2985)
+            }
+        );
+        assert_eq!(by_coop[1].orders, 1);
+        assert_eq!(by_coop[1].gross.to_string(), "19.95");
+        let by_day = group(&lines, GroupBy::Day);
+        assert_eq!(
+            by_day.iter().map(|r| r.key.as_str()).collect::<Vec<_>>(),
+            vec!["2026-11-01", "2026-11-02"]
+        );
+        let by_product = group(&lines, GroupBy::Product);
+        assert_eq!(by_product[0].key, "p1");
+        assert_eq!(by_product[0].orders, 2);
+    }
+
+    #[test]
+    fn csv_fields_are_quoted_when_needed() {
+        assert_eq!(csv_field("有机大米"), "有机大米");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+    }
+}

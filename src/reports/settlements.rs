@@ -1,0 +1,170 @@
+//! `GET /cooperatives/{id}/settlements?month=YYYY-MM`: what the platform owes a co-op for goods
+//! delivered or completed that month, after refunds and commission.
+
+use std::collections::HashMap;
+
+use actix_web::{web, HttpResponse};
+use diesel::prelude::*;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::period::month_range;
+use crate::auth::{require_cooperative_member, AuthUser};
+use crate::config::Config;
+use crate::cooperatives::repo as coops;
+use crate::db::schema::{order_items, orders, refunds};
+use crate::db::{self, DbPool};
+use crate::http::error::{ApiError, ApiResult, Problem};
+use crate::ids::CooperativeId;
+use crate::money::Money;
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct SettlementQuery {
+    /// `YYYY-MM` (China Standard Time)
+    pub month: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema, PartialEq, Eq)]
+pub struct Settlement {
+    pub cooperative_id: String,
+    pub month: String,
+    pub gross_sales: Money,
+    pub refunds: Money,
+    pub commission_rate: String,
+    pub commission: Money,
+    pub net_payable: Money,
+    /// Orders whose goods count this month.
+    pub orders: i64,
+}
+
+/// The arithmetic: commission on (gross − refunds), rounded to the fen half up.
+pub fn settle(gross: Money, refunds: Money, rate: Decimal) -> Option<(Money, Money)> {
+    let base = gross.checked_sub(refunds)?;
+    let commission = Money::round_from(base.as_decimal() * rate)?;
+    let net = base.checked_sub(commission)?;
+    Some((commission, net))
+}
+
+/// The co-op's own rate, else the platform's.
+pub fn rate_for(own: Option<&str>, default: Decimal) -> Decimal {
+    own.and_then(|r| r.parse::<Decimal>().ok())
+        .unwrap_or(default)
+        .normalize()
+}
+
+#[utoipa::path(get, path = "/api/v1/cooperatives/{id}/settlements", tag = "reports", params(SettlementQuery),
+    security(("bearer" = [])),
+    responses((status = 200, body = Settlement), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn settlement(
+    pool: web::Data<DbPool>,
+    config: web::Data<Config>,
+    user: AuthUser,
+    id: web::Path<CooperativeId>,
+    q: web::Query<SettlementQuery>,
+) -> ApiResult<HttpResponse> {
+    let coop = id.into_inner().db();
+    let month = q.into_inner().month.unwrap_or_default();
+    let (start, end) =
+        month_range(&month).ok_or_else(|| ApiError::field("month", "must be a month YYYY-MM"))?;
+    let default_rate = config.commission_rate;
+    let out = db::run(&pool, move |conn| {
+        let row = coops::get(conn, &coop)?;
+        require_cooperative_member(conn, &user, &coop, true)?;
+        // goods of this co-op on orders delivered (or delivered and then completed) this month
+        let lines: Vec<(String, i64, i64)> = order_items::table
+            .inner_join(orders::table)
+            .filter(order_items::cooperative_id.eq(&coop))
+            .filter(orders::status.eq_any(["delivered", "completed"]))
+            .filter(orders::delivered_at.ge(start))
+            .filter(orders::delivered_at.lt(end))
+            .select((orders::id, order_items::line_total, orders::subtotal))
+            .load(conn)?;
+        let mut goods_by_order: HashMap<String, (i64, i64)> = HashMap::new();
+        for (order, line, subtotal) in &lines {
+            let e = goods_by_order
+                .entry(order.clone())
+                .or_insert((0, *subtotal));
+            e.0 += line;
+        }
+        let gross: i64 = goods_by_order.values().map(|(g, _)| g).sum();
+        // refunds recorded this month on those orders, shared by the co-op's part of the goods
+        let ids: Vec<&String> = goods_by_order.keys().collect();
+        let refund_rows: Vec<(String, i64)> = refunds::table
+            .filter(refunds::order_id.eq_any(ids))
+            .filter(refunds::created_at.ge(start))
+            .filter(refunds::created_at.lt(end))
+            .select((refunds::order_id, refunds::amount))
+            .load(conn)?;
+        let mut refunded = Decimal::ZERO;
+        for (order, amount) in refund_rows {
+            if let Some((goods, subtotal)) = goods_by_order.get(&order) {
+                let share = if *subtotal > 0 {
+                    Decimal::from(*goods) / Decimal::from(*subtotal)
+                } else {
+                    Decimal::ONE
+                };
+                refunded += (Decimal::from(amount) * share).min(Decimal::from(*goods));
+            }
+        }
+        let refunds = Money::round_from(refunded / Decimal::ONE_HUNDRED).unwrap_or(Money::ZERO);
+        let rate = rate_for(row.commission_rate.as_deref(), default_rate);
+        let gross = Money::from_fen(gross);
+        let (commission, net) = settle(gross, refunds, rate)
+            .ok_or_else(|| ApiError::internal("settlement overflow"))?;
+        Ok(Settlement {
+            cooperative_id: coop.clone(),
+            month: month.clone(),
+            gross_sales: gross,
+            refunds,
+            commission_rate: rate.to_string(),
+            commission,
+            net_payable: net,
+            orders: goods_by_order.len() as i64,
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(s: &str) -> Money {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn commission_rounds_half_up_at_the_fen() {
+        let rate = Decimal::new(5, 2);
+        // 12.50 × 0.05 = 0.625 → 0.63 (half up; banker's rounding would give 0.62)
+        assert_eq!(
+            settle(m("12.50"), Money::ZERO, rate),
+            Some((m("0.63"), m("11.87")))
+        );
+        // 12.30 × 0.05 = 0.615 → 0.62
+        assert_eq!(
+            settle(m("12.30"), Money::ZERO, rate),
+            Some((m("0.62"), m("11.68")))
+        );
+        // 12.29 × 0.05 = 0.6145 → 0.61
+        assert_eq!(
+            settle(m("12.29"), Money::ZERO, rate),
+            Some((m("0.61"), m("11.68")))
+        );
+        assert_eq!(
+            settle(m("100.00"), m("20.00"), rate),
+            Some((m("4.00"), m("76.00")))
+        );
+    }
+
+    #[test]
+    fn own_rates_win() {
+        assert_eq!(
+            rate_for(Some("0.030"), Decimal::new(5, 2)).to_string(),
+            "0.03"
+        );
+        assert_eq!(rate_for(None, Decimal::new(5, 2)).to_string(), "0.05");
+    }
+}
