@@ -263,6 +263,8 @@ pub fn open_pool(config: &Config) -> Result<DbPool, String> {
 
 /// Opens the database, applies migrations, loads keys and creates the first admin.
 pub fn prepare(config: Config) -> Result<Shared, String> {
+    ops::metrics_handle();
+    db::install_statement_counter();
     let pool = open_pool(&config)?;
     {
         let mut conn = pool.get().map_err(|e| format!("cannot connect: {e}"))?;

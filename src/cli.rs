@@ -33,6 +33,8 @@ pub enum Command {
     /// Load the demo marketplace (Hegang and Shantou co-ops, products, stock, demo logins);
     /// running it again changes nothing
     Demo(DbArgs),
+    /// Benchmark order placement against a running server (see docs/performance.md)
+    Bench(crate::bench::BenchArgs),
 }
 
 #[derive(Debug, Args)]
@@ -86,6 +88,7 @@ pub fn main() -> ExitCode {
             db,
         }) => create_admin(db, &email, password, &display_name),
         Command::Demo(args) => demo(args),
+        Command::Bench(args) => crate::bench::main(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

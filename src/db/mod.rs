@@ -146,6 +146,9 @@ pub fn build_pool(url: &DbUrl, size: u32, settings: SessionSettings) -> Result<D
     r2d2::Pool::builder()
         .max_size(size.max(1))
         .connection_timeout(Duration::from_secs(10))
+        // no ping on every checkout (a round trip per request); broken connections are
+        // detected by `has_broken` after the failing query and replaced
+        .test_on_check_out(false)
         .connection_customizer(Box::new(settings))
         .build(ConnectionManager::new(url.clone()))
         .map_err(|e| format!("cannot open the database {url:?}: {e}"))
@@ -193,6 +196,9 @@ where
     if !outermost_sqlite {
         return conn.transaction(f);
     }
+    // SQLite has one writer: queue this process's writers on a mutex (woken in turn) rather
+    // than in SQLite's busy handler, which sleeps and starved some writers for seconds
+    let _writer = sqlite_writer().lock().unwrap_or_else(|p| p.into_inner());
     if let DbConn::Sqlite(c) = conn {
         AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?;
     }
@@ -209,6 +215,11 @@ where
             Err(e)
         }
     }
+}
+
+fn sqlite_writer() -> &'static std::sync::Mutex<()> {
+    static WRITER: std::sync::OnceLock<std::sync::Mutex<()>> = std::sync::OnceLock::new();
+    WRITER.get_or_init(|| std::sync::Mutex::new(()))
 }
 
 /// Runs blocking diesel work on the blocking thread pool with a pooled connection.
@@ -255,4 +266,31 @@ macro_rules! insert_rows {
             $crate::db::DbConn::Sqlite(c) => diesel::insert_into($table).values($rows).execute(c),
         }
     };
+}
+
+/// Counts every SQL statement and transaction on every connection into the Prometheus
+/// metrics (`db_statements_total`, `db_transactions_total`), so a regression in the number
+/// of round trips per request shows in `/metrics` and in the benchmark's output.
+pub fn install_statement_counter() {
+    fn counter() -> Option<Box<dyn diesel::connection::Instrumentation>> {
+        Some(Box::new(
+            |event: diesel::connection::InstrumentationEvent<'_>| {
+                use diesel::connection::InstrumentationEvent as E;
+                match event {
+                    E::StartQuery { query, .. } => {
+                        metrics::counter!("db_statements_total").increment(1);
+                        tracing::trace!(target: "shanhe::sql", "{query}");
+                    }
+                    E::BeginTransaction { depth, .. } => {
+                        metrics::counter!("db_transactions_total").increment(1);
+                        tracing::trace!(target: "shanhe::sql", "BEGIN (depth {depth})");
+                    }
+                    _ => {}
+                }
+            },
+        ))
+    }
+    if let Err(e) = diesel::connection::set_default_instrumentation(counter) {
+        tracing::warn!(error = %e, "could not install the SQL statement counter");
+    }
 }

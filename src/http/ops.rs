@@ -38,14 +38,18 @@ pub async fn live() -> HttpResponse {
 }
 
 pub async fn ready(pool: web::Data<DbPool>) -> ApiResult<HttpResponse> {
-    db::run(&pool, |conn| {
+    let backend = db::run(&pool, |conn| {
         diesel::sql_query("SELECT 1")
             .execute(conn)
-            .map_err(|e| ApiError::Unavailable(e.to_string()))
+            .map_err(|e| ApiError::Unavailable(e.to_string()))?;
+        Ok(match conn {
+            db::DbConn::Pg(_) => "postgres",
+            db::DbConn::Sqlite(_) => "sqlite",
+        })
     })
     .await
     .map_err(|e| ApiError::Unavailable(e.to_string()))?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({"status": "ready"})))
+    Ok(HttpResponse::Ok().json(serde_json::json!({"status": "ready", "database": backend})))
 }
 
 pub async fn metrics_text() -> HttpResponse {

@@ -162,8 +162,26 @@ pub fn check_lines(lines: &[LineInput]) -> Result<(), ApiError> {
     }
 }
 
-/// SKUs with their product, co-op and tiers (two statements).
+/// SKUs with their product and co-op, and (for business buyers) their tiers: one statement,
+/// two when tiers are needed.
+pub fn load_skus_for(
+    conn: &mut DbConn,
+    ids: &[String],
+    buyer: Buyer,
+) -> Result<HashMap<String, SkuInfo>, ApiError> {
+    load(conn, ids, buyer == Buyer::Wholesale)
+}
+
+/// SKUs with their product, co-op and tiers.
 pub fn load_skus(conn: &mut DbConn, ids: &[String]) -> Result<HashMap<String, SkuInfo>, ApiError> {
+    load(conn, ids, true)
+}
+
+fn load(
+    conn: &mut DbConn,
+    ids: &[String],
+    with_tiers: bool,
+) -> Result<HashMap<String, SkuInfo>, ApiError> {
     #[allow(clippy::type_complexity)]
     let rows: Vec<(
         String,
@@ -197,15 +215,20 @@ pub fn load_skus(conn: &mut DbConn, ids: &[String]) -> Result<HashMap<String, Sk
         ))
         .load(conn)?;
     let mut tiers: HashMap<String, Vec<Tier>> = HashMap::new();
-    let tier_rows: Vec<(String, i64, i64)> = sku_tiers::table
-        .filter(sku_tiers::sku_id.eq_any(ids))
-        .order((sku_tiers::sku_id.asc(), sku_tiers::min_quantity.asc()))
-        .select((
-            sku_tiers::sku_id,
-            sku_tiers::min_quantity,
-            sku_tiers::unit_price,
-        ))
-        .load(conn)?;
+    // retail prices never use tiers: skip the query for shoppers
+    let tier_rows: Vec<(String, i64, i64)> = if with_tiers {
+        sku_tiers::table
+            .filter(sku_tiers::sku_id.eq_any(ids))
+            .order((sku_tiers::sku_id.asc(), sku_tiers::min_quantity.asc()))
+            .select((
+                sku_tiers::sku_id,
+                sku_tiers::min_quantity,
+                sku_tiers::unit_price,
+            ))
+            .load(conn)?
+    } else {
+        Vec::new()
+    };
     for (sku, q, p) in tier_rows {
         tiers.entry(sku).or_default().push(Tier {
             min_quantity: q,
@@ -507,7 +530,7 @@ pub fn plan(
 ) -> Result<Plan, ApiError> {
     check_lines(lines)?;
     let ids: Vec<String> = lines.iter().map(|l| l.sku_id.db()).collect();
-    let skus = load_skus(conn, &ids)?;
+    let skus = load_skus_for(conn, &ids, buyer)?;
     let priced = price_lines(lines, &skus, buyer)?;
     let stock = load_stock(conn, &ids)?;
     let allocations = allocate(&priced, &stock).map_err(insufficient)?;

@@ -5,12 +5,12 @@ use diesel::prelude::*;
 
 use super::checkout::Plan;
 use super::domain::{Address, FulfilmentStatus, OrderStatus, PaymentStatus};
-use crate::db::schema::{counters, fulfilments, order_items, orders};
+use crate::db::schema::{fulfilments, order_items, orders};
 use crate::db::{self, DbConn};
 use crate::http::error::ApiError;
 use crate::http::pagination::{Page, Paginated};
 
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = orders)]
 pub struct OrderRow {
     pub id: String,
@@ -44,7 +44,7 @@ impl OrderRow {
     }
 }
 
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = order_items)]
 pub struct ItemRow {
     pub id: String,
@@ -64,7 +64,7 @@ pub struct ItemRow {
     pub position: i32,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = fulfilments)]
 pub struct FulfilmentRow {
     pub id: String,
@@ -100,13 +100,11 @@ pub fn next_number(conn: &mut DbConn) -> Result<String, ApiError> {
                 .n
         }
         DbConn::Sqlite(c) => {
-            diesel::update(counters::table.find("order_number"))
-                .set(counters::value.eq(counters::value + 1))
-                .execute(c)?;
-            counters::table
-                .find("order_number")
-                .select(counters::value)
-                .first::<i64>(c)?
+            diesel::sql_query(
+                "UPDATE counters SET value = value + 1 WHERE name = 'order_number' RETURNING value AS n",
+            )
+            .get_result::<Next>(c)?
+            .n
         }
     };
     let day = (chrono::Utc::now() + chrono::Duration::hours(8)).format("%Y%m%d");
@@ -124,9 +122,16 @@ pub struct NewOrder<'a> {
     pub payment_due_at: Option<NaiveDateTime>,
 }
 
-/// Writes the order, its fulfilments and items (three INSERTs); returns the order id.
+/// An order as just written.
+pub struct Inserted {
+    pub order: OrderRow,
+    pub fulfilments: Vec<FulfilmentRow>,
+    pub items: Vec<ItemRow>,
+}
+
+/// Writes the order, its fulfilments and items (three INSERTs) and returns the rows written.
 /// Reservations are the caller's next step, kept last so stock rows stay locked briefly.
-pub fn insert(conn: &mut DbConn, new: &NewOrder<'_>, plan: &Plan) -> Result<String, ApiError> {
+pub fn insert(conn: &mut DbConn, new: &NewOrder<'_>, plan: &Plan) -> Result<Inserted, ApiError> {
     let id = db::new_id();
     let now = db::now();
     let number = next_number(conn)?;
@@ -145,69 +150,100 @@ pub fn insert(conn: &mut DbConn, new: &NewOrder<'_>, plan: &Plan) -> Result<Stri
     };
     let address =
         serde_json::to_string(new.address).map_err(|e| ApiError::internal(e.to_string()))?;
-    diesel::insert_into(orders::table)
-        .values((
-            orders::id.eq(&id),
-            orders::number.eq(&number),
-            orders::buyer_id.eq(new.buyer_id),
-            orders::organization_id.eq(new.organization_id),
-            orders::status.eq(status.as_str()),
-            orders::payment_status.eq(payment.as_str()),
-            orders::subtotal.eq(plan.subtotal.fen()),
-            orders::shipping_fee.eq(plan.shipping_fee.fen()),
-            orders::total.eq(plan.total.fen()),
-            orders::shipping_address.eq(address),
-            orders::buyer_note.eq(new.buyer_note),
-            orders::purchase_order_number.eq(new.purchase_order_number),
-            orders::payment_due_at.eq(if new.on_terms {
-                None
-            } else {
-                new.payment_due_at
-            }),
-            orders::created_at.eq(now),
-            orders::updated_at.eq(now),
-        ))
-        .execute(conn)?;
-    let mut f_rows = Vec::new();
-    let mut i_rows = Vec::new();
-    let mut position = 0;
+    let order = OrderRow {
+        id: id.clone(),
+        number,
+        buyer_id: new.buyer_id.to_owned(),
+        organization_id: new.organization_id.map(str::to_owned),
+        status: status.as_str().to_owned(),
+        payment_status: payment.as_str().to_owned(),
+        subtotal: plan.subtotal.fen(),
+        shipping_fee: plan.shipping_fee.fen(),
+        total: plan.total.fen(),
+        shipping_address: address,
+        buyer_note: new.buyer_note.map(str::to_owned),
+        purchase_order_number: new.purchase_order_number.map(str::to_owned),
+        cancel_reason: None,
+        payment_due_at: if new.on_terms {
+            None
+        } else {
+            new.payment_due_at
+        },
+        paid_at: None,
+        delivered_at: None,
+        completed_at: None,
+        cancelled_at: None,
+        created_at: now,
+        updated_at: now,
+    };
+    let mut fulfilment_rows = Vec::new();
+    let mut item_rows = Vec::new();
     for f in &plan.fulfilments {
         let fid = db::new_id();
-        f_rows.push((
-            fulfilments::id.eq(fid.clone()),
-            fulfilments::order_id.eq(id.clone()),
-            fulfilments::cooperative_id.eq(f.cooperative_id.clone()),
-            fulfilments::warehouse_id.eq(f.warehouse_id.clone()),
-            fulfilments::status.eq(f_status.as_str()),
-            fulfilments::storage.eq(f.storage.as_str()),
-            fulfilments::shipping_fee.eq(f.shipping_fee.fen()),
-            fulfilments::created_at.eq(now),
-            fulfilments::updated_at.eq(now),
-        ));
+        fulfilment_rows.push(FulfilmentRow {
+            id: fid.clone(),
+            order_id: id.clone(),
+            cooperative_id: f.cooperative_id.clone(),
+            warehouse_id: f.warehouse_id.clone(),
+            status: f_status.as_str().to_owned(),
+            storage: f.storage.as_str().to_owned(),
+            shipping_fee: f.shipping_fee.fen(),
+            created_at: now,
+            updated_at: now,
+        });
         for item in &f.items {
-            i_rows.push((
-                order_items::id.eq(db::new_id()),
-                order_items::order_id.eq(id.clone()),
-                order_items::fulfilment_id.eq(fid.clone()),
-                order_items::sku_id.eq(item.sku.id.clone()),
-                order_items::sku_code.eq(item.sku.code.clone()),
-                order_items::product_name.eq(item.sku.product_name.clone()),
-                order_items::sku_name.eq(item.sku.name.clone()),
-                order_items::cooperative_id.eq(f.cooperative_id.clone()),
-                order_items::warehouse_id.eq(item.warehouse_id.clone()),
-                order_items::quantity.eq(item.quantity),
-                order_items::unit_price.eq(item.unit_price.fen()),
-                order_items::line_total.eq(item.line_total.fen()),
-                order_items::net_weight_grams.eq(item.sku.net_weight_grams),
-                order_items::shipped_quantity.eq(0_i64),
-                order_items::position.eq(position),
-            ));
-            position += 1;
+            item_rows.push(ItemRow {
+                id: db::new_id(),
+                order_id: id.clone(),
+                fulfilment_id: fid.clone(),
+                sku_id: item.sku.id.clone(),
+                sku_code: item.sku.code.clone(),
+                product_name: item.sku.product_name.clone(),
+                sku_name: item.sku.name.clone(),
+                cooperative_id: f.cooperative_id.clone(),
+                warehouse_id: item.warehouse_id.clone(),
+                quantity: item.quantity,
+                unit_price: item.unit_price.fen(),
+                line_total: item.line_total.fen(),
+                net_weight_grams: item.sku.net_weight_grams,
+                shipped_quantity: 0,
+                position: 0,
+            });
         }
     }
-    crate::insert_rows!(conn, fulfilments::table, f_rows)?;
-    crate::insert_rows!(conn, order_items::table, i_rows)?;
-    Ok(id)
+    // items in the order they were asked for
+    item_rows.sort_by_key(|i| {
+        plan.fulfilments
+            .iter()
+            .flat_map(|f| f.items.iter())
+            .find(|p| p.sku.id == i.sku_id && p.warehouse_id == i.warehouse_id)
+            .map(|p| p.index)
+            .unwrap_or(usize::MAX)
+    });
+    for (n, item) in item_rows.iter_mut().enumerate() {
+        item.position = n as i32;
+    }
+    diesel::insert_into(orders::table)
+        .values(&order)
+        .execute(conn)?;
+    // one row is one plain INSERT; SQLite runs a batch as a row-by-row savepoint
+    match fulfilment_rows.as_slice() {
+        [one] => diesel::insert_into(fulfilments::table)
+            .values(one)
+            .execute(conn)?,
+        many => crate::insert_rows!(conn, fulfilments::table, many)?,
+    };
+    match item_rows.as_slice() {
+        [one] => diesel::insert_into(order_items::table)
+            .values(one)
+            .execute(conn)?,
+        many => crate::insert_rows!(conn, order_items::table, many)?,
+    };
+    Ok(Inserted {
+        order,
+        fulfilments: fulfilment_rows,
+        items: item_rows,
+    })
 }
 
 pub fn find(conn: &mut DbConn, id: &str) -> Result<Option<OrderRow>, ApiError> {

@@ -195,7 +195,7 @@ pub fn place_order(
     let due = chrono::Duration::from_std(config.payment_timeout)
         .ok()
         .map(|d| db::now() + d);
-    let order_id = repo::insert(
+    let inserted = repo::insert(
         conn,
         &NewOrder {
             buyer_id: &user.id.db(),
@@ -236,8 +236,7 @@ pub fn place_order(
         let ids: Vec<String> = lines.iter().map(|l| l.sku_id.db()).collect();
         cart::remove(conn, &user.id.db(), &ids)?;
     }
-    let row = repo::find(conn, &order_id)?.ok_or(ApiError::NotFound)?;
-    views::order_view(conn, row, &Scope::Whole)
+    views::new_order_view(inserted.order, inserted.items, inserted.fulfilments)
 }
 
 /// Runs a placement through the idempotency mechanism and answers 201.

@@ -285,9 +285,19 @@ pub fn fulfilment_views(
     fulfilments: Vec<FulfilmentRow>,
     items: &[ItemRow],
 ) -> Result<Vec<FulfilmentView>, ApiError> {
-    let address = address_of(order)?;
     let ids: Vec<String> = fulfilments.iter().map(|f| f.id.clone()).collect();
-    let mut shipments = shipments_of(conn, &ids)?;
+    let shipments = shipments_of(conn, &ids)?;
+    assemble_fulfilments(order, fulfilments, items, shipments)
+}
+
+/// Fulfilment views from rows already in hand (no queries).
+pub fn assemble_fulfilments(
+    order: &OrderRow,
+    fulfilments: Vec<FulfilmentRow>,
+    items: &[ItemRow],
+    mut shipments: Vec<ShipmentView>,
+) -> Result<Vec<FulfilmentView>, ApiError> {
+    let address = address_of(order)?;
     Ok(fulfilments
         .into_iter()
         .map(|f| {
@@ -335,6 +345,25 @@ pub fn order_view(
         fulfilments.retain(|f| coops.contains(&f.cooperative_id));
     }
     let fulfilment_views = fulfilment_views(conn, &order, fulfilments, &items)?;
+    assemble_order(order, items, fulfilment_views)
+}
+
+/// The view of an order just written, from the rows in hand: a new order has no parcels yet,
+/// so placing one costs no read-back queries.
+pub fn new_order_view(
+    order: OrderRow,
+    items: Vec<ItemRow>,
+    fulfilments: Vec<FulfilmentRow>,
+) -> Result<OrderView, ApiError> {
+    let views = assemble_fulfilments(&order, fulfilments, &items, Vec::new())?;
+    assemble_order(order, items, views)
+}
+
+fn assemble_order(
+    order: OrderRow,
+    items: Vec<ItemRow>,
+    fulfilment_views: Vec<FulfilmentView>,
+) -> Result<OrderView, ApiError> {
     Ok(OrderView {
         status: order.status(),
         payment_status: order.payment_status(),

@@ -1,0 +1,408 @@
+//! `shanhe bench`: drives concurrent order placement through the HTTP API of a running server
+//! and checks the books afterwards. It seeds its own co-op, products, stock and buyers (with
+//! the admin account the server was started with), then runs
+//!   (a) `spread`: orders spread over many SKUs, and
+//!   (b) `hot`: every client ordering the same SKU,
+//! printing orders/s, latency percentiles, errors by status, SQL statements per order (from
+//! the server's `/metrics`), and a verification that 201s = units reserved, no stock is below
+//! zero and every stock row's on_hand equals the sum of its ledger.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clap::{Args, ValueEnum};
+use serde_json::{json, Value};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Scenario {
+    Spread,
+    Hot,
+    Both,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Base URL of a running server
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    pub url: String,
+    /// An admin account of that server (to create the benchmark's co-op)
+    #[arg(long, env = "SHANHE_ADMIN_EMAIL")]
+    pub admin_email: String,
+    #[arg(long, env = "SHANHE_ADMIN_PASSWORD", hide_env_values = true)]
+    pub admin_password: String,
+    /// Concurrent clients
+    #[arg(long, default_value_t = 8)]
+    pub clients: usize,
+    /// Orders to place per scenario (one unit each)
+    #[arg(long, default_value_t = 2000)]
+    pub orders: usize,
+    /// SKUs the spread scenario spreads over
+    #[arg(long, default_value_t = 200)]
+    pub skus: usize,
+    #[arg(long, value_enum, default_value = "both")]
+    pub scenario: Scenario,
+}
+
+struct Http {
+    client: awc::Client,
+    base: String,
+}
+
+impl Http {
+    async fn call(
+        &self,
+        method: awc::http::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Result<(u16, Value), String> {
+        let mut req = self
+            .client
+            .request(method, format!("{}{}", self.base, path));
+        if let Some(t) = token {
+            req = req.insert_header(("Authorization", format!("Bearer {t}")));
+        }
+        let mut res = match body {
+            Some(b) => req.send_json(&b).await,
+            None => req.send().await,
+        }
+        .map_err(|e| format!("{path}: {e}"))?;
+        let status = res.status().as_u16();
+        let bytes = res
+            .body()
+            .limit(8 * 1024 * 1024)
+            .await
+            .map_err(|e| format!("{path}: {e}"))?;
+        let value = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+        Ok((status, value))
+    }
+
+    async fn ok(
+        &self,
+        method: awc::http::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Result<Value, String> {
+        let (status, value) = self.call(method, path, token, body).await?;
+        if (200..300).contains(&status) {
+            Ok(value)
+        } else {
+            Err(format!("{path} answered {status}: {value}"))
+        }
+    }
+
+    async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Result<Value, String> {
+        self.ok(awc::http::Method::POST, path, token, Some(body))
+            .await
+    }
+
+    async fn get(&self, path: &str, token: Option<&str>) -> Result<Value, String> {
+        self.ok(awc::http::Method::GET, path, token, None).await
+    }
+
+    async fn metric(&self, name: &str) -> Result<f64, String> {
+        let mut res = self
+            .client
+            .get(format!("{}/metrics", self.base))
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        let text = res
+            .body()
+            .limit(16 * 1024 * 1024)
+            .await
+            .map_err(|e| e.to_string())?;
+        let text = String::from_utf8_lossy(&text);
+        Ok(text
+            .lines()
+            .filter(|l| l.starts_with(name) && !l.starts_with('#'))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum())
+    }
+}
+
+fn token(v: &Value) -> Result<String, String> {
+    v["access_token"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| format!("no token in {v}"))
+}
+
+fn id(v: &Value) -> Result<String, String> {
+    v["id"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| format!("no id in {v}"))
+}
+
+struct Seeded {
+    owner: String,
+    coop: String,
+    skus: Vec<String>,
+    buyers: Vec<String>,
+}
+
+async fn seed(
+    http: &Http,
+    args: &BenchArgs,
+    sku_count: usize,
+    units_each: i64,
+) -> Result<Seeded, String> {
+    let tag = uuid::Uuid::new_v4().simple().to_string()[..8].to_owned();
+    let admin = token(
+        &http
+            .post(
+                "/api/v1/auth/login",
+                None,
+                json!({"email": args.admin_email, "password": args.admin_password}),
+            )
+            .await?,
+    )?;
+    let coop = id(&http
+        .post("/api/v1/cooperatives", Some(&admin), json!({"name": format!("压测合作社 {tag}"), "province": "黑龙江省", "city": "鹤岗市", "county": "绥滨县"}))
+        .await?)?;
+    let owner_email = format!("bench-owner-{tag}@bench.shanhe.local");
+    let owner = token(&http
+        .post("/api/v1/auth/register", None, json!({"email": owner_email, "password": "bench-password-123", "display_name": "压测"}))
+        .await?)?;
+    http.post(
+        &format!("/api/v1/cooperatives/{coop}/members"),
+        Some(&admin),
+        json!({"email": owner_email, "role": "owner"}),
+    )
+    .await?;
+    let warehouse = id(&http
+        .post(
+            &format!("/api/v1/cooperatives/{coop}/warehouses"),
+            Some(&owner),
+            json!({"name": "压测仓", "address": "鹤岗", "cold_storage": false}),
+        )
+        .await?)?;
+    let mut skus = Vec::new();
+    for chunk in 0..sku_count.div_ceil(50) {
+        let n = 50.min(sku_count - chunk * 50);
+        let sku_list: Vec<Value> = (0..n)
+            .map(|i| json!({"code": format!("B{tag}-{chunk}-{i}"), "name": "1 kg", "unit": "袋", "net_weight_grams": 1000, "price": "10.00", "sales_channel": "retail"}))
+            .collect();
+        let p = http
+            .post(&format!("/api/v1/cooperatives/{coop}/products"), Some(&owner),
+                  json!({"name": format!("压测大米 {chunk}"), "origin": "鹤岗", "storage": "ambient", "skus": sku_list}))
+            .await?;
+        let pid = id(&p)?;
+        http.post(
+            &format!("/api/v1/products/{pid}/publish"),
+            Some(&owner),
+            json!({}),
+        )
+        .await?;
+        for s in p["skus"].as_array().into_iter().flatten() {
+            skus.push(id(s)?);
+        }
+    }
+    for batch in skus.chunks(200) {
+        let lines: Vec<Value> = batch
+            .iter()
+            .map(|s| json!({"sku_id": s, "warehouse_id": warehouse, "delta": units_each, "reason": "压测入库"}))
+            .collect();
+        http.post(
+            &format!("/api/v1/cooperatives/{coop}/stock/adjustments"),
+            Some(&owner),
+            json!({ "adjustments": lines }),
+        )
+        .await?;
+    }
+    let mut buyers = Vec::new();
+    for c in 0..args.clients {
+        let v = http
+            .post("/api/v1/auth/register", None,
+                  json!({"email": format!("bench-buyer-{tag}-{c}@bench.shanhe.local"), "password": "bench-password-123", "display_name": "买家"}))
+            .await?;
+        buyers.push(token(&v)?);
+    }
+    Ok(Seeded {
+        owner,
+        coop,
+        skus,
+        buyers,
+    })
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i].as_secs_f64() * 1000.0
+}
+
+/// Checks the books through the API: 201s = units reserved, nothing below zero, ledger balanced.
+async fn verify(http: &Http, seeded: &Seeded, sold: usize) -> Result<String, String> {
+    let mut reserved = 0i64;
+    let mut rows = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut path = format!("/api/v1/cooperatives/{}/stock?limit=100", seeded.coop);
+        if let Some(c) = &cursor {
+            path.push_str(&format!("&cursor={c}"));
+        }
+        let page = http.get(&path, Some(&seeded.owner)).await?;
+        for r in page["items"].as_array().into_iter().flatten() {
+            reserved += r["reserved"].as_i64().unwrap_or(0);
+            if r["available"].as_i64().unwrap_or(-1) < 0 || r["on_hand"].as_i64().unwrap_or(-1) < 0
+            {
+                return Err(format!("stock below zero: {r}"));
+            }
+            rows.push((
+                r["sku_id"].as_str().unwrap_or_default().to_owned(),
+                r["on_hand"].as_i64().unwrap_or(0),
+            ));
+        }
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => break,
+        }
+    }
+    if reserved != sold as i64 {
+        return Err(format!(
+            "{sold} orders created but {reserved} units reserved"
+        ));
+    }
+    for (sku, on_hand) in &rows {
+        let mut sum = 0i64;
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut path = format!("/api/v1/skus/{sku}/stock/movements?limit=100");
+            if let Some(c) = &cursor {
+                path.push_str(&format!("&cursor={c}"));
+            }
+            let page = http.get(&path, Some(&seeded.owner)).await?;
+            sum += page["items"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|m| m["delta"].as_i64().unwrap_or(0))
+                .sum::<i64>();
+            match page["next_cursor"].as_str() {
+                Some(c) => cursor = Some(c.to_owned()),
+                None => break,
+            }
+        }
+        if sum != *on_hand {
+            return Err(format!(
+                "SKU {sku}: on_hand {on_hand} but the ledger sums to {sum}"
+            ));
+        }
+    }
+    Ok(format!("{sold} orders = {reserved} units reserved; no stock below zero; ledger balanced on {} rows", rows.len()))
+}
+
+async fn run(
+    http: Rc<Http>,
+    args: &BenchArgs,
+    name: &str,
+    sku_count: usize,
+) -> Result<(), String> {
+    let units_each = (args.orders * 2).div_ceil(sku_count) as i64 + 1;
+    let seeded = Arc::new(seed(&http, args, sku_count, units_each).await?);
+    let address = json!({"recipient": "林小姐", "phone": "13800138000", "province": "广东省", "city": "汕头市", "district": "金平区", "line1": "长平路 88 号"});
+    let statements_before = http.metric("db_statements_total").await?;
+    let tx_before = http.metric("db_transactions_total").await?;
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for c in 0..args.clients {
+        let (http, seeded, next, address) =
+            (http.clone(), seeded.clone(), next.clone(), address.clone());
+        let total = args.orders;
+        tasks.push(actix_web::rt::spawn(async move {
+            let mut out: Vec<(u16, Duration)> = Vec::new();
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= total {
+                    break;
+                }
+                // round robin: every SKU gets its share, so stock never runs out mid-run
+                let sku = &seeded.skus[i % seeded.skus.len()];
+                let t = Instant::now();
+                let status = match http
+                    .call(awc::http::Method::POST, "/api/v1/orders", Some(&seeded.buyers[c]),
+                          Some(json!({"items": [{"sku_id": sku, "quantity": 1}], "shipping_address": address})))
+                    .await
+                {
+                    Ok((s, _)) => s,
+                    Err(_) => 0,
+                };
+                out.push((status, t.elapsed()));
+            }
+            out
+        }));
+    }
+    let mut results = Vec::new();
+    for t in tasks {
+        results.extend(t.await.map_err(|e| e.to_string())?);
+    }
+    let elapsed = started.elapsed();
+    let statements = http.metric("db_statements_total").await? - statements_before;
+    let transactions = http.metric("db_transactions_total").await? - tx_before;
+    let created = results.iter().filter(|(s, _)| *s == 201).count();
+    let mut by_status: BTreeMap<u16, usize> = BTreeMap::new();
+    for (s, _) in &results {
+        *by_status.entry(*s).or_default() += 1;
+    }
+    let mut latencies: Vec<Duration> = results.iter().map(|(_, d)| *d).collect();
+    latencies.sort();
+    let ready = http.get("/health/ready", None).await.unwrap_or(Value::Null);
+    println!(
+        "{name}: {} orders, {} clients, {} SKU(s), database {}",
+        args.orders,
+        args.clients,
+        sku_count,
+        ready["database"].as_str().unwrap_or("?")
+    );
+    println!("  statuses: {by_status:?}  (0 = transport error)");
+    println!(
+        "  throughput: {:.1} orders/s ({created} created in {:.2} s)",
+        created as f64 / elapsed.as_secs_f64(),
+        elapsed.as_secs_f64()
+    );
+    println!(
+        "  latency: p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms",
+        percentile(&latencies, 0.50),
+        percentile(&latencies, 0.95),
+        percentile(&latencies, 0.99)
+    );
+    println!(
+        "  SQL per order request: {:.1} statements, {:.2} transactions (incl. the auth lookup)",
+        statements / results.len().max(1) as f64,
+        transactions / results.len().max(1) as f64
+    );
+    match verify(&http, &seeded, created).await {
+        Ok(msg) => println!("  verified: {msg}"),
+        Err(e) => return Err(format!("verification failed: {e}")),
+    }
+    Ok(())
+}
+
+pub fn main(args: BenchArgs) -> Result<(), String> {
+    actix_web::rt::System::new().block_on(async move {
+        // one thread drives every client: awc's client is single-threaded
+        let http = Rc::new(Http {
+            client: awc::Client::builder()
+                .timeout(Duration::from_secs(60))
+                .finish(),
+            base: args.url.trim_end_matches('/').to_owned(),
+        });
+        if matches!(args.scenario, Scenario::Spread | Scenario::Both) {
+            run(http.clone(), &args, "spread", args.skus.max(1)).await?;
+        }
+        if matches!(args.scenario, Scenario::Hot | Scenario::Both) {
+            run(http.clone(), &args, "hot", 1).await?;
+        }
+        Ok(())
+    })
+}
