@@ -360,6 +360,7 @@ pub fn start(shared: Shared, listener: TcpListener) -> std::io::Result<Running> 
             .app_data(shared.limiter.clone())
             .app_data(web::PathConfig::default().error_handler(extract::path_error))
             .app_data(web::QueryConfig::default().error_handler(extract::query_error))
+            .wrap(middleware::from_fn(ops::problems_everywhere))
             .wrap(middleware::from_fn(ops::observe))
             .wrap(TracingLogger::default())
             .route("/health/live", web::get().to(ops::live))

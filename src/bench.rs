@@ -8,8 +8,8 @@
 //! zero and every stock row's on_hand equals the sum of its ledger.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::rc::Rc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -301,12 +301,7 @@ async fn verify(http: &Http, seeded: &Seeded, sold: usize) -> Result<String, Str
     Ok(format!("{sold} orders = {reserved} units reserved; no stock below zero; ledger balanced on {} rows", rows.len()))
 }
 
-async fn run(
-    http: Rc<Http>,
-    args: &BenchArgs,
-    name: &str,
-    sku_count: usize,
-) -> Result<(), String> {
+async fn run(http: Rc<Http>, args: &BenchArgs, name: &str, sku_count: usize) -> Result<(), String> {
     let units_each = (args.orders * 2).div_ceil(sku_count) as i64 + 1;
     let seeded = Arc::new(seed(&http, args, sku_count, units_each).await?);
     let address = json!({"recipient": "林小姐", "phone": "13800138000", "province": "广东省", "city": "汕头市", "district": "金平区", "line1": "长平路 88 号"});

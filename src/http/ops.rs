@@ -96,3 +96,43 @@ pub async fn observe(
     }
     Ok(res)
 }
+
+/// Gives error responses that did not come from `ApiError` (a method a route does not take,
+/// say) the same problem+json shape as every other error.
+pub async fn problems_everywhere(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
+    let res = next.call(req).await?.map_into_boxed_body();
+    let status = res.status();
+    let is_problem = res
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/problem+json"));
+    if !status.is_client_error() && !status.is_server_error() || is_problem {
+        return Ok(res);
+    }
+    let (code, title) = match status.as_u16() {
+        405 => ("method_not_allowed", "Method not allowed"),
+        413 => ("payload_too_large", "Payload too large"),
+        404 => ("not_found", "Not found"),
+        415 => ("malformed_request", "Unsupported media type"),
+        s if s >= 500 => ("internal", "Internal error"),
+        _ => ("malformed_request", "Bad request"),
+    };
+    let body = serde_json::json!({
+        "type": format!("https://shanhe.example/problems/{code}"),
+        "title": title,
+        "status": status.as_u16(),
+        "detail": title,
+        "code": code,
+    });
+    let (req, _) = res.into_parts();
+    let mut builder = HttpResponse::build(status);
+    builder.insert_header((
+        actix_web::http::header::CONTENT_TYPE,
+        "application/problem+json",
+    ));
+    Ok(ServiceResponse::new(req, builder.body(body.to_string())))
+}

@@ -83,8 +83,61 @@ async fn openapi_document_is_valid_openapi_3() {
     let body = app.get("/api/openapi.json", None).await.expect(200);
     assert!(body["openapi"].as_str().unwrap().starts_with("3."));
     oas3::from_json(body.to_string()).expect("parses as an OpenAPI 3.1 document");
-    for path in ["/api/v1/auth/register", "/api/v1/me"] {
-        assert!(body["paths"].get(path).is_some(), "{path} documented");
+    // every endpoint of the contract, with its method
+    let contract = [
+        ("post", "/auth/register"),
+        ("post", "/auth/login"),
+        ("post", "/auth/refresh"),
+        ("post", "/auth/logout"),
+        ("get", "/me"),
+        ("post", "/cooperatives"),
+        ("get", "/cooperatives"),
+        ("get", "/cooperatives/{id}"),
+        ("post", "/cooperatives/{id}/members"),
+        ("post", "/cooperatives/{id}/warehouses"),
+        ("get", "/cooperatives/{id}/warehouses"),
+        ("get", "/categories"),
+        ("post", "/categories"),
+        ("post", "/cooperatives/{id}/products"),
+        ("patch", "/products/{id}"),
+        ("post", "/products/{id}/publish"),
+        ("post", "/products/{id}/unpublish"),
+        ("get", "/products"),
+        ("get", "/products/{id}"),
+        ("get", "/cooperatives/{id}/stock"),
+        ("put", "/skus/{sku_id}/stock/{warehouse_id}"),
+        ("post", "/cooperatives/{id}/stock/adjustments"),
+        ("get", "/skus/{sku_id}/stock/movements"),
+        ("get", "/cart"),
+        ("put", "/cart/items/{sku_id}"),
+        ("delete", "/cart/items/{sku_id}"),
+        ("post", "/checkout/preview"),
+        ("post", "/orders"),
+        ("get", "/orders"),
+        ("get", "/orders/{id}"),
+        ("post", "/orders/{id}/cancel"),
+        ("post", "/orders/{id}/confirm-receipt"),
+        ("get", "/shipping-rates"),
+        ("post", "/orders/{id}/payments"),
+        ("post", "/payments/webhook"),
+        ("get", "/cooperatives/{id}/fulfilments"),
+        ("post", "/fulfilments/{id}/shipments"),
+        ("post", "/shipments/{id}/events"),
+        ("get", "/orders/{id}/tracking"),
+        ("post", "/organizations"),
+        ("post", "/organizations/{id}/approve"),
+        ("post", "/organizations/{id}/reject"),
+        ("post", "/organizations/{id}/members"),
+        ("post", "/orders/import"),
+        ("get", "/reports/sales"),
+        ("get", "/cooperatives/{id}/settlements"),
+    ];
+    for (method, path) in contract {
+        let full = format!("/api/v1{path}");
+        assert!(
+            body["paths"][&full].get(method).is_some(),
+            "{method} {full} is documented"
+        );
     }
 }
 
@@ -213,4 +266,30 @@ async fn nested_write_tx_is_a_savepoint() {
         .load(&mut *conn)
         .unwrap();
     assert_eq!(names, vec!["outer".to_string()]);
+}
+
+#[actix_web::test]
+async fn a_method_a_route_does_not_take_is_a_problem_too() {
+    let app = spawn_app().await;
+    let r = app.delete("/api/v1/products", None).await;
+    assert!(r.status == 404 || r.status == 405, "{}", r.status);
+    assert_eq!(
+        r.header("content-type").as_deref(),
+        Some("application/problem+json")
+    );
+    assert_eq!(r.body["status"], r.status);
+}
+
+#[actix_web::test]
+async fn readiness_names_the_database() {
+    let app = spawn_app().await;
+    let body = app.get("/health/ready", None).await.expect(200);
+    assert_eq!(
+        body["database"],
+        if app.is_postgres() {
+            "postgres"
+        } else {
+            "sqlite"
+        }
+    );
 }
