@@ -12,7 +12,7 @@ use super::repo::ProductRow;
 use crate::db::schema::{cooperatives, products, skus, stock};
 use crate::db::DbConn;
 use crate::http::error::ApiError;
-use crate::http::pagination::{Page, Paginated};
+use crate::http::pagination::{Page, Paginated, TIME_FORMAT};
 use crate::http::validate::Fields;
 use crate::ids::{CategoryId, CooperativeId};
 use crate::money::Money;
@@ -153,10 +153,8 @@ fn bad_cursor() -> ApiError {
 }
 
 fn parse_time(s: &str) -> Result<NaiveDateTime, ApiError> {
-    NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f").map_err(|_| bad_cursor())
+    NaiveDateTime::parse_from_str(s, TIME_FORMAT).map_err(|_| bad_cursor())
 }
-
-const TIME_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.6f";
 
 /// Published products of active co-ops matching `s`, one page of them, with co-op names.
 pub fn search(conn: &mut DbConn, s: &Search) -> Result<Paginated<(ProductRow, String)>, ApiError> {

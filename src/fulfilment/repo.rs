@@ -1,6 +1,5 @@
 //! Queries and changes for fulfilments, shipments and tracking events.
 
-use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::domain::{is_excursion, NewEvent, NewShipment, ShipmentStatus};
@@ -10,7 +9,7 @@ use crate::db::schema::{
 };
 use crate::db::{self, DbConn};
 use crate::http::error::{ApiError, FieldError};
-use crate::http::pagination::{Page, Paginated};
+use crate::http::pagination::{time_key, Page, Paginated};
 use crate::inventory;
 use crate::orders::repo::{self as orders, FulfilmentRow};
 use crate::orders::{FulfilmentStatus, OrderStatus};
@@ -39,11 +38,7 @@ pub fn queue(
     if let Some(s) = status {
         q = q.filter(fulfilments::status.eq(s.as_str()));
     }
-    if let Some(after) = &page.after {
-        let [t, id] = <[String; 2]>::try_from(after.clone())
-            .map_err(|_| ApiError::field("cursor", "is not a valid cursor"))?;
-        let t = NaiveDateTime::parse_from_str(&t, "%Y-%m-%dT%H:%M:%S%.f")
-            .map_err(|_| ApiError::field("cursor", "is not a valid cursor"))?;
+    if let Some((t, id)) = page.after_time()? {
         q = q.filter(
             fulfilments::created_at
                 .gt(t)
@@ -51,12 +46,7 @@ pub fn queue(
         );
     }
     let rows = q.load(conn)?;
-    Ok(page.finish(rows, |r| {
-        vec![
-            r.created_at.format("%Y-%m-%dT%H:%M:%S%.6f").to_string(),
-            r.id.clone(),
-        ]
-    }))
+    Ok(page.finish(rows, |r| time_key(r.created_at, &r.id)))
 }
 
 fn coldest(storages: impl Iterator<Item = Storage>) -> Storage {

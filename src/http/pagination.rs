@@ -38,6 +38,17 @@ impl Page {
         Ok(Self { limit, after })
     }
 
+    /// The `(time, id)` position of a cursor made by [`time_key`], for lists in time order.
+    pub fn after_time(&self) -> Result<Option<(chrono::NaiveDateTime, String)>, ApiError> {
+        let Some(after) = &self.after else {
+            return Ok(None);
+        };
+        let bad = || ApiError::field("cursor", "is not a valid cursor");
+        let [t, id] = <[String; 2]>::try_from(after.clone()).map_err(|_| bad())?;
+        let t = chrono::NaiveDateTime::parse_from_str(&t, TIME_FORMAT).map_err(|_| bad())?;
+        Ok(Some((t, id)))
+    }
+
     /// Fetch one more than the page so we know whether another page follows.
     pub fn fetch_limit(&self) -> i64 {
         self.limit + 1
@@ -82,6 +93,14 @@ impl<T> Paginated<T> {
             next_cursor: self.next_cursor,
         }
     }
+}
+
+/// How cursor times are written: microseconds, as stored.
+pub const TIME_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.6f";
+
+/// The cursor key of an item in a list ordered by (time, id).
+pub fn time_key(t: chrono::NaiveDateTime, id: &str) -> Vec<String> {
+    vec![t.format(TIME_FORMAT).to_string(), id.to_owned()]
 }
 
 pub fn encode_cursor(parts: &[String]) -> String {

@@ -9,7 +9,7 @@ use super::domain::MovementKind;
 use crate::db::schema::{skus, stock, stock_movements, warehouses};
 use crate::db::{self, DbConn};
 use crate::http::error::ApiError;
-use crate::http::pagination::{Page, Paginated};
+use crate::http::pagination::{time_key, Page, Paginated};
 
 #[derive(Debug, Clone, Queryable)]
 pub struct StockRow {
@@ -385,11 +385,7 @@ pub fn movements(
         ))
         .limit(page.fetch_limit())
         .into_boxed();
-    if let Some(after) = &page.after {
-        let [t, id] = <[String; 2]>::try_from(after.clone())
-            .map_err(|_| ApiError::field("cursor", "is not a valid cursor"))?;
-        let t = NaiveDateTime::parse_from_str(&t, "%Y-%m-%dT%H:%M:%S%.f")
-            .map_err(|_| ApiError::field("cursor", "is not a valid cursor"))?;
+    if let Some((t, id)) = page.after_time()? {
         q = q.filter(
             stock_movements::created_at
                 .lt(t)
@@ -399,10 +395,5 @@ pub fn movements(
         );
     }
     let rows = q.load(conn)?;
-    Ok(page.finish(rows, |r| {
-        vec![
-            r.created_at.format("%Y-%m-%dT%H:%M:%S%.6f").to_string(),
-            r.id.clone(),
-        ]
-    }))
+    Ok(page.finish(rows, |r| time_key(r.created_at, &r.id)))
 }

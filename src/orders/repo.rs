@@ -8,7 +8,7 @@ use super::domain::{Address, FulfilmentStatus, OrderStatus, PaymentStatus};
 use crate::db::schema::{fulfilments, order_items, orders};
 use crate::db::{self, DbConn};
 use crate::http::error::ApiError;
-use crate::http::pagination::{Page, Paginated};
+use crate::http::pagination::{time_key, Page, Paginated};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = orders)]
@@ -384,11 +384,7 @@ pub fn list(
     if let Some(po) = &filter.purchase_order_number {
         q = q.filter(orders::purchase_order_number.eq(po.clone()));
     }
-    if let Some(after) = &page.after {
-        let [t, id] = <[String; 2]>::try_from(after.clone())
-            .map_err(|_| ApiError::field("cursor", "is not a valid cursor"))?;
-        let t = NaiveDateTime::parse_from_str(&t, "%Y-%m-%dT%H:%M:%S%.f")
-            .map_err(|_| ApiError::field("cursor", "is not a valid cursor"))?;
+    if let Some((t, id)) = page.after_time()? {
         q = q.filter(
             orders::created_at
                 .lt(t)
@@ -396,12 +392,7 @@ pub fn list(
         );
     }
     let rows = q.load(conn)?;
-    Ok(page.finish(rows, |r| {
-        vec![
-            r.created_at.format("%Y-%m-%dT%H:%M:%S%.6f").to_string(),
-            r.id.clone(),
-        ]
-    }))
+    Ok(page.finish(rows, |r| time_key(r.created_at, &r.id)))
 }
 
 /// Orders whose payment window has passed, oldest first.

@@ -7,15 +7,17 @@ use crate::db::schema::organizations;
 use crate::db::{self, DbConn};
 use crate::http::error::ApiError;
 
-/// Takes `amount` fen of credit if it fits under the limit; false when it does not.
+/// Takes `amount` fen of credit if it fits under the limit (an organization approved for
+/// net-30 without a limit has none); false when it does not.
 pub fn reserve(conn: &mut DbConn, organization_id: &str, amount: i64) -> Result<bool, ApiError> {
     let n = diesel::update(
         organizations::table
             .filter(organizations::id.eq(organization_id))
-            .filter(organizations::credit_limit.is_not_null())
             .filter(
-                (organizations::credit_used + amount)
-                    .le(organizations::credit_limit.assume_not_null()),
+                organizations::credit_limit
+                    .is_null()
+                    .or((organizations::credit_used + amount)
+                        .le(organizations::credit_limit.assume_not_null())),
             ),
     )
     .set((

@@ -208,12 +208,6 @@ pub async fn approve(
         payment_terms,
         credit_limit,
     } = body.0;
-    if payment_terms == PaymentTerms::Net30 && credit_limit.is_none() {
-        return Err(ApiError::field(
-            "credit_limit",
-            "net_30 terms need a credit limit",
-        ));
-    }
     let row = db::run(&pool, move |conn| {
         db::write_tx(conn, |conn| {
             let org = repo::find(conn, &id)?.ok_or(ApiError::NotFound)?;

@@ -11,7 +11,7 @@ use crate::auth::AdminUser;
 use crate::db::schema::audit_events;
 use crate::db::{self, DbPool};
 use crate::http::error::{ApiError, ApiResult, Problem};
-use crate::http::pagination::{Page, Paginated};
+use crate::http::pagination::{time_key, Page, Paginated};
 
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct AuditQuery {
@@ -100,11 +100,7 @@ pub async fn list(
         if let Some(t) = to {
             query = query.filter(audit_events::created_at.lt(t));
         }
-        if let Some(after) = &page.after {
-            let [t, id] = <[String; 2]>::try_from(after.clone())
-                .map_err(|_| ApiError::field("cursor", "is not a valid cursor"))?;
-            let t = NaiveDateTime::parse_from_str(&t, "%Y-%m-%dT%H:%M:%S%.f")
-                .map_err(|_| ApiError::field("cursor", "is not a valid cursor"))?;
+        if let Some((t, id)) = page.after_time()? {
             query = query.filter(
                 audit_events::created_at
                     .lt(t)
@@ -121,9 +117,7 @@ pub async fn list(
             String,
             NaiveDateTime,
         )> = query.load(conn)?;
-        let page = page.finish(rows, |r| {
-            vec![r.6.format("%Y-%m-%dT%H:%M:%S%.6f").to_string(), r.0.clone()]
-        });
+        let page = page.finish(rows, |r| time_key(r.6, &r.0));
         Ok(page.map(
             |(id, actor_id, action, target_type, target_id, details, created)| AuditEventView {
                 id,

@@ -269,3 +269,38 @@ async fn admin_bootstrap_is_idempotent_and_keeps_the_password() {
         .unwrap();
     assert_eq!(admins, 1);
 }
+
+#[actix_web::test]
+async fn a_weaker_stored_hash_is_upgraded_at_login() {
+    use argon2::password_hash::{rand_core::OsRng, SaltString};
+    use argon2::{Algorithm, Argon2, Params, PasswordHasher, Version};
+    let app = spawn_app().await;
+    let s = app.register("old@example.cn").await;
+    let weak = Argon2::new(
+        Algorithm::Argon2id,
+        Version::V0x13,
+        Params::new(4096, 1, 1, None).unwrap(),
+    )
+    .hash_password(PASSWORD.as_bytes(), &SaltString::generate(&mut OsRng))
+    .unwrap()
+    .to_string();
+    {
+        let mut conn = app.conn();
+        diesel::update(users::table.find(&s.user_id))
+            .set(users::password_hash.eq(&weak))
+            .execute(&mut *conn)
+            .unwrap();
+    }
+    app.login("old@example.cn", PASSWORD).await;
+    let mut conn = app.conn();
+    let stored: String = users::table
+        .find(&s.user_id)
+        .select(users::password_hash)
+        .first(&mut *conn)
+        .unwrap();
+    assert_ne!(stored, weak);
+    assert!(
+        stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+        "{stored}"
+    );
+}

@@ -69,7 +69,7 @@ async fn organizations_apply_and_admins_approve_or_reject() {
     app.post(
         &format!("/api/v1/organizations/{id}/approve"),
         Some(&admin.token),
-        json!({"payment_terms": "net_30"}),
+        json!({"payment_terms": "net_60"}),
     )
     .await
     .expect_problem(422, "validation_failed");
@@ -448,4 +448,31 @@ async fn a_spreadsheet_with_bad_lines_names_them_all_and_creates_nothing() {
     )
     .await
     .expect_problem(413, "payload_too_large");
+}
+
+#[actix_web::test]
+async fn net_30_without_a_limit_has_no_ceiling() {
+    let app = spawn_app().await;
+    let r = restaurant(&app, "net_30", None).await;
+    let sack = &r.shop.skus["25KG"];
+    for _ in 0..3 {
+        let o = app
+            .post(
+                "/api/v1/orders",
+                Some(&r.owner.token),
+                business_order(&r.org, json!([{"sku_id": sack, "quantity": 100}])),
+            )
+            .await
+            .expect(201);
+        assert_eq!(o["payment_status"], "on_terms");
+    }
+    let org = app
+        .get(
+            &format!("/api/v1/organizations/{}", r.org),
+            Some(&r.owner.token),
+        )
+        .await
+        .expect(200);
+    assert_eq!(org["credit_limit"], Value::Null);
+    assert_eq!(org["credit_used"], "63000.00");
 }

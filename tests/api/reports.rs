@@ -284,6 +284,24 @@ async fn every_staff_action_leaves_one_audit_event_and_a_failed_one_none() {
     )
     .await
     .expect(200); // organization.rejected
+    let second = app
+        .post(
+            "/api/v1/organizations",
+            Some(&owner.token),
+            json!({"name": "海鲜酒家", "business_license_no": "X2", "city": "汕头市", "contact_phone": "13800138000"}),
+        )
+        .await
+        .expect(201);
+    app.post(
+        &format!(
+            "/api/v1/organizations/{}/approve",
+            second["id"].as_str().unwrap()
+        ),
+        Some(&admin.token),
+        json!({"payment_terms": "prepaid"}),
+    )
+    .await
+    .expect(200); // organization.approved
     let rates = app.get("/api/v1/shipping-rates", None).await.expect(200);
     app.put(
         "/api/v1/shipping-rates",
@@ -334,6 +352,7 @@ async fn every_staff_action_leaves_one_audit_event_and_a_failed_one_none() {
         "cooperative.created",
         "cooperative.member_added",
         "order.cancelled_by_staff",
+        "organization.approved",
         "organization.rejected",
         "product.published",
         "product.published",
