@@ -15,6 +15,6 @@ COPY --from=build /src/target/release/shanhe /usr/local/bin/shanhe
 USER shanhe
 ENV SHANHE_BIND=0.0.0.0:8080
 EXPOSE 8080
-HEALTHCHECK --interval=10s --timeout=3s CMD ["/bin/sh", "-c", "exec 3<>/dev/tcp/127.0.0.1/8080"]
+HEALTHCHECK --interval=10s --timeout=3s CMD ["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/8080"]
 ENTRYPOINT ["shanhe"]
 CMD ["serve"]

@@ -344,7 +344,7 @@ pub fn start(shared: Shared, listener: TcpListener) -> std::io::Result<Running> 
     let port = listener.local_addr()?.port();
     let workers = shared.config.workers;
     let sweep_pool = std::sync::Arc::downgrade(&shared.pool.clone().into_inner());
-    let sweep_every = shared.config.sweep_interval;
+    let sweep_every = shared.config.sweep_every();
     let auto_complete_days = shared.config.auto_complete_days;
     let metrics = ops::metrics_handle();
     drop(metrics);

@@ -102,8 +102,9 @@ pub struct Config {
     pub payment_timeout: Duration,
 
     /// How often each instance looks for unpaid orders to cancel and delivered ones to complete
-    #[arg(long, env = "SHANHE_SWEEP_INTERVAL", default_value = "15s", value_parser = parse_duration)]
-    pub sweep_interval: Duration,
+    /// (default: a quarter of the payment timeout, between 250 ms and 15 s)
+    #[arg(long, env = "SHANHE_SWEEP_INTERVAL", value_parser = parse_duration)]
+    pub sweep_interval: Option<Duration>,
 
     /// Delivered orders complete after this many days
     #[arg(long, env = "SHANHE_AUTO_COMPLETE_DAYS", default_value_t = 7)]
@@ -145,7 +146,7 @@ impl Config {
             admin_password: None,
             payment_webhook_secret: None,
             payment_timeout: Duration::from_secs(30 * 60),
-            sweep_interval: Duration::from_secs(15),
+            sweep_interval: None,
             auto_complete_days: 7,
             commission_rate: Decimal::new(5, 2),
             access_token_ttl: Duration::from_secs(15 * 60),
@@ -154,6 +155,14 @@ impl Config {
             db_pool_size: None,
             workers: None,
         }
+    }
+
+    /// How often to sweep: as configured, else often enough that an unpaid order is
+    /// cancelled soon after its timeout (a quarter of it, 250 ms to 15 s).
+    pub fn sweep_every(&self) -> Duration {
+        self.sweep_interval.unwrap_or_else(|| {
+            (self.payment_timeout / 4).clamp(Duration::from_millis(250), Duration::from_secs(15))
+        })
     }
 
     pub fn pool_size(&self) -> u32 {
@@ -178,6 +187,16 @@ mod tests {
             Duration::from_secs(2_592_000)
         );
         assert!(parse_duration("soon").is_err());
+    }
+
+    #[test]
+    fn sweeps_follow_the_payment_timeout() {
+        let mut c = Config::for_database(DbUrl::parse("sqlite://x.db").unwrap());
+        assert_eq!(c.sweep_every(), Duration::from_secs(15));
+        c.payment_timeout = Duration::from_secs(2);
+        assert_eq!(c.sweep_every(), Duration::from_millis(500));
+        c.sweep_interval = Some(Duration::from_secs(1));
+        assert_eq!(c.sweep_every(), Duration::from_secs(1));
     }
 
     #[test]

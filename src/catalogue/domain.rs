@@ -439,14 +439,21 @@ impl TryFrom<ProductInput> for ProductDraft {
             f.push("skus", format!("at most {MAX_SKUS} SKUs"));
         }
         let mut skus = Vec::new();
+        let mut duplicate = None;
         for (i, s) in p.skus.into_iter().enumerate() {
             let at = format!("skus[{i}]");
             if let Some(sku) = parse_sku(&mut f, &at, s) {
                 if skus.iter().any(|x: &SkuDraft| x.code == sku.code) {
-                    f.push(format!("{at}.code"), "appears twice in this product");
+                    duplicate = Some(sku.code.clone());
                 }
                 skus.push(sku);
             }
+        }
+        // a code given twice is the contract's duplicate-code conflict, once all else is valid
+        if let (Some(code), true) = (duplicate, f.is_empty()) {
+            return Err(ApiError::Conflict(format!(
+                "the SKU code {code} appears twice in this product"
+            )));
         }
         let value = (|| {
             Some(ProductDraft {

@@ -84,8 +84,20 @@ pub fn load(conn: &mut DbConn) -> Result<Vec<Rate>, ApiError> {
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
-pub struct ReplaceRates {
-    pub rates: Vec<Rate>,
+#[serde(untagged)]
+pub enum ReplaceRates {
+    /// `{"rates": [...]}`
+    Wrapped { rates: Vec<Rate> },
+    /// or the list itself
+    List(Vec<Rate>),
+}
+
+impl ReplaceRates {
+    fn rates(self) -> Vec<Rate> {
+        match self {
+            ReplaceRates::Wrapped { rates } | ReplaceRates::List(rates) => rates,
+        }
+    }
 }
 
 fn check(rates: Vec<Rate>) -> Result<Vec<Rate>, ApiError> {
@@ -152,7 +164,7 @@ pub async fn replace(
     admin: AdminUser,
     body: ApiJson<ReplaceRates>,
 ) -> ApiResult<HttpResponse> {
-    let rates = check(body.0.rates)?;
+    let rates = check(body.0.rates())?;
     let items = db::run(&pool, move |conn| {
         db::write_tx(conn, |conn| {
             diesel::delete(shipping_rates::table).execute(conn)?;

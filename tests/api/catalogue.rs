@@ -423,3 +423,18 @@ async fn status_changes_follow_the_rules() {
         .await
         .expect_problem(409, "invalid_state");
 }
+
+#[actix_web::test]
+async fn a_sku_code_given_twice_is_a_conflict() {
+    let app = spawn_app().await;
+    let (owner, coop) = app.coop_owner("绥滨合作社").await;
+    let mut body = rice_product("A");
+    body["skus"][1]["code"] = body["skus"][0]["code"].clone();
+    app.post(
+        &format!("/api/v1/cooperatives/{coop}/products"),
+        Some(&owner.token),
+        body,
+    )
+    .await
+    .expect_problem(409, "conflict");
+}

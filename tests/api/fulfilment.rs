@@ -251,7 +251,7 @@ async fn unpaid_fulfilments_cannot_ship_and_other_cooperatives_see_nothing() {
 async fn delivered_orders_complete_by_themselves() {
     let app = spawn_app_with(|c| {
         c.auto_complete_days = 0;
-        c.sweep_interval = std::time::Duration::from_millis(200);
+        c.sweep_interval = Some(std::time::Duration::from_millis(200));
     })
     .await;
     let p = pear_order(&app, 1, true).await;
