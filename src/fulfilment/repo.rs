@@ -77,6 +77,23 @@ pub fn ship(
             from.as_str()
         )));
     }
+    // take the order's row first, as cancelling does: a cancellation racing this shipment
+    // then waits for it and finds the order shipped, or this finds the order cancelled
+    let guard = diesel::update(
+        crate::db::schema::orders::table
+            .filter(crate::db::schema::orders::id.eq(&fulfilment.order_id))
+            .filter(crate::db::schema::orders::status.eq_any([
+                OrderStatus::Confirmed.as_str(),
+                OrderStatus::PartiallyShipped.as_str(),
+            ])),
+    )
+    .set(crate::db::schema::orders::updated_at.eq(db::now()))
+    .execute(conn)?;
+    if guard == 0 {
+        return Err(ApiError::InvalidState(
+            "the order is no longer awaiting shipment".into(),
+        ));
+    }
     let items = orders::items_of(conn, &fulfilment.order_id)?;
     let mut errors = Vec::new();
     for (i, line) in new.items.iter().enumerate() {
@@ -299,6 +316,7 @@ fn deliver_if_complete(conn: &mut DbConn, order_id: &str) -> Result<(), ApiError
             .filter(|(fid, _)| *fid == f.id)
             .all(|(_, s)| s == ShipmentStatus::Delivered.as_str());
         if f.status() == FulfilmentStatus::Shipped && arrived {
+            f.status().transition(FulfilmentStatus::Delivered)?;
             diesel::update(
                 fulfilments::table
                     .find(&f.id)

@@ -76,12 +76,12 @@ fn apply(conn: &mut DbConn, n: &Notification) -> ApiResult<&'static str> {
             if changed == 0 {
                 return Ok("already recorded");
             }
-            let order = orders::find(conn, &order_id)?.ok_or(ApiError::NotFound)?;
-            if order.status() == OrderStatus::PendingPayment
-                && lifecycle::confirm_paid(conn, &order_id)?
-            {
+            // conditional on the order still awaiting payment: a racing cancellation or
+            // timeout makes it false, and the order is then read as it now is
+            if lifecycle::confirm_paid(conn, &order_id)? {
                 return Ok("order confirmed");
             }
+            let order = orders::find(conn, &order_id)?.ok_or(ApiError::NotFound)?;
             // the order was cancelled (or already paid by another payment): keep the money
             // on record and give it back
             lifecycle::refund_payment(

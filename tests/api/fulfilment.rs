@@ -283,3 +283,48 @@ async fn delivered_orders_complete_by_themselves() {
     }
     assert_eq!(status, "completed");
 }
+
+#[actix_web::test]
+async fn a_cancellation_racing_a_shipment_leaves_one_winner_and_true_stock() {
+    let app = spawn_app().await;
+    let p = pear_order(&app, 2, true).await;
+    let id = p.order["id"].as_str().unwrap();
+    let o = app
+        .get(&format!("/api/v1/orders/{id}"), Some(&p.buyer.token))
+        .await
+        .expect(200);
+    let fid = o["fulfilments"][0]["id"].as_str().unwrap();
+    let item = o["items"][0]["id"].as_str().unwrap();
+    let ship_path = format!("/api/v1/fulfilments/{fid}/shipments");
+    let cancel_path = format!("/api/v1/orders/{id}/cancel");
+    let ship_body = json!({"carrier": "EMS", "tracking_number": "RACE-1", "items": [{"order_item_id": item, "quantity": 2}]});
+    let (shipped, cancelled) = futures::join!(
+        app.post(&ship_path, Some(&p.owner.token), ship_body),
+        app.post(&cancel_path, Some(&p.buyer.token), json!({}))
+    );
+    let winners = [shipped.status == 201, cancelled.status == 200];
+    assert_eq!(
+        winners.iter().filter(|w| **w).count(),
+        1,
+        "ship {} / cancel {}",
+        shipped.status,
+        cancelled.status
+    );
+    assert!(
+        shipped.status == 201 || shipped.status == 409,
+        "{}",
+        shipped.body
+    );
+    assert!(
+        cancelled.status == 200 || cancelled.status == 409,
+        "{}",
+        cancelled.body
+    );
+    let (on_hand, reserved) = stock_of(&app, &p.sku);
+    if shipped.status == 201 {
+        assert_eq!((on_hand, reserved), (18, 0));
+    } else {
+        assert_eq!((on_hand, reserved), (20, 0));
+    }
+    app.assert_ledger_balanced();
+}
