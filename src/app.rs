@@ -62,11 +62,11 @@ use crate::reports;
         orders::routes::preview,
         orders::routes::create,
         orders::import::import,
-        orders::routes::list,
-        orders::routes::get,
-        orders::routes::cancel,
-        orders::routes::confirm_receipt,
-        orders::routes::mark_paid,
+        orders::reads::list,
+        orders::reads::get,
+        orders::actions::cancel,
+        orders::actions::confirm_receipt,
+        orders::actions::mark_paid,
         payments::routes::create,
         payments::webhook::receive,
         organizations::routes::apply,
@@ -175,15 +175,21 @@ pub fn api_routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/checkout/preview", web::post().to(ord::preview))
         .route("/orders", web::post().to(ord::create))
-        .route("/orders", web::get().to(ord::list))
+        .route("/orders", web::get().to(orders::reads::list))
         .route("/orders/import", web::post().to(orders::import::import))
-        .route("/orders/{id}", web::get().to(ord::get))
-        .route("/orders/{id}/cancel", web::post().to(ord::cancel))
+        .route("/orders/{id}", web::get().to(orders::reads::get))
+        .route(
+            "/orders/{id}/cancel",
+            web::post().to(orders::actions::cancel),
+        )
         .route(
             "/orders/{id}/confirm-receipt",
-            web::post().to(ord::confirm_receipt),
+            web::post().to(orders::actions::confirm_receipt),
         )
-        .route("/orders/{id}/mark-paid", web::post().to(ord::mark_paid))
+        .route(
+            "/orders/{id}/mark-paid",
+            web::post().to(orders::actions::mark_paid),
+        )
         .route(
             "/orders/{id}/payments",
             web::post().to(payments::routes::create),

@@ -170,6 +170,7 @@ impl From<diesel::result::Error> for ApiError {
             Error::DatabaseError(kind, info)
                 if info.message().contains("database is locked")
                     || info.message().contains("database is busy")
+                    || info.message().contains("deadlock detected")
                     || matches!(kind, DatabaseErrorKind::SerializationFailure) =>
             {
                 ApiError::Unavailable(info.message().to_owned())

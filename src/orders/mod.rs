@@ -2,11 +2,13 @@
 //! reservation, the split into one fulfilment per co-op (and warehouse), shipping fees, the
 //! order lifecycle and its timeouts.
 
+pub mod actions;
 pub mod cart;
 pub mod checkout;
 pub mod domain;
 pub mod import;
 pub mod lifecycle;
+pub mod reads;
 pub mod repo;
 pub mod routes;
 pub mod shipping;

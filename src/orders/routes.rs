@@ -1,30 +1,26 @@
-//! Order endpoints: preview, place, list, read, cancel, confirm receipt, mark paid on terms.
+//! Placing orders: the request, the checkout preview and `POST /orders`.
 
 use std::collections::HashMap;
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
 use super::cart;
 use super::checkout::{self, LineInput, Plan, Shortage};
-use super::domain::{Address, AddressInput, OrderStatus, PaymentStatus};
-use super::lifecycle;
-use super::repo::{self, Lister, NewOrder, OrderFilter};
-use super::views::{self, OrderView, Scope};
-use crate::audit;
-use crate::auth::access::organization_role;
-use crate::auth::{AdminUser, AuthUser};
+use super::domain::{Address, AddressInput};
+use super::repo::{self, NewOrder};
+use super::views::{self, OrderView};
+use crate::auth::AuthUser;
 use crate::catalogue::Storage;
 use crate::config::Config;
 use crate::db::{self, DbConn, DbPool};
 use crate::http::error::{ApiError, ApiResult, Problem};
-use crate::http::extract::{idempotency_key, ApiJson, OptionalJson};
+use crate::http::extract::{idempotency_key, ApiJson};
 use crate::http::idempotency::{self, Stored};
-use crate::http::pagination::{Page, Paginated};
 use crate::http::validate::{optional_text, Fields};
-use crate::ids::{OrderId, OrganizationId};
+use crate::ids::OrganizationId;
 use crate::inventory;
 use crate::money::Money;
 use crate::organizations::{self, credit};
@@ -300,194 +296,6 @@ pub async fn preview(
             organizations::terms_for_order(conn, &user, request.organization_id.as_deref())?;
         let (lines, _) = lines_for(conn, &user, &request.items)?;
         checkout::plan(conn, &lines, terms.buyer, &request.address).map(PreviewView::from)
-    })
-    .await?;
-    Ok(HttpResponse::Ok().json(view))
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-pub struct ListQuery {
-    pub status: Option<String>,
-    pub organization_id: Option<OrganizationId>,
-    pub purchase_order_number: Option<String>,
-    pub limit: Option<i64>,
-    pub cursor: Option<String>,
-}
-
-#[utoipa::path(get, path = "/api/v1/orders", tag = "orders", params(ListQuery), security(("bearer" = [])),
-    responses((status = 200, body = Paginated<OrderView>), (status = 403, body = Problem)))]
-pub async fn list(
-    pool: web::Data<DbPool>,
-    user: AuthUser,
-    q: web::Query<ListQuery>,
-) -> ApiResult<HttpResponse> {
-    let q = q.into_inner();
-    let page = Page::parse(q.limit, q.cursor.as_deref())?;
-    let status = match q.status.as_deref().filter(|s| !s.is_empty()) {
-        None => None,
-        Some(s) => Some(
-            OrderStatus::parse(s)
-                .ok_or_else(|| ApiError::field("status", "is not an order status"))?,
-        ),
-    };
-    let filter = OrderFilter {
-        status,
-        purchase_order_number: q.purchase_order_number.filter(|s| !s.trim().is_empty()),
-    };
-    let org = q.organization_id.map(|o| o.db());
-    let page = db::run(&pool, move |conn| {
-        let who = match (&org, user.is_admin()) {
-            (Some(o), true) => Lister::Organization(o.clone()),
-            (None, true) => Lister::Admin,
-            (Some(o), false) => {
-                if organization_role(conn, &user, o)?.is_none() {
-                    return Err(ApiError::forbidden(
-                        "you are not a member of this organization",
-                    ));
-                }
-                Lister::Organization(o.clone())
-            }
-            (None, false) => Lister::Buyer(user.id.db()),
-        };
-        let rows = repo::list(conn, &who, &filter, &page)?;
-        let mut items = Vec::new();
-        for r in rows.items {
-            items.push(views::order_view(conn, r, &Scope::Whole)?);
-        }
-        Ok(Paginated {
-            items,
-            next_cursor: rows.next_cursor,
-        })
-    })
-    .await?;
-    Ok(HttpResponse::Ok().json(page))
-}
-
-#[utoipa::path(get, path = "/api/v1/orders/{id}", tag = "orders", security(("bearer" = [])),
-    responses((status = 200, body = OrderView), (status = 404, body = Problem)))]
-pub async fn get(
-    pool: web::Data<DbPool>,
-    user: AuthUser,
-    id: web::Path<OrderId>,
-) -> ApiResult<HttpResponse> {
-    let id = id.into_inner().db();
-    let view = db::run(&pool, move |conn| {
-        let order = repo::find(conn, &id)?.ok_or(ApiError::NotFound)?;
-        let scope = views::scope_for(conn, &user, &order)?;
-        views::order_view(conn, order, &scope)
-    })
-    .await?;
-    Ok(HttpResponse::Ok().json(view))
-}
-
-#[derive(Debug, Default, Deserialize, ToSchema)]
-pub struct CancelRequest {
-    pub reason: Option<String>,
-}
-
-/// Loads an order the caller may act on as its buyer (or the buyer's organization, or an
-/// admin); co-ops and strangers get 404.
-fn own_order(conn: &mut DbConn, user: &AuthUser, id: &str) -> ApiResult<repo::OrderRow> {
-    let order = repo::find(conn, id)?.ok_or(ApiError::NotFound)?;
-    match views::scope_for(conn, user, &order)? {
-        Scope::Whole => Ok(order),
-        Scope::Cooperatives(_) => Err(ApiError::forbidden("only the buyer may do this")),
-    }
-}
-
-#[utoipa::path(post, path = "/api/v1/orders/{id}/cancel", tag = "orders", request_body = CancelRequest,
-    security(("bearer" = [])),
-    responses((status = 200, body = OrderView), (status = 404, body = Problem), (status = 409, body = Problem)))]
-pub async fn cancel(
-    pool: web::Data<DbPool>,
-    user: AuthUser,
-    id: web::Path<OrderId>,
-    body: OptionalJson<CancelRequest>,
-) -> ApiResult<HttpResponse> {
-    let id = id.into_inner().db();
-    let reason =
-        optional_text(body.0.reason.as_deref(), 500).map_err(|m| ApiError::field("reason", m))?;
-    let view = db::run(&pool, move |conn| {
-        db::write_tx(conn, |conn| {
-            let order = own_order(conn, &user, &id)?;
-            let by_staff = user.is_admin() && order.buyer_id != user.id.db();
-            let why = reason.as_deref().unwrap_or(if by_staff {
-                "cancelled by the platform"
-            } else {
-                "cancelled by the buyer"
-            });
-            if !lifecycle::cancel(conn, &id, Some(why))? {
-                return Err(ApiError::InvalidState(
-                    "the order changed meanwhile; reload it".into(),
-                ));
-            }
-            if by_staff {
-                audit::record(
-                    conn,
-                    Some(&user.id.db()),
-                    "order.cancelled_by_staff",
-                    "order",
-                    &id,
-                    serde_json::json!({"number": order.number, "reason": why}),
-                )?;
-            }
-            let row = repo::find(conn, &id)?.ok_or(ApiError::NotFound)?;
-            views::order_view(conn, row, &Scope::Whole)
-        })
-    })
-    .await?;
-    Ok(HttpResponse::Ok().json(view))
-}
-
-#[utoipa::path(post, path = "/api/v1/orders/{id}/confirm-receipt", tag = "orders", security(("bearer" = [])),
-    responses((status = 200, body = OrderView), (status = 404, body = Problem), (status = 409, body = Problem)))]
-pub async fn confirm_receipt(
-    pool: web::Data<DbPool>,
-    user: AuthUser,
-    id: web::Path<OrderId>,
-) -> ApiResult<HttpResponse> {
-    let id = id.into_inner().db();
-    let view = db::run(&pool, move |conn| {
-        db::write_tx(conn, |conn| {
-            let order = own_order(conn, &user, &id)?;
-            if !repo::set_status(conn, &id, order.status(), OrderStatus::Completed)? {
-                return Err(ApiError::InvalidState(
-                    "the order changed meanwhile; reload it".into(),
-                ));
-            }
-            let row = repo::find(conn, &id)?.ok_or(ApiError::NotFound)?;
-            views::order_view(conn, row, &Scope::Whole)
-        })
-    })
-    .await?;
-    Ok(HttpResponse::Ok().json(view))
-}
-
-#[utoipa::path(post, path = "/api/v1/orders/{id}/mark-paid", tag = "orders", security(("bearer" = [])),
-    responses((status = 200, body = OrderView), (status = 404, body = Problem), (status = 409, body = Problem)))]
-pub async fn mark_paid(
-    pool: web::Data<DbPool>,
-    _admin: AdminUser,
-    id: web::Path<OrderId>,
-) -> ApiResult<HttpResponse> {
-    let id = id.into_inner().db();
-    let view = db::run(&pool, move |conn| {
-        db::write_tx(conn, |conn| {
-            let order = repo::find(conn, &id)?.ok_or(ApiError::NotFound)?;
-            if order.payment_status() != PaymentStatus::OnTerms
-                || order.status() == OrderStatus::Cancelled
-            {
-                return Err(ApiError::InvalidState(
-                    "only open on-terms orders are marked paid".into(),
-                ));
-            }
-            repo::set_payment_status(conn, &id, PaymentStatus::Paid)?;
-            if let Some(org) = &order.organization_id {
-                credit::release(conn, org, order.total)?;
-            }
-            let row = repo::find(conn, &id)?.ok_or(ApiError::NotFound)?;
-            views::order_view(conn, row, &Scope::Whole)
-        })
     })
     .await?;
     Ok(HttpResponse::Ok().json(view))

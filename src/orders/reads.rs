@@ -1,0 +1,90 @@
+//! Reading orders: a buyer's (or an organization's, or every) order list, and one order.
+
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::domain::OrderStatus;
+use super::repo::{self, Lister, OrderFilter};
+use super::views::{self, OrderView, Scope};
+use crate::auth::access::organization_role;
+use crate::auth::AuthUser;
+use crate::db::{self, DbPool};
+use crate::http::error::{ApiError, ApiResult, Problem};
+use crate::http::pagination::{Page, Paginated};
+use crate::ids::{OrderId, OrganizationId};
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ListQuery {
+    pub status: Option<String>,
+    pub organization_id: Option<OrganizationId>,
+    pub purchase_order_number: Option<String>,
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/orders", tag = "orders", params(ListQuery), security(("bearer" = [])),
+    responses((status = 200, body = Paginated<OrderView>), (status = 403, body = Problem)))]
+pub async fn list(
+    pool: web::Data<DbPool>,
+    user: AuthUser,
+    q: web::Query<ListQuery>,
+) -> ApiResult<HttpResponse> {
+    let q = q.into_inner();
+    let page = Page::parse(q.limit, q.cursor.as_deref())?;
+    let status = match q.status.as_deref().filter(|s| !s.is_empty()) {
+        None => None,
+        Some(s) => Some(
+            OrderStatus::parse(s)
+                .ok_or_else(|| ApiError::field("status", "is not an order status"))?,
+        ),
+    };
+    let filter = OrderFilter {
+        status,
+        purchase_order_number: q.purchase_order_number.filter(|s| !s.trim().is_empty()),
+    };
+    let org = q.organization_id.map(|o| o.db());
+    let page = db::run(&pool, move |conn| {
+        let who = match (&org, user.is_admin()) {
+            (Some(o), true) => Lister::Organization(o.clone()),
+            (None, true) => Lister::Admin,
+            (Some(o), false) => {
+                if organization_role(conn, &user, o)?.is_none() {
+                    return Err(ApiError::forbidden(
+                        "you are not a member of this organization",
+                    ));
+                }
+                Lister::Organization(o.clone())
+            }
+            (None, false) => Lister::Buyer(user.id.db()),
+        };
+        let rows = repo::list(conn, &who, &filter, &page)?;
+        let mut items = Vec::new();
+        for r in rows.items {
+            items.push(views::order_view(conn, r, &Scope::Whole)?);
+        }
+        Ok(Paginated {
+            items,
+            next_cursor: rows.next_cursor,
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+#[utoipa::path(get, path = "/api/v1/orders/{id}", tag = "orders", security(("bearer" = [])),
+    responses((status = 200, body = OrderView), (status = 404, body = Problem)))]
+pub async fn get(
+    pool: web::Data<DbPool>,
+    user: AuthUser,
+    id: web::Path<OrderId>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner().db();
+    let view = db::run(&pool, move |conn| {
+        let order = repo::find(conn, &id)?.ok_or(ApiError::NotFound)?;
+        let scope = views::scope_for(conn, &user, &order)?;
+        views::order_view(conn, order, &scope)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
