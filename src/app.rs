@@ -339,6 +339,31 @@ fn spawn_sweeps(pool: &std::sync::Weak<DbPool>, every: Duration, auto_complete_d
     });
 }
 
+/// CORS for storefronts running in browsers: only the configured origins (`*` for any).
+fn cors(origins: &[String]) -> actix_cors::Cors {
+    let mut cors = actix_cors::Cors::default()
+        .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
+        .allowed_headers([
+            actix_web::http::header::AUTHORIZATION,
+            actix_web::http::header::CONTENT_TYPE,
+            actix_web::http::header::IF_MATCH,
+            actix_web::http::header::HeaderName::from_static("idempotency-key"),
+        ])
+        .expose_headers([
+            actix_web::http::header::ETAG,
+            actix_web::http::header::RETRY_AFTER,
+        ])
+        .max_age(3600);
+    for origin in origins.iter().map(|o| o.trim()).filter(|o| !o.is_empty()) {
+        cors = if origin == "*" {
+            cors.allow_any_origin()
+        } else {
+            cors.allowed_origin(origin)
+        };
+    }
+    cors
+}
+
 async fn docs_redirect() -> HttpResponse {
     HttpResponse::Found()
         .insert_header(("Location", "/docs/"))
@@ -360,6 +385,12 @@ pub fn start(shared: Shared, listener: TcpListener) -> std::io::Result<Running> 
             .url("/api/openapi.json", openapi.clone())
             .config(utoipa_swagger_ui::Config::default().validator_url("none"));
         App::new()
+            // without configured origins no CORS layer at all: same-origin and non-browser
+            // clients are untouched
+            .wrap(middleware::Condition::new(
+                !shared.config.cors_origins.is_empty(),
+                cors(&shared.config.cors_origins),
+            ))
             .app_data(shared.config.clone())
             .app_data(shared.pool.clone())
             .app_data(shared.keys.clone())

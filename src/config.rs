@@ -126,6 +126,10 @@ pub struct Config {
     #[arg(long, env = "SHANHE_SQLITE_SYNC_FULL", default_value_t = false)]
     pub sqlite_sync_full: bool,
 
+    /// Browser origins allowed to call the API (comma-separated, or `*`); none by default
+    #[arg(long, env = "SHANHE_CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
+
     /// Database connections in the pool (default: 2 × cores + 2)
     #[arg(long, env = "SHANHE_DB_POOL_SIZE")]
     pub db_pool_size: Option<u32>,
@@ -152,6 +156,7 @@ impl Config {
             access_token_ttl: Duration::from_secs(15 * 60),
             refresh_token_ttl: Duration::from_secs(30 * 86_400),
             sqlite_sync_full: false,
+            cors_origins: Vec::new(),
             db_pool_size: None,
             workers: None,
         }

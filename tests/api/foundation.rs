@@ -293,3 +293,50 @@ async fn readiness_names_the_database() {
         }
     );
 }
+
+#[actix_web::test]
+async fn configured_browser_origins_may_call_the_api() {
+    let app = spawn_app_with(|c| c.cors_origins = vec!["https://shop.shanhe.example".into()]).await;
+    let r = app
+        .request(
+            Method::OPTIONS,
+            "/api/v1/products",
+            None,
+            None,
+            &[
+                ("Origin", "https://shop.shanhe.example"),
+                ("Access-Control-Request-Method", "GET"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.header("access-control-allow-origin").as_deref(),
+        Some("https://shop.shanhe.example")
+    );
+    let other = app
+        .request(
+            Method::GET,
+            "/api/v1/products",
+            None,
+            None,
+            &[("Origin", "https://evil.example")],
+        )
+        .await;
+    assert!(other.header("access-control-allow-origin").is_none());
+}
+
+#[actix_web::test]
+async fn without_configured_origins_requests_with_an_origin_still_work() {
+    let app = spawn_app().await;
+    let r = app
+        .request(
+            Method::GET,
+            "/api/v1/products",
+            None,
+            None,
+            &[("Origin", "http://127.0.0.1:8080")],
+        )
+        .await;
+    assert_eq!(r.status, 200);
+}
