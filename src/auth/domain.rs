@@ -42,7 +42,7 @@ impl Email {
         };
         let ok = !local.is_empty()
             && local.len() <= 64
-            && domain.contains('.')
+            && !domain.is_empty()
             && !domain.starts_with('.')
             && !domain.ends_with('.')
             && !domain.contains('@')
@@ -92,7 +92,9 @@ mod tests {
             Email::parse(" Li.Wei@Example.COM ").unwrap().as_str(),
             "li.wei@example.com"
         );
-        for bad in ["", "a", "a@b", "@b.cn", "a b@c.cn", "a@.cn", "a@b.cn."] {
+        for bad in [
+            "", "a", "a@", "@b.cn", "a b@c.cn", "a@.cn", "a@b.cn.", "a@b@c.cn",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad}");
         }
     }

@@ -143,8 +143,11 @@ pub fn build_pool(url: &DbUrl, size: u32, settings: SessionSettings) -> Result<D
                 .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         }
     }
+    // an in-memory SQLite database exists once per connection: keep exactly one
+    let in_memory = matches!(url, DbUrl::Sqlite(p) if p.to_string_lossy().contains(":memory:"));
+    let size = if in_memory { 1 } else { size.max(1) };
     r2d2::Pool::builder()
-        .max_size(size.max(1))
+        .max_size(size)
         .connection_timeout(Duration::from_secs(10))
         // no ping on every checkout (a round trip per request); broken connections are
         // detected by `has_broken` after the failing query and replaced
