@@ -20,7 +20,10 @@ use serde_json::{json, Value};
 pub enum Scenario {
     Spread,
     Hot,
+    /// spread, then hot
     Both,
+    /// public catalogue pages (`GET /products?limit=20`), on whatever the server holds
+    Catalogue,
 }
 
 #[derive(Debug, Args)]
@@ -383,6 +386,76 @@ async fn run(http: Rc<Http>, args: &BenchArgs, name: &str, sku_count: usize) -> 
     Ok(())
 }
 
+/// Reads catalogue pages as shoppers do: newest first, then a Chinese search, then a price
+/// sort, round robin, `args.orders` requests in all.
+async fn catalogue(http: Rc<Http>, args: &BenchArgs) -> Result<(), String> {
+    let paths = [
+        "/api/v1/products?limit=20",
+        "/api/v1/products?limit=20&q=%E7%B1%B3",
+        "/api/v1/products?limit=20&sort=price_asc&in_stock=true",
+    ];
+    let statements_before = http.metric("db_statements_total").await?;
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..args.clients {
+        let (http, next) = (http.clone(), next.clone());
+        let total = args.orders;
+        tasks.push(actix_web::rt::spawn(async move {
+            let mut out = Vec::new();
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= total {
+                    break;
+                }
+                let t = Instant::now();
+                let status = match http
+                    .call(awc::http::Method::GET, paths[i % paths.len()], None, None)
+                    .await
+                {
+                    Ok((s, _)) => s,
+                    Err(_) => 0,
+                };
+                out.push((status, t.elapsed()));
+            }
+            out
+        }));
+    }
+    let mut results: Vec<(u16, Duration)> = Vec::new();
+    for t in tasks {
+        results.extend(t.await.map_err(|e| e.to_string())?);
+    }
+    let elapsed = started.elapsed();
+    let statements = http.metric("db_statements_total").await? - statements_before;
+    let mut by_status: BTreeMap<u16, usize> = BTreeMap::new();
+    for (s, _) in &results {
+        *by_status.entry(*s).or_default() += 1;
+    }
+    let mut latencies: Vec<Duration> = results.iter().map(|(_, d)| *d).collect();
+    latencies.sort();
+    println!(
+        "catalogue: {} pages, {} clients",
+        results.len(),
+        args.clients
+    );
+    println!("  statuses: {by_status:?}");
+    println!(
+        "  throughput: {:.1} pages/s",
+        results.len() as f64 / elapsed.as_secs_f64()
+    );
+    println!(
+        "  latency: p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms",
+        percentile(&latencies, 0.50),
+        percentile(&latencies, 0.95),
+        percentile(&latencies, 0.99)
+    );
+    println!(
+        "  SQL per page: {:.1} statements",
+        statements / results.len().max(1) as f64
+    );
+    Ok(())
+}
+
 pub fn main(args: BenchArgs) -> Result<(), String> {
     actix_web::rt::System::new().block_on(async move {
         // one thread drives every client: awc's client is single-threaded
@@ -397,6 +470,9 @@ pub fn main(args: BenchArgs) -> Result<(), String> {
         }
         if matches!(args.scenario, Scenario::Hot | Scenario::Both) {
             run(http.clone(), &args, "hot", 1).await?;
+        }
+        if args.scenario == Scenario::Catalogue {
+            catalogue(http, &args).await?;
         }
         Ok(())
     })
