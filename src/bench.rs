@@ -33,9 +33,9 @@ pub struct BenchArgs {
     pub url: String,
     /// An admin account of that server (to create the benchmark's co-op)
     #[arg(long, env = "SHANHE_ADMIN_EMAIL")]
-    pub admin_email: String,
+    pub admin_email: Option<String>,
     #[arg(long, env = "SHANHE_ADMIN_PASSWORD", hide_env_values = true)]
-    pub admin_password: String,
+    pub admin_password: Option<String>,
     /// Concurrent clients
     #[arg(long, default_value_t = 8)]
     pub clients: usize,
@@ -162,7 +162,10 @@ async fn seed(
             .post(
                 "/api/v1/auth/login",
                 None,
-                json!({"email": args.admin_email, "password": args.admin_password}),
+                json!({
+                    "email": args.admin_email.as_deref().ok_or("--admin-email (or SHANHE_ADMIN_EMAIL) is needed to seed")?,
+                    "password": args.admin_password.as_deref().ok_or("--admin-password (or SHANHE_ADMIN_PASSWORD) is needed to seed")?,
+                }),
             )
             .await?,
     )?;
