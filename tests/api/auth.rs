@@ -151,7 +151,13 @@ async fn tampered_expired_and_unsigned_tokens_are_401() {
             "AAAA"
         },
     );
-    for bad in [expired, not_yet, wrong_key, unsigned, tampered] {
+    let other_alg = jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS512),
+        &claims(now, now + 60),
+        &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .unwrap();
+    for bad in [expired, not_yet, wrong_key, unsigned, tampered, other_alg] {
         app.get("/api/v1/me", Some(&bad))
             .await
             .expect_problem(401, "unauthorized");

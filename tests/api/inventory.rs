@@ -416,3 +416,44 @@ async fn low_stock_lists_rows_at_or_under_the_threshold() {
     assert_ne!(all["items"][0]["sku_id"], rest["items"][0]["sku_id"]);
     assert_eq!(rest["next_cursor"], serde_json::Value::Null);
 }
+
+#[actix_web::test]
+async fn the_database_itself_refuses_impossible_stock_and_ledger_rewrites() {
+    use diesel::prelude::*;
+    use shanhe::db::schema::{stock, stock_movements};
+    let app = spawn_app().await;
+    let shop = app.shop("绥滨合作社", "RICE").await;
+    let sku = &shop.skus["5KG"];
+    app.receive(&shop.owner, &shop.coop, sku, &shop.warehouse, 5)
+        .await;
+    let mut conn = app.conn();
+    let row = stock::table.filter(stock::sku_id.eq(sku));
+    assert!(
+        diesel::update(row)
+            .set(stock::reserved.eq(6_i64))
+            .execute(&mut *conn)
+            .is_err(),
+        "reserved > on_hand"
+    );
+    assert!(
+        diesel::update(row)
+            .set(stock::reserved.eq(-1_i64))
+            .execute(&mut *conn)
+            .is_err(),
+        "reserved < 0"
+    );
+    let moves = stock_movements::table.filter(stock_movements::sku_id.eq(sku));
+    assert!(
+        diesel::update(moves)
+            .set(stock_movements::delta.eq(500_i64))
+            .execute(&mut *conn)
+            .is_err(),
+        "ledger is append-only"
+    );
+    assert!(
+        diesel::delete(moves).execute(&mut *conn).is_err(),
+        "ledger rows cannot be deleted"
+    );
+    drop(conn);
+    app.assert_ledger_balanced();
+}
