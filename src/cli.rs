@@ -59,10 +59,17 @@ pub enum AdminCommand {
     },
 }
 
+/// Logs to stderr: one line per finished request (its span, with the request id, route,
+/// status and time), plus whatever happens inside it. Client errors are answered, not logged
+/// as warnings; server errors are logged with their cause.
 fn init_tracing() {
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info,actix_server=warn"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        EnvFilter::new("info,actix_server=warn,tracing_actix_web::middleware=error")
+    });
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
+        .try_init();
 }
 
 pub fn main() -> ExitCode {
