@@ -122,6 +122,21 @@ fn pg_template(admin_url: &str) -> String {
         .expect("query pg_database")
         .n > 0;
         if !exists {
+            // templates of older migration sets are of no further use
+            #[derive(QueryableByName)]
+            struct Name {
+                #[diesel(sql_type = diesel::sql_types::Text)]
+                datname: String,
+            }
+            let stale: Vec<Name> = diesel::sql_query(
+                "SELECT datname::text AS datname FROM pg_database WHERE datname LIKE 'shanhe_tpl_%'",
+            )
+            .load(&mut admin)
+            .unwrap_or_default();
+            for t in stale {
+                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", t.datname))
+                    .execute(&mut admin);
+            }
             let building = format!("{name}_build");
             let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {building}"))
                 .execute(&mut admin);
