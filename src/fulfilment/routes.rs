@@ -28,9 +28,7 @@ pub struct QueueQuery {
 }
 
 fn fulfilment_view(conn: &mut DbConn, f: FulfilmentRow) -> ApiResult<FulfilmentView> {
-    let order = orders::find(conn, &f.order_id)?.ok_or(ApiError::NotFound)?;
-    let items = orders::items_of(conn, &f.order_id)?;
-    views::fulfilment_views(conn, &order, vec![f], &items)?
+    views::fulfilment_page(conn, vec![f])?
         .pop()
         .ok_or(ApiError::NotFound)
 }
@@ -68,12 +66,8 @@ pub async fn queue(
         coops::get(conn, &coop)?;
         require_cooperative_member(conn, &user, &coop, false)?;
         let rows = repo::queue(conn, &coop, status, &page)?;
-        let mut items = Vec::new();
-        for f in rows.items {
-            items.push(fulfilment_view(conn, f)?);
-        }
         Ok(Paginated {
-            items,
+            items: views::fulfilment_page(conn, rows.items)?,
             next_cursor: rows.next_cursor,
         })
     })

@@ -6,7 +6,7 @@ use utoipa::IntoParams;
 
 use super::domain::OrderStatus;
 use super::repo::{self, Lister, OrderFilter};
-use super::views::{self, OrderView, Scope};
+use super::views::{self, OrderView};
 use crate::auth::access::organization_role;
 use crate::auth::AuthUser;
 use crate::db::{self, DbPool};
@@ -59,12 +59,8 @@ pub async fn list(
             (None, false) => Lister::Buyer(user.id.db()),
         };
         let rows = repo::list(conn, &who, &filter, &page)?;
-        let mut items = Vec::new();
-        for r in rows.items {
-            items.push(views::order_view(conn, r, &Scope::Whole)?);
-        }
         Ok(Paginated {
-            items,
+            items: views::order_views(conn, rows.items)?,
             next_cursor: rows.next_cursor,
         })
     })

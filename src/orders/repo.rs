@@ -262,6 +262,35 @@ pub fn items_of(conn: &mut DbConn, order_id: &str) -> Result<Vec<ItemRow>, ApiEr
         .load(conn)?)
 }
 
+/// Items of several orders (a page of them), in one statement.
+pub fn items_of_orders(conn: &mut DbConn, order_ids: &[String]) -> Result<Vec<ItemRow>, ApiError> {
+    Ok(order_items::table
+        .filter(order_items::order_id.eq_any(order_ids))
+        .order((order_items::order_id.asc(), order_items::position.asc()))
+        .select(ItemRow::as_select())
+        .load(conn)?)
+}
+
+/// Fulfilments of several orders, in one statement.
+pub fn fulfilments_of_orders(
+    conn: &mut DbConn,
+    order_ids: &[String],
+) -> Result<Vec<FulfilmentRow>, ApiError> {
+    Ok(fulfilments::table
+        .filter(fulfilments::order_id.eq_any(order_ids))
+        .order(fulfilments::id.asc())
+        .select(FulfilmentRow::as_select())
+        .load(conn)?)
+}
+
+/// Several orders by id, in one statement.
+pub fn find_many(conn: &mut DbConn, ids: &[String]) -> Result<Vec<OrderRow>, ApiError> {
+    Ok(orders::table
+        .filter(orders::id.eq_any(ids))
+        .select(OrderRow::as_select())
+        .load(conn)?)
+}
+
 pub fn fulfilments_of(conn: &mut DbConn, order_id: &str) -> Result<Vec<FulfilmentRow>, ApiError> {
     Ok(fulfilments::table
         .filter(fulfilments::order_id.eq(order_id))

@@ -348,6 +348,64 @@ pub fn order_view(
     assemble_order(order, items, fulfilment_views)
 }
 
+/// Whole views of a page of orders in a fixed number of statements (items, fulfilments and
+/// the parcels' three), not a handful per order.
+pub fn order_views(conn: &mut DbConn, orders: Vec<OrderRow>) -> Result<Vec<OrderView>, ApiError> {
+    let ids: Vec<String> = orders.iter().map(|o| o.id.clone()).collect();
+    let items = repo::items_of_orders(conn, &ids)?;
+    let fulfilments = repo::fulfilments_of_orders(conn, &ids)?;
+    let fids: Vec<String> = fulfilments.iter().map(|f| f.id.clone()).collect();
+    let mut shipments = shipments_of(conn, &fids)?;
+    let mut out = Vec::with_capacity(orders.len());
+    for order in orders {
+        let mine: Vec<ItemRow> = items
+            .iter()
+            .filter(|i| i.order_id == order.id)
+            .cloned()
+            .collect();
+        let fs: Vec<FulfilmentRow> = fulfilments
+            .iter()
+            .filter(|f| f.order_id == order.id)
+            .cloned()
+            .collect();
+        let parcels: Vec<ShipmentView>;
+        (parcels, shipments) = shipments.drain(..).partition(|s| s.order_id == order.id);
+        let views = assemble_fulfilments(&order, fs, &mine, parcels)?;
+        out.push(assemble_order(order, mine, views)?);
+    }
+    Ok(out)
+}
+
+/// Views of a page of fulfilments (a co-op's queue) in a fixed number of statements.
+pub fn fulfilment_page(
+    conn: &mut DbConn,
+    page: Vec<FulfilmentRow>,
+) -> Result<Vec<FulfilmentView>, ApiError> {
+    let mut order_ids: Vec<String> = page.iter().map(|f| f.order_id.clone()).collect();
+    order_ids.sort();
+    order_ids.dedup();
+    let orders = repo::find_many(conn, &order_ids)?;
+    let items = repo::items_of_orders(conn, &order_ids)?;
+    let fids: Vec<String> = page.iter().map(|f| f.id.clone()).collect();
+    let mut shipments = shipments_of(conn, &fids)?;
+    let mut out = Vec::with_capacity(page.len());
+    for f in page {
+        let order = orders
+            .iter()
+            .find(|o| o.id == f.order_id)
+            .ok_or_else(|| ApiError::internal("fulfilment without its order"))?;
+        let mine: Vec<ItemRow> = items
+            .iter()
+            .filter(|i| i.order_id == order.id)
+            .cloned()
+            .collect();
+        let parcels: Vec<ShipmentView>;
+        (parcels, shipments) = shipments.drain(..).partition(|s| s.fulfilment_id == f.id);
+        out.extend(assemble_fulfilments(order, vec![f], &mine, parcels)?);
+    }
+    Ok(out)
+}
+
 /// The view of an order just written, from the rows in hand: a new order has no parcels yet,
 /// so placing one costs no read-back queries.
 pub fn new_order_view(

@@ -150,6 +150,22 @@ async fn from_payment_to_completion_with_stock_checked_at_each_step() {
         .await
         .expect(201);
     }
+    let queue = app
+        .get(
+            &format!("/api/v1/cooperatives/{}/fulfilments", p.coop),
+            Some(&p.owner.token),
+        )
+        .await
+        .expect(200);
+    let one = app
+        .get(
+            &format!("/api/v1/fulfilments/{}", f["id"].as_str().unwrap()),
+            Some(&p.owner.token),
+        )
+        .await
+        .expect(200);
+    assert_eq!(queue["items"][0], one);
+    assert_eq!(one["shipments"].as_array().unwrap().len(), 2);
     let tracking = app
         .get(&format!("{order_path}/tracking"), Some(&p.buyer.token))
         .await

@@ -129,6 +129,23 @@ async fn an_order_across_cooperatives_is_split_per_cooperative() {
     assert_eq!(order["shipping_fee"], "68.00");
     assert_eq!(order["subtotal"], "134.90");
     assert_eq!(order["total"], "202.90");
+    // the list shows each order exactly as its own page does
+    app.place_order(&buyer, json!([{"sku_id": rice.skus["5KG"], "quantity": 1}]))
+        .await
+        .expect(201);
+    let whole = app
+        .get(
+            &format!("/api/v1/orders/{}", order["id"].as_str().unwrap()),
+            Some(&buyer.token),
+        )
+        .await
+        .expect(200);
+    let list = app
+        .get("/api/v1/orders", Some(&buyer.token))
+        .await
+        .expect(200);
+    assert_eq!(list["items"].as_array().unwrap().len(), 2);
+    assert_eq!(list["items"][1], whole);
     // each co-op sees only its own part
     let part = app
         .get(
