@@ -328,9 +328,13 @@ pub fn price_lines(
                 unit_price,
             }),
             Err(PriceRefusal::WholesaleOnly) => forbidden.push(format!("items[{i}]")),
+            // the contract names the line itself, as it does for shortages
             Err(PriceRefusal::BelowMinimum(moq)) => invalid.push(FieldError::new(
-                format!("items[{i}].quantity"),
-                format!("below this SKU's minimum order quantity of {moq}"),
+                format!("items[{i}]"),
+                format!(
+                    "quantity {} is below this SKU's minimum order quantity of {moq}",
+                    l.quantity
+                ),
             )),
         }
     }
