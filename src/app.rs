@@ -311,8 +311,11 @@ pub fn bootstrap_admin(conn: &mut db::DbConn, email: &str, password: &str) -> Re
         return Ok(());
     }
     let hash = password::hash(password)?;
-    let outcome = auth::repo::ensure_admin(conn, email.as_str(), "Administrator", &hash)
-        .map_err(|e| e.to_string())?;
+    // several instances starting together: the one that loses the race finds it created
+    let outcome = match auth::repo::ensure_admin(conn, email.as_str(), "Administrator", &hash) {
+        Err(crate::http::error::ApiError::Conflict(_)) => auth::repo::AdminOutcome::AlreadyExists,
+        other => other.map_err(|e| e.to_string())?,
+    };
     tracing::info!(email = %email.as_str(), ?outcome, "admin bootstrap");
     Ok(())
 }
