@@ -310,3 +310,31 @@ async fn a_weaker_stored_hash_is_upgraded_at_login() {
         "{stored}"
     );
 }
+
+#[actix_web::test]
+async fn several_instances_starting_at_once_create_one_admin() {
+    let app = spawn_app_with(|c| {
+        c.admin_email = None;
+        c.admin_password = None;
+    })
+    .await;
+    let starts: Vec<_> = (0..4)
+        .map(|_| {
+            let mut config = Config::for_database(app.url.clone());
+            config.jwt_secret = Some(Secret::new("test-secret-test-secret-test-secret"));
+            config.admin_email = Some("boss@shanhe.test".into());
+            config.admin_password = Some(Secret::new("boss-password-123"));
+            std::thread::spawn(move || shanhe::app::prepare(config).map(|_| ()))
+        })
+        .collect();
+    for s in starts {
+        s.join().unwrap().expect("every instance starts");
+    }
+    let mut conn = app.conn();
+    let admins: i64 = users::table
+        .filter(users::email.eq("boss@shanhe.test"))
+        .count()
+        .get_result(&mut *conn)
+        .unwrap();
+    assert_eq!(admins, 1);
+}
