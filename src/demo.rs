@@ -6,9 +6,8 @@ use diesel::prelude::*;
 
 use crate::auth::{self, CoopRole, Role};
 use crate::catalogue::categories;
-use crate::catalogue::domain::{
-    ProductDraft, ProductInput, ProductStatus, SalesChannel, SkuInput, Storage, TierInput,
-};
+use crate::catalogue::domain::{ProductStatus, SalesChannel, Storage};
+use crate::catalogue::product::{ProductDraft, ProductInput, SkuInput, TierInput};
 use crate::catalogue::repo as products;
 use crate::cooperatives::domain::{NewCooperative, NewWarehouse};
 use crate::cooperatives::repo as coops;

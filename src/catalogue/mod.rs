@@ -4,6 +4,7 @@
 pub mod categories;
 pub mod domain;
 pub mod pricing;
+pub mod product;
 pub mod repo;
 pub mod routes;
 pub mod search;

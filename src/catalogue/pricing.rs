@@ -1,6 +1,7 @@
 //! The price rules, in one pure function used by the cart, the checkout preview and orders.
 
-use super::domain::{SalesChannel, Tier};
+use super::domain::SalesChannel;
+use super::product::Tier;
 use crate::money::Money;
 
 /// Who is buying: a retail shopper, or a member of an approved organization ordering for it.

@@ -5,9 +5,8 @@ use std::collections::HashMap;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::domain::{
-    ProductDraft, ProductInput, ProductStatus, SalesChannel, SkuInput, Storage, TierInput,
-};
+use super::domain::{ProductStatus, SalesChannel, Storage};
+use super::product::{ProductDraft, ProductInput, SkuInput, TierInput};
 use crate::db::schema::{categories, cooperatives, products, sku_tiers, skus, stock};
 use crate::db::{self, DbConn};
 use crate::http::error::ApiError;
@@ -95,7 +94,7 @@ fn insert_skus(
     conn: &mut DbConn,
     product_id: &str,
     cooperative_id: &str,
-    skus_in: &[(String, &super::domain::SkuDraft, i32)],
+    skus_in: &[(String, &super::product::SkuDraft, i32)],
 ) -> Result<(), ApiError> {
     if skus_in.is_empty() {
         return Ok(());

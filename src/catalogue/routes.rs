@@ -5,9 +5,8 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::domain::{
-    ProductDraft, ProductInput, ProductPatch, ProductStatus, SalesChannel, Storage,
-};
+use super::domain::{ProductStatus, SalesChannel, Storage};
+use super::product::{ProductDraft, ProductInput, ProductPatch};
 use super::repo::{self, ProductDetail, ProductRow, SkuDetail};
 use super::search::{self, Search, SearchParams};
 use crate::audit;

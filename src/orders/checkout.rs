@@ -10,8 +10,8 @@ use utoipa::ToSchema;
 
 use super::domain::Address;
 use super::shipping::{self, Rate};
-use crate::catalogue::domain::Tier;
 use crate::catalogue::pricing::{unit_price_for, Buyer, PriceRefusal, PricedSku};
+use crate::catalogue::product::Tier;
 use crate::catalogue::{SalesChannel, Storage};
 use crate::db::schema::{cooperatives, products, sku_tiers, skus, stock, warehouses};
 use crate::db::DbConn;
