@@ -3,6 +3,7 @@
 //! order lifecycle and its timeouts.
 
 pub mod actions;
+pub mod allocation;
 pub mod cart;
 pub mod checkout;
 pub mod domain;

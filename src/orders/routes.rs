@@ -7,8 +7,9 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::allocation::{self, Shortage};
 use super::cart;
-use super::checkout::{self, LineInput, Plan, Shortage};
+use super::checkout::{self, LineInput, Plan};
 use super::domain::{Address, AddressInput};
 use super::repo::{self, NewOrder};
 use super::views::{self, OrderView};
@@ -226,7 +227,7 @@ pub fn place_order(
     if !short.is_empty() {
         let mut list: Vec<Shortage> = short.into_values().collect();
         list.sort_by_key(|s| s.index);
-        return Err(checkout::insufficient(list));
+        return Err(allocation::insufficient(list));
     }
     if from_cart {
         let ids: Vec<String> = lines.iter().map(|l| l.sku_id.db()).collect();
