@@ -165,14 +165,6 @@ pub fn warehouses_of(
         .load(conn)?)
 }
 
-pub fn find_warehouse(conn: &mut DbConn, id: &str) -> Result<Option<WarehouseRow>, ApiError> {
-    Ok(warehouses::table
-        .find(id)
-        .select(WarehouseRow::as_select())
-        .first(conn)
-        .optional()?)
-}
-
 pub fn set_commission_rate(
     conn: &mut DbConn,
     id: &str,

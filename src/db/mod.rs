@@ -69,10 +69,6 @@ impl DbUrl {
         }
         Ok(DbUrl::Sqlite(path.into()))
     }
-
-    pub fn is_sqlite(&self) -> bool {
-        matches!(self, DbUrl::Sqlite(_))
-    }
 }
 
 /// Opens connections of the backend the URL names, keeping the backend's own error
@@ -295,5 +291,41 @@ pub fn install_statement_counter() {
     }
     if let Err(e) = diesel::connection::set_default_instrumentation(counter) {
         tracing::warn!(error = %e, "could not install the SQL statement counter");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_pick_the_backend() {
+        assert!(matches!(
+            DbUrl::parse("postgres://u@h/db"),
+            Ok(DbUrl::Postgres(_))
+        ));
+        assert!(matches!(
+            DbUrl::parse("postgresql://u@h/db"),
+            Ok(DbUrl::Postgres(_))
+        ));
+        assert_eq!(
+            DbUrl::parse("sqlite://data/x.db"),
+            Ok(DbUrl::Sqlite("data/x.db".into()))
+        );
+        assert_eq!(
+            DbUrl::parse("data/x.db"),
+            Ok(DbUrl::Sqlite("data/x.db".into()))
+        );
+        assert!(DbUrl::parse("mysql://h/db").is_err());
+        assert!(DbUrl::parse("sqlite://").is_err());
+    }
+
+    #[test]
+    fn debug_hides_the_password() {
+        let shown = format!(
+            "{:?}",
+            DbUrl::parse("postgres://app:s3cret@db.internal/shanhe").unwrap()
+        );
+        assert_eq!(shown, "postgres://db.internal/shanhe");
     }
 }

@@ -74,7 +74,7 @@ pub fn remove(conn: &mut DbConn, user_id: &str, sku_ids: &[String]) -> Result<()
 fn view(conn: &mut DbConn, user_id: &str) -> Result<CartView, ApiError> {
     let lines = lines(conn, user_id)?;
     let ids: Vec<String> = lines.iter().map(|l| l.sku_id.db()).collect();
-    let skus = checkout::load_skus(conn, &ids)?;
+    let skus = checkout::load_skus(conn, &ids, false)?;
     let stock = checkout::load_stock(conn, &ids)?;
     let mut items = Vec::new();
     let mut subtotal = Money::ZERO;
@@ -143,7 +143,7 @@ pub async fn put(
     let v = db::run(&pool, move |conn| {
         let user_id = user.id.db();
         db::write_tx(conn, |conn| {
-            let for_sale = checkout::load_skus(conn, std::slice::from_ref(&sku))?
+            let for_sale = checkout::load_skus(conn, std::slice::from_ref(&sku), false)?
                 .get(&sku)
                 .is_some_and(|s| s.for_sale);
             let exists = skus::table.find(&sku).count().get_result::<i64>(conn)? > 0;

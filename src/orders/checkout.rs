@@ -138,22 +138,9 @@ pub fn check_lines(lines: &[LineInput]) -> Result<(), ApiError> {
     }
 }
 
-/// SKUs with their product and co-op, and (for business buyers) their tiers: one statement,
-/// two when tiers are needed.
-pub fn load_skus_for(
-    conn: &mut DbConn,
-    ids: &[String],
-    buyer: Buyer,
-) -> Result<HashMap<String, SkuInfo>, ApiError> {
-    load(conn, ids, buyer == Buyer::Wholesale)
-}
-
-/// SKUs with their product, co-op and tiers.
-pub fn load_skus(conn: &mut DbConn, ids: &[String]) -> Result<HashMap<String, SkuInfo>, ApiError> {
-    load(conn, ids, true)
-}
-
-fn load(
+/// SKUs with their product and co-op in one statement, and their tiers in a second when
+/// asked (only business buyers' prices use them).
+pub fn load_skus(
     conn: &mut DbConn,
     ids: &[String],
     with_tiers: bool,
@@ -409,7 +396,7 @@ pub fn plan(
 ) -> Result<Plan, ApiError> {
     check_lines(lines)?;
     let ids: Vec<String> = lines.iter().map(|l| l.sku_id.db()).collect();
-    let skus = load_skus_for(conn, &ids, buyer)?;
+    let skus = load_skus(conn, &ids, buyer == Buyer::Wholesale)?;
     let priced = price_lines(lines, &skus, buyer)?;
     let stock = load_stock(conn, &ids)?;
     let allocations = allocate(&priced, &stock).map_err(insufficient)?;

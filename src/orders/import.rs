@@ -174,7 +174,7 @@ fn resolve(
         .select((skus::code, skus::id, skus::cooperative_id))
         .load(conn)?;
     let ids: Vec<String> = candidates.iter().map(|c| c.1.clone()).collect();
-    let info = checkout::load_skus(conn, &ids)?;
+    let info = checkout::load_skus(conn, &ids, false)?;
     let mut by_code: HashMap<&str, Vec<&(String, String, String)>> = HashMap::new();
     for c in &candidates {
         if info.get(&c.1).is_some_and(|s| s.for_sale) {
