@@ -117,7 +117,8 @@ impl Modify for BearerAuth {
     }
 }
 
-/// The whole API on one screen.
+/// The whole API on one screen: one resource per path, so a method a path does not take is
+/// a 405 rather than a 404.
 pub fn api_routes(cfg: &mut web::ServiceConfig) {
     use auth::routes as a;
     use catalogue::categories as cat;
@@ -126,114 +127,124 @@ pub fn api_routes(cfg: &mut web::ServiceConfig) {
     use inventory::routes as inv;
     use orders::routes as ord;
     use organizations::routes as org;
-    cfg.route("/auth/register", web::post().to(a::register))
-        .route("/auth/login", web::post().to(a::login))
-        .route("/auth/refresh", web::post().to(a::refresh))
-        .route("/auth/logout", web::post().to(a::logout))
-        .route("/me", web::get().to(a::me))
-        .route("/cooperatives", web::post().to(co::create))
-        .route("/cooperatives", web::get().to(co::list))
-        .route("/cooperatives/{id}", web::get().to(co::get))
-        .route("/cooperatives/{id}/members", web::post().to(co::add_member))
-        .route(
-            "/cooperatives/{id}/warehouses",
-            web::post().to(co::create_warehouse),
+    cfg.service(web::resource("/auth/register").route(web::post().to(a::register)))
+        .service(web::resource("/auth/login").route(web::post().to(a::login)))
+        .service(web::resource("/auth/refresh").route(web::post().to(a::refresh)))
+        .service(web::resource("/auth/logout").route(web::post().to(a::logout)))
+        .service(web::resource("/me").route(web::get().to(a::me)))
+        .service(
+            web::resource("/cooperatives")
+                .route(web::post().to(co::create))
+                .route(web::get().to(co::list)),
         )
-        .route(
-            "/cooperatives/{id}/warehouses",
-            web::get().to(co::list_warehouses),
+        .service(web::resource("/cooperatives/{id}").route(web::get().to(co::get)))
+        .service(web::resource("/cooperatives/{id}/members").route(web::post().to(co::add_member)))
+        .service(
+            web::resource("/cooperatives/{id}/warehouses")
+                .route(web::post().to(co::create_warehouse))
+                .route(web::get().to(co::list_warehouses)),
         )
-        .route("/cooperatives/{id}/products", web::post().to(pr::create))
-        .route("/categories", web::get().to(cat::list))
-        .route("/categories", web::post().to(cat::create))
-        .route("/products", web::get().to(pr::list))
-        .route("/products/{id}", web::get().to(pr::get))
-        .route("/products/{id}", web::patch().to(pr::update))
-        .route("/products/{id}/publish", web::post().to(pr::publish))
-        .route("/products/{id}/unpublish", web::post().to(pr::unpublish))
-        .route("/products/{id}/archive", web::post().to(pr::archive))
-        .route("/cooperatives/{id}/stock", web::get().to(inv::list))
-        .route(
-            "/cooperatives/{id}/stock/adjustments",
-            web::post().to(inv::adjust),
+        .service(web::resource("/cooperatives/{id}/products").route(web::post().to(pr::create)))
+        .service(
+            web::resource("/categories")
+                .route(web::get().to(cat::list))
+                .route(web::post().to(cat::create)),
         )
-        .route(
-            "/skus/{sku_id}/stock/movements",
-            web::get().to(inv::movements),
+        .service(web::resource("/products").route(web::get().to(pr::list)))
+        .service(
+            web::resource("/products/{id}")
+                .route(web::get().to(pr::get))
+                .route(web::patch().to(pr::update)),
         )
-        .route(
-            "/skus/{sku_id}/stock/{warehouse_id}",
-            web::put().to(inv::stocktake),
+        .service(web::resource("/products/{id}/publish").route(web::post().to(pr::publish)))
+        .service(web::resource("/products/{id}/unpublish").route(web::post().to(pr::unpublish)))
+        .service(web::resource("/products/{id}/archive").route(web::post().to(pr::archive)))
+        .service(web::resource("/cooperatives/{id}/stock").route(web::get().to(inv::list)))
+        .service(
+            web::resource("/cooperatives/{id}/stock/adjustments")
+                .route(web::post().to(inv::adjust)),
         )
-        .route("/shipping-rates", web::get().to(orders::shipping::list))
-        .route("/shipping-rates", web::put().to(orders::shipping::replace))
-        .route("/cart", web::get().to(orders::cart::get))
-        .route("/cart/items/{sku_id}", web::put().to(orders::cart::put))
-        .route(
-            "/cart/items/{sku_id}",
-            web::delete().to(orders::cart::delete),
+        .service(
+            web::resource("/skus/{sku_id}/stock/movements").route(web::get().to(inv::movements)),
         )
-        .route("/checkout/preview", web::post().to(ord::preview))
-        .route("/orders", web::post().to(ord::create))
-        .route("/orders", web::get().to(orders::reads::list))
-        .route("/orders/import", web::post().to(orders::import::import))
-        .route("/orders/{id}", web::get().to(orders::reads::get))
-        .route(
-            "/orders/{id}/cancel",
-            web::post().to(orders::actions::cancel),
+        .service(
+            web::resource("/skus/{sku_id}/stock/{warehouse_id}")
+                .route(web::put().to(inv::stocktake)),
         )
-        .route(
-            "/orders/{id}/confirm-receipt",
-            web::post().to(orders::actions::confirm_receipt),
+        .service(
+            web::resource("/shipping-rates")
+                .route(web::get().to(orders::shipping::list))
+                .route(web::put().to(orders::shipping::replace)),
         )
-        .route(
-            "/orders/{id}/mark-paid",
-            web::post().to(orders::actions::mark_paid),
+        .service(web::resource("/cart").route(web::get().to(orders::cart::get)))
+        .service(
+            web::resource("/cart/items/{sku_id}")
+                .route(web::put().to(orders::cart::put))
+                .route(web::delete().to(orders::cart::delete)),
         )
-        .route(
-            "/orders/{id}/payments",
-            web::post().to(payments::routes::create),
+        .service(web::resource("/checkout/preview").route(web::post().to(ord::preview)))
+        .service(
+            web::resource("/orders")
+                .route(web::post().to(ord::create))
+                .route(web::get().to(orders::reads::list)),
         )
-        .route(
-            "/payments/webhook",
-            web::post().to(payments::webhook::receive),
+        .service(web::resource("/orders/import").route(web::post().to(orders::import::import)))
+        .service(web::resource("/orders/{id}").route(web::get().to(orders::reads::get)))
+        .service(
+            web::resource("/orders/{id}/cancel").route(web::post().to(orders::actions::cancel)),
         )
-        .route("/organizations", web::post().to(org::apply))
-        .route("/organizations", web::get().to(org::list))
-        .route("/organizations/{id}", web::get().to(org::get))
-        .route("/organizations/{id}/approve", web::post().to(org::approve))
-        .route("/organizations/{id}/reject", web::post().to(org::reject))
-        .route(
-            "/organizations/{id}/members",
-            web::post().to(org::add_member),
+        .service(
+            web::resource("/orders/{id}/confirm-receipt")
+                .route(web::post().to(orders::actions::confirm_receipt)),
         )
-        .route(
-            "/cooperatives/{id}/fulfilments",
-            web::get().to(fulfilment::routes::queue),
+        .service(
+            web::resource("/orders/{id}/mark-paid")
+                .route(web::post().to(orders::actions::mark_paid)),
         )
-        .route("/fulfilments/{id}", web::get().to(fulfilment::routes::get))
-        .route(
-            "/fulfilments/{id}/shipments",
-            web::post().to(fulfilment::routes::ship),
+        .service(
+            web::resource("/orders/{id}/payments").route(web::post().to(payments::routes::create)),
         )
-        .route(
-            "/shipments/{id}/events",
-            web::post().to(fulfilment::routes::add_event),
+        .service(
+            web::resource("/payments/webhook").route(web::post().to(payments::webhook::receive)),
         )
-        .route(
-            "/orders/{id}/tracking",
-            web::get().to(fulfilment::routes::tracking),
+        .service(
+            web::resource("/organizations")
+                .route(web::post().to(org::apply))
+                .route(web::get().to(org::list)),
         )
-        .route("/reports/sales", web::get().to(reports::sales::sales))
-        .route(
-            "/cooperatives/{id}/settlements",
-            web::get().to(reports::settlements::settlement),
+        .service(web::resource("/organizations/{id}").route(web::get().to(org::get)))
+        .service(web::resource("/organizations/{id}/approve").route(web::post().to(org::approve)))
+        .service(web::resource("/organizations/{id}/reject").route(web::post().to(org::reject)))
+        .service(
+            web::resource("/organizations/{id}/members").route(web::post().to(org::add_member)),
         )
-        .route(
-            "/cooperatives/{id}/commission-rate",
-            web::put().to(co::set_commission_rate),
+        .service(
+            web::resource("/cooperatives/{id}/fulfilments")
+                .route(web::get().to(fulfilment::routes::queue)),
         )
-        .route("/audit-events", web::get().to(reports::audit_log::list));
+        .service(web::resource("/fulfilments/{id}").route(web::get().to(fulfilment::routes::get)))
+        .service(
+            web::resource("/fulfilments/{id}/shipments")
+                .route(web::post().to(fulfilment::routes::ship)),
+        )
+        .service(
+            web::resource("/shipments/{id}/events")
+                .route(web::post().to(fulfilment::routes::add_event)),
+        )
+        .service(
+            web::resource("/orders/{id}/tracking")
+                .route(web::get().to(fulfilment::routes::tracking)),
+        )
+        .service(web::resource("/reports/sales").route(web::get().to(reports::sales::sales)))
+        .service(
+            web::resource("/cooperatives/{id}/settlements")
+                .route(web::get().to(reports::settlements::settlement)),
+        )
+        .service(
+            web::resource("/cooperatives/{id}/commission-rate")
+                .route(web::put().to(co::set_commission_rate)),
+        )
+        .service(web::resource("/audit-events").route(web::get().to(reports::audit_log::list)));
 }
 
 /// Everything built once at start-up and shared by the workers.
