@@ -384,10 +384,17 @@ fn cors(origins: &[String]) -> actix_cors::Cors {
     cors
 }
 
+/// `/docs` without the slash: the Swagger UI page loads its assets relative to `/docs/`, so
+/// this answers 200 with a page that moves the browser there (clients that do not follow
+/// redirects still get a page, not a 3xx).
 async fn docs_redirect() -> HttpResponse {
-    HttpResponse::Found()
-        .insert_header(("Location", "/docs/"))
-        .finish()
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(
+            "<!doctype html><html><head><meta charset=\"utf-8\"><title>汕鹤优选 API</title>\
+             <meta http-equiv=\"refresh\" content=\"0; url=/docs/\"></head><body>\
+             <p><a href=\"/docs/\">汕鹤优选 API reference (Swagger UI)</a></p></body></html>",
+        )
 }
 
 /// Binds `listener` and builds the server; the caller awaits `server`.
