@@ -64,7 +64,7 @@ use crate::reports;
         orders::import::import,
         orders::reads::list,
         orders::reads::get,
-        orders::actions::cancel,
+        payments::cancel::cancel,
         orders::actions::confirm_receipt,
         orders::actions::mark_paid,
         payments::routes::create,
@@ -191,7 +191,7 @@ pub fn api_routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/orders/import").route(web::post().to(orders::import::import)))
         .service(web::resource("/orders/{id}").route(web::get().to(orders::reads::get)))
         .service(
-            web::resource("/orders/{id}/cancel").route(web::post().to(orders::actions::cancel)),
+            web::resource("/orders/{id}/cancel").route(web::post().to(payments::cancel::cancel)),
         )
         .service(
             web::resource("/orders/{id}/confirm-receipt")

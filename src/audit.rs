@@ -6,23 +6,24 @@ use diesel::prelude::*;
 use crate::db::schema::audit_events;
 use crate::db::{self, DbConn};
 use crate::http::error::ApiError;
+use crate::ids::{AuditEventId, UserId};
 
 /// Records `action` by `actor` on a target, with a small JSON of details.
 pub fn record(
     conn: &mut DbConn,
-    actor_id: Option<&str>,
+    actor_id: Option<UserId>,
     action: &str,
     target_type: &str,
-    target_id: &str,
+    target_id: impl std::fmt::Display,
     details: serde_json::Value,
 ) -> Result<(), ApiError> {
     diesel::insert_into(audit_events::table)
         .values((
-            audit_events::id.eq(db::new_id()),
+            audit_events::id.eq(AuditEventId::generate()),
             audit_events::actor_id.eq(actor_id),
             audit_events::action.eq(action),
             audit_events::target_type.eq(target_type),
-            audit_events::target_id.eq(target_id),
+            audit_events::target_id.eq(target_id.to_string()),
             audit_events::details.eq(details.to_string()),
             audit_events::created_at.eq(db::now()),
         ))

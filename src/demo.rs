@@ -14,6 +14,7 @@ use crate::cooperatives::repo as coops;
 use crate::db::schema::{cooperative_members, cooperatives, skus, warehouses};
 use crate::db::{self, DbConn};
 use crate::http::error::ApiError;
+use crate::ids::{CooperativeId, UserId, WarehouseId};
 use crate::inventory::domain::MovementKind;
 use crate::inventory::repo as stock;
 
@@ -278,21 +279,21 @@ fn products() -> Vec<(&'static str, [&'static str; 2], ProductInput, i64)> {
     ]
 }
 
-fn ensure_user(conn: &mut DbConn, account: &DemoAccount, role: Role) -> Result<String, ApiError> {
+fn ensure_user(conn: &mut DbConn, account: &DemoAccount, role: Role) -> Result<UserId, ApiError> {
     if let Some(u) = auth::repo::find_by_email(conn, account.email)? {
         return Ok(u.id);
     }
     let hash = auth::password::hash(account.password).map_err(ApiError::internal)?;
     let now = db::now();
-    let id = db::new_id();
+    let id = UserId::generate();
     auth::repo::insert_user(
         conn,
         &auth::repo::NewUser {
-            id: &id,
+            id,
             email: account.email,
             display_name: account.email.split('@').next().unwrap_or("demo"),
             phone: None,
-            role: role.as_str(),
+            role,
             password_hash: &hash,
             created_at: now,
             updated_at: now,
@@ -301,8 +302,8 @@ fn ensure_user(conn: &mut DbConn, account: &DemoAccount, role: Role) -> Result<S
     Ok(id)
 }
 
-fn ensure_coop(conn: &mut DbConn, spec: &CoopSpec) -> Result<String, ApiError> {
-    let existing: Option<String> = cooperatives::table
+fn ensure_coop(conn: &mut DbConn, spec: &CoopSpec) -> Result<CooperativeId, ApiError> {
+    let existing: Option<CooperativeId> = cooperatives::table
         .filter(cooperatives::name.eq(spec.name))
         .select(cooperatives::id)
         .first(conn)
@@ -330,16 +331,16 @@ fn ensure_coop(conn: &mut DbConn, spec: &CoopSpec) -> Result<String, ApiError> {
         .ok_or_else(|| ApiError::internal("demo owner missing"))?;
     let owner = ensure_user(conn, account, Role::Customer)?;
     let is_member = cooperative_members::table
-        .find((&id, &owner))
+        .find((id, owner))
         .count()
         .get_result::<i64>(conn)?
         > 0;
     if !is_member {
-        coops::add_member(conn, &id, &owner, CoopRole::Owner)?;
+        coops::add_member(conn, id, owner, CoopRole::Owner)?;
     }
     for (name, address, cold) in spec.warehouses {
         let exists = warehouses::table
-            .filter(warehouses::cooperative_id.eq(&id))
+            .filter(warehouses::cooperative_id.eq(id))
             .filter(warehouses::name.eq(*name))
             .count()
             .get_result::<i64>(conn)?
@@ -347,7 +348,7 @@ fn ensure_coop(conn: &mut DbConn, spec: &CoopSpec) -> Result<String, ApiError> {
         if !exists {
             coops::insert_warehouse(
                 conn,
-                &id,
+                id,
                 &NewWarehouse {
                     name: (*name).into(),
                     address: (*address).into(),
@@ -385,7 +386,7 @@ pub fn load(conn: &mut DbConn) -> Result<Loaded, ApiError> {
         }
         let mut loaded = Loaded::default();
         for (coop_name, [parent, child], mut input, units) in products() {
-            let coop = coop_ids
+            let coop = *coop_ids
                 .get(coop_name)
                 .ok_or_else(|| ApiError::internal("demo co-op missing"))?;
             let first_code = input.skus[0].code.clone();
@@ -399,25 +400,25 @@ pub fn load(conn: &mut DbConn) -> Result<Loaded, ApiError> {
                 continue;
             }
             let parent_id = categories::ensure(conn, parent, None)?;
-            let child_id = categories::ensure(conn, child, Some(&parent_id))?;
-            input.category_id = child_id.parse().ok();
+            let child_id = categories::ensure(conn, child, Some(parent_id))?;
+            input.category_id = Some(child_id);
             let cold = input.storage != Storage::Ambient;
             let draft = ProductDraft::try_from(input)?;
             let product_id = products::insert_product(conn, coop, &draft)?;
-            let row = products::find_product(conn, &product_id)?.ok_or(ApiError::NotFound)?;
+            let row = products::find_product(conn, product_id)?.ok_or(ApiError::NotFound)?;
             products::change_status(conn, &row, ProductStatus::Published)?;
-            let warehouse: String = warehouses::table
+            let warehouse: WarehouseId = warehouses::table
                 .filter(warehouses::cooperative_id.eq(coop))
                 .filter(warehouses::cold_storage.eq(cold))
                 .select(warehouses::id)
                 .order(warehouses::id.asc())
                 .first(conn)?;
-            for s in products::skus_of(conn, &product_id)? {
-                stock::ensure_row(conn, &s.id, &warehouse, coop)?;
+            for s in products::skus_of(conn, product_id)? {
+                stock::ensure_row(conn, s.id, warehouse, coop)?;
                 stock::apply_delta(
                     conn,
-                    &s.id,
-                    &warehouse,
+                    s.id,
+                    warehouse,
                     units,
                     MovementKind::Receipt,
                     Some("演示数据入库"),

@@ -1,5 +1,6 @@
 //! Typed ids: an order id never goes where a SKU id belongs. Each wraps a UUID, is parsed
-//! from paths and bodies (a malformed id never reaches a handler), and is stored as TEXT.
+//! from paths and bodies (a malformed id never reaches a handler), stored as TEXT, and
+//! carried typed through row structs and queries: a malformed stored id is an error, not a panic.
 
 use std::fmt;
 use std::str::FromStr;
@@ -9,8 +10,12 @@ use uuid::Uuid;
 
 macro_rules! typed_id {
     ($($name:ident),* $(,)?) => {$(
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+            diesel::expression::AsExpression, diesel::deserialize::FromSqlRow,
+        )]
         #[serde(transparent)]
+        #[diesel(sql_type = diesel::sql_types::Text)]
         pub struct $name(Uuid);
 
         impl $name {
@@ -18,10 +23,11 @@ macro_rules! typed_id {
             pub fn generate() -> Self {
                 Self(Uuid::now_v7())
             }
+        }
 
-            /// The TEXT form the database stores.
-            pub fn db(&self) -> String {
-                self.0.to_string()
+        impl From<$name> for Uuid {
+            fn from(id: $name) -> Uuid {
+                id.0
             }
         }
 
@@ -50,6 +56,18 @@ macro_rules! typed_id {
         }
 
         impl utoipa::ToSchema for $name {}
+
+        impl $crate::db::stored::StoredText for $name {
+            const WHAT: &'static str = stringify!($name);
+            fn from_stored(raw: &str) -> Option<Self> {
+                raw.parse().ok()
+            }
+            fn to_stored(&self) -> std::borrow::Cow<'static, str> {
+                std::borrow::Cow::Owned(self.0.to_string())
+            }
+        }
+
+        $crate::stored_as_text!($name);
     )*};
 }
 
@@ -62,4 +80,13 @@ typed_id!(
     SkuId,
     OrganizationId,
     OrderId,
+    FulfilmentId,
+    OrderItemId,
+    PaymentId,
+    RefundId,
+    ShipmentId,
+    ShipmentEventId,
+    MovementId,
+    RefreshTokenId,
+    AuditEventId,
 );

@@ -1,54 +1,30 @@
 //! Membership checks, made inside the caller's database work so they see the same data the
 //! change does. Admins pass every check.
 
+use crate::vocabulary;
 use diesel::prelude::*;
 
 use super::extract::AuthUser;
 use crate::db::schema::{cooperative_members, organization_members};
 use crate::db::DbConn;
 use crate::http::error::ApiError;
+use crate::ids::{CooperativeId, OrganizationId};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CoopRole {
-    Owner,
-    Staff,
-}
-
-impl CoopRole {
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "owner" => Some(CoopRole::Owner),
-            "staff" => Some(CoopRole::Staff),
-            _ => None,
-        }
-    }
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CoopRole::Owner => "owner",
-            CoopRole::Staff => "staff",
-        }
+vocabulary! {
+    #[derive(serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+    #[serde(rename_all = "snake_case")]
+    pub enum CoopRole as "cooperative member role (cooperative_members.role)" {
+        Owner = "owner",
+        Staff = "staff",
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OrgRole {
-    Owner,
-    Member,
-}
-
-impl OrgRole {
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "owner" => Some(OrgRole::Owner),
-            "member" => Some(OrgRole::Member),
-            _ => None,
-        }
-    }
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OrgRole::Owner => "owner",
-            OrgRole::Member => "member",
-        }
+vocabulary! {
+    #[derive(serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+    #[serde(rename_all = "snake_case")]
+    pub enum OrgRole as "organization member role (organization_members.role)" {
+        Owner = "owner",
+        Member = "member",
     }
 }
 
@@ -56,21 +32,21 @@ impl OrgRole {
 pub fn cooperative_role(
     conn: &mut DbConn,
     user: &AuthUser,
-    cooperative_id: &str,
+    cooperative_id: CooperativeId,
 ) -> Result<Option<CoopRole>, ApiError> {
     let role = cooperative_members::table
-        .find((cooperative_id, user.id.db()))
+        .find((cooperative_id, user.id))
         .select(cooperative_members::role)
-        .first::<String>(conn)
+        .first::<CoopRole>(conn)
         .optional()?;
-    Ok(role.as_deref().and_then(CoopRole::parse))
+    Ok(role)
 }
 
 /// Passes for admins and members of the co-op (owners only, when `owner_only`); 403 otherwise.
 pub fn require_cooperative_member(
     conn: &mut DbConn,
     user: &AuthUser,
-    cooperative_id: &str,
+    cooperative_id: CooperativeId,
     owner_only: bool,
 ) -> Result<(), ApiError> {
     if user.is_admin() {
@@ -90,7 +66,7 @@ pub fn require_cooperative_member(
 pub fn can_see_cooperative(
     conn: &mut DbConn,
     user: Option<&AuthUser>,
-    cooperative_id: &str,
+    cooperative_id: CooperativeId,
 ) -> Result<bool, ApiError> {
     match user {
         None => Ok(false),
@@ -103,12 +79,12 @@ pub fn can_see_cooperative(
 pub fn organization_role(
     conn: &mut DbConn,
     user: &AuthUser,
-    organization_id: &str,
+    organization_id: OrganizationId,
 ) -> Result<Option<OrgRole>, ApiError> {
     let role = organization_members::table
-        .find((organization_id, user.id.db()))
+        .find((organization_id, user.id))
         .select(organization_members::role)
-        .first::<String>(conn)
+        .first::<OrgRole>(conn)
         .optional()?;
-    Ok(role.as_deref().and_then(OrgRole::parse))
+    Ok(role)
 }

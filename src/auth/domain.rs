@@ -1,29 +1,15 @@
 //! Account rules: what an email, a password, a display name and a phone may be.
 
+use crate::vocabulary;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    Customer,
-    Admin,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Customer => "customer",
-            Role::Admin => "admin",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Role> {
-        match s {
-            "customer" => Some(Role::Customer),
-            "admin" => Some(Role::Admin),
-            _ => None,
-        }
+vocabulary! {
+    #[derive(Serialize, Deserialize, ToSchema)]
+    #[serde(rename_all = "snake_case")]
+    pub enum Role as "user role (users.role)" {
+        Customer = "customer",
+        Admin = "admin",
     }
 }
 

@@ -55,14 +55,13 @@ async fn authenticate(req: HttpRequest) -> Result<AuthUser, ApiError> {
     let id: UserId = claims.sub.parse().map_err(|_| ApiError::Unauthorized)?;
     let role = db::run(&pool, move |conn| {
         users::table
-            .find(id.db())
+            .find(id)
             .select(users::role)
-            .first::<String>(conn)
+            .first::<Role>(conn)
             .optional()
             .map_err(ApiError::from)
     })
     .await?
-    .and_then(|r| Role::parse(&r))
     .ok_or(ApiError::Unauthorized)?;
     Ok(AuthUser { id, role })
 }

@@ -3,21 +3,24 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::access::{CoopRole, OrgRole};
 use super::domain::Role;
 use crate::db::schema::{
     cooperative_members, cooperatives, organization_members, organizations, refresh_tokens, users,
 };
 use crate::db::{self, DbConn};
 use crate::http::error::ApiError;
+use crate::ids::{CooperativeId, OrganizationId, RefreshTokenId, UserId};
+use crate::organizations::OrganizationStatus;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = users)]
 pub struct UserRow {
-    pub id: String,
+    pub id: UserId,
     pub email: String,
     pub display_name: String,
     pub phone: Option<String>,
-    pub role: String,
+    pub role: Role,
     pub password_hash: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
@@ -26,11 +29,11 @@ pub struct UserRow {
 #[derive(Insertable)]
 #[diesel(table_name = users)]
 pub struct NewUser<'a> {
-    pub id: &'a str,
+    pub id: UserId,
     pub email: &'a str,
     pub display_name: &'a str,
     pub phone: Option<&'a str>,
-    pub role: &'a str,
+    pub role: Role,
     pub password_hash: &'a str,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
@@ -51,7 +54,7 @@ pub fn find_by_email(conn: &mut DbConn, email: &str) -> Result<Option<UserRow>, 
         .optional()?)
 }
 
-pub fn find_by_id(conn: &mut DbConn, id: &str) -> Result<Option<UserRow>, ApiError> {
+pub fn find_by_id(conn: &mut DbConn, id: UserId) -> Result<Option<UserRow>, ApiError> {
     Ok(users::table
         .find(id)
         .select(UserRow::as_select())
@@ -59,7 +62,7 @@ pub fn find_by_id(conn: &mut DbConn, id: &str) -> Result<Option<UserRow>, ApiErr
         .optional()?)
 }
 
-pub fn set_password_hash(conn: &mut DbConn, id: &str, hash: &str) -> Result<(), ApiError> {
+pub fn set_password_hash(conn: &mut DbConn, id: UserId, hash: &str) -> Result<(), ApiError> {
     diesel::update(users::table.find(id))
         .set((
             users::password_hash.eq(hash),
@@ -72,14 +75,14 @@ pub fn set_password_hash(conn: &mut DbConn, id: &str, hash: &str) -> Result<(), 
 /// Creates a refresh-token row in `family_id` and returns nothing but success.
 pub fn insert_refresh_token(
     conn: &mut DbConn,
-    user_id: &str,
-    family_id: &str,
+    user_id: UserId,
+    family_id: RefreshTokenId,
     token_hash: &str,
     expires_at: NaiveDateTime,
 ) -> Result<(), ApiError> {
     diesel::insert_into(refresh_tokens::table)
         .values((
-            refresh_tokens::id.eq(db::new_id()),
+            refresh_tokens::id.eq(RefreshTokenId::generate()),
             refresh_tokens::user_id.eq(user_id),
             refresh_tokens::family_id.eq(family_id),
             refresh_tokens::token_hash.eq(token_hash),
@@ -92,9 +95,9 @@ pub fn insert_refresh_token(
 
 #[derive(Debug, Queryable)]
 pub struct RefreshRow {
-    pub id: String,
-    pub user_id: String,
-    pub family_id: String,
+    pub id: RefreshTokenId,
+    pub user_id: UserId,
+    pub family_id: RefreshTokenId,
     pub expires_at: NaiveDateTime,
     pub revoked_at: Option<NaiveDateTime>,
 }
@@ -114,7 +117,7 @@ pub fn find_refresh_token(conn: &mut DbConn, hash: &str) -> Result<Option<Refres
 }
 
 /// Marks one token used; false when another request used it first.
-pub fn consume_refresh_token(conn: &mut DbConn, id: &str) -> Result<bool, ApiError> {
+pub fn consume_refresh_token(conn: &mut DbConn, id: RefreshTokenId) -> Result<bool, ApiError> {
     let n = diesel::update(
         refresh_tokens::table
             .filter(refresh_tokens::id.eq(id))
@@ -125,7 +128,7 @@ pub fn consume_refresh_token(conn: &mut DbConn, id: &str) -> Result<bool, ApiErr
     Ok(n == 1)
 }
 
-pub fn revoke_family(conn: &mut DbConn, family_id: &str) -> Result<(), ApiError> {
+pub fn revoke_family(conn: &mut DbConn, family_id: RefreshTokenId) -> Result<(), ApiError> {
     diesel::update(
         refresh_tokens::table
             .filter(refresh_tokens::family_id.eq(family_id))
@@ -138,8 +141,8 @@ pub fn revoke_family(conn: &mut DbConn, family_id: &str) -> Result<(), ApiError>
 
 pub fn cooperative_memberships(
     conn: &mut DbConn,
-    user_id: &str,
-) -> Result<Vec<(String, String, String)>, ApiError> {
+    user_id: UserId,
+) -> Result<Vec<(CooperativeId, String, CoopRole)>, ApiError> {
     Ok(cooperative_members::table
         .inner_join(cooperatives::table)
         .filter(cooperative_members::user_id.eq(user_id))
@@ -154,8 +157,8 @@ pub fn cooperative_memberships(
 
 pub fn organization_memberships(
     conn: &mut DbConn,
-    user_id: &str,
-) -> Result<Vec<(String, String, String, String)>, ApiError> {
+    user_id: UserId,
+) -> Result<Vec<(OrganizationId, String, OrgRole, OrganizationStatus)>, ApiError> {
     Ok(organization_members::table
         .inner_join(organizations::table)
         .filter(organization_members::user_id.eq(user_id))
@@ -189,15 +192,15 @@ pub fn ensure_admin(
             return Ok(AdminOutcome::AlreadyExists);
         }
         let now = db::now();
-        let id = db::new_id();
+        let id = UserId::generate();
         insert_user(
             conn,
             &NewUser {
-                id: &id,
+                id,
                 email,
                 display_name,
                 phone: None,
-                role: Role::Admin.as_str(),
+                role: Role::Admin,
                 password_hash,
                 created_at: now,
                 updated_at: now,
@@ -208,7 +211,7 @@ pub fn ensure_admin(
             None,
             "admin.created",
             "user",
-            &id,
+            id,
             serde_json::json!({ "email": email }),
         )?;
         Ok(AdminOutcome::Created)

@@ -15,6 +15,8 @@ use crate::db::{self, DbConn, DbPool};
 use crate::http::error::{ApiError, ApiResult, FieldError, Problem};
 use crate::http::extract::ApiJson;
 use crate::http::validate::{bounded_text, phone};
+use crate::ids::{RefreshTokenId, UserId};
+use crate::organizations::OrganizationStatus;
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct RegisterRequest {
@@ -37,7 +39,7 @@ pub struct RefreshRequest {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UserView {
-    pub id: String,
+    pub id: UserId,
     pub email: String,
     pub display_name: String,
     pub phone: Option<String>,
@@ -48,11 +50,11 @@ pub struct UserView {
 impl From<&UserRow> for UserView {
     fn from(u: &UserRow) -> Self {
         UserView {
-            id: u.id.clone(),
+            id: u.id,
             email: u.email.clone(),
             display_name: u.display_name.clone(),
             phone: u.phone.clone(),
-            role: Role::parse(&u.role).unwrap_or(Role::Customer),
+            role: u.role,
             created_at: db::utc(u.created_at),
         }
     }
@@ -70,16 +72,17 @@ pub struct TokenResponse {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MembershipView {
-    pub id: String,
+    /// The cooperative's or the organization's id.
+    pub id: uuid::Uuid,
     pub name: String,
-    pub role: String,
+    pub role: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    pub status: Option<OrganizationStatus>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MeView {
-    pub id: String,
+    pub id: UserId,
     pub email: String,
     pub display_name: String,
     pub phone: Option<String>,
@@ -142,14 +145,14 @@ pub async fn hash_password(password: String) -> ApiResult<String> {
 fn start_session(
     conn: &mut DbConn,
     keys: &TokenKeys,
-    user_id: &str,
-    family: Option<&str>,
+    user_id: UserId,
+    family: Option<RefreshTokenId>,
 ) -> ApiResult<String> {
     let (token, hash) = new_refresh_token();
-    let family = family.map(str::to_owned).unwrap_or_else(db::new_id);
+    let family = family.unwrap_or_else(RefreshTokenId::generate);
     let ttl = chrono::Duration::from_std(keys.refresh_ttl)
         .map_err(|e| ApiError::internal(e.to_string()))?;
-    repo::insert_refresh_token(conn, user_id, &family, &hash, db::now() + ttl)?;
+    repo::insert_refresh_token(conn, user_id, family, &hash, db::now() + ttl)?;
     Ok(token)
 }
 
@@ -160,7 +163,7 @@ fn token_response(
 ) -> ApiResult<TokenResponse> {
     let view = UserView::from(user);
     let access_token = keys
-        .issue_access(&user.id, view.role)
+        .issue_access(user.id, view.role)
         .map_err(ApiError::internal)?;
     Ok(TokenResponse {
         user: view,
@@ -184,22 +187,22 @@ pub async fn register(
     let (user, refresh) = db::run(&pool, move |conn| {
         db::write_tx(conn, |conn| {
             let now = db::now();
-            let id = db::new_id();
+            let id = UserId::generate();
             repo::insert_user(
                 conn,
                 &NewUser {
-                    id: &id,
+                    id,
                     email: account.email.as_str(),
                     display_name: &account.display_name,
                     phone: account.phone.as_deref(),
-                    role: Role::Customer.as_str(),
+                    role: Role::Customer,
                     password_hash: &hash,
                     created_at: now,
                     updated_at: now,
                 },
             )?;
-            let user = repo::find_by_id(conn, &id)?.ok_or(ApiError::NotFound)?;
-            let refresh = start_session(conn, &keys_db, &id, None)?;
+            let user = repo::find_by_id(conn, id)?.ok_or(ApiError::NotFound)?;
+            let refresh = start_session(conn, &keys_db, id, None)?;
             Ok((user, refresh))
         })
     })
@@ -251,13 +254,13 @@ pub async fn login(
         None
     };
     let keys_db = keys.clone();
-    let user_id = user.id.clone();
+    let user_id = user.id;
     let refresh = db::run(&pool, move |conn| {
         db::write_tx(conn, |conn| {
             if let Some(h) = &new_hash {
-                repo::set_password_hash(conn, &user_id, h)?;
+                repo::set_password_hash(conn, user_id, h)?;
             }
-            start_session(conn, &keys_db, &user_id, None)
+            start_session(conn, &keys_db, user_id, None)
         })
     })
     .await?;
@@ -283,18 +286,18 @@ pub async fn refresh(
             let Some(row) = repo::find_refresh_token(conn, &hash)? else {
                 return Ok(RefreshOutcome::Refused);
             };
-            if row.revoked_at.is_some() || !repo::consume_refresh_token(conn, &row.id)? {
+            if row.revoked_at.is_some() || !repo::consume_refresh_token(conn, row.id)? {
                 // a used token presented again: assume it was stolen and end the whole session
-                repo::revoke_family(conn, &row.family_id)?;
+                repo::revoke_family(conn, row.family_id)?;
                 return Ok(RefreshOutcome::Refused);
             }
             if row.expires_at <= db::now() {
                 return Ok(RefreshOutcome::Refused);
             }
-            let Some(user) = repo::find_by_id(conn, &row.user_id)? else {
+            let Some(user) = repo::find_by_id(conn, row.user_id)? else {
                 return Ok(RefreshOutcome::Refused);
             };
-            let token = start_session(conn, &keys_db, &row.user_id, Some(&row.family_id))?;
+            let token = start_session(conn, &keys_db, row.user_id, Some(row.family_id))?;
             Ok(RefreshOutcome::Rotated(Box::new(user), token))
         })
     })
@@ -317,7 +320,7 @@ pub async fn logout(
     db::run(&pool, move |conn| {
         db::write_tx(conn, |conn| {
             if let Some(row) = repo::find_refresh_token(conn, &hash)? {
-                repo::revoke_family(conn, &row.family_id)?;
+                repo::revoke_family(conn, row.family_id)?;
             }
             Ok(())
         })
@@ -330,23 +333,23 @@ pub async fn logout(
     responses((status = 200, body = MeView), (status = 401, body = Problem)))]
 pub async fn me(pool: web::Data<DbPool>, user: AuthUser) -> ApiResult<HttpResponse> {
     let view = db::run(&pool, move |conn| {
-        let id = user.id.db();
-        let row = repo::find_by_id(conn, &id)?.ok_or(ApiError::Unauthorized)?;
-        let cooperatives = repo::cooperative_memberships(conn, &id)?
+        let id = user.id;
+        let row = repo::find_by_id(conn, id)?.ok_or(ApiError::Unauthorized)?;
+        let cooperatives = repo::cooperative_memberships(conn, id)?
             .into_iter()
             .map(|(id, name, role)| MembershipView {
-                id,
+                id: id.into(),
                 name,
-                role,
+                role: role.as_str(),
                 status: None,
             })
             .collect();
-        let organizations = repo::organization_memberships(conn, &id)?
+        let organizations = repo::organization_memberships(conn, id)?
             .into_iter()
             .map(|(id, name, role, status)| MembershipView {
-                id,
+                id: id.into(),
                 name,
-                role,
+                role: role.as_str(),
                 status: Some(status),
             })
             .collect();

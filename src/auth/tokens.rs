@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 
 use super::domain::Role;
 use crate::config::Secret;
+use crate::ids::UserId;
 
 pub const ISSUER: &str = "shanhe";
 
@@ -50,10 +51,10 @@ impl TokenKeys {
         }
     }
 
-    pub fn issue_access(&self, user_id: &str, role: Role) -> Result<String, String> {
+    pub fn issue_access(&self, user_id: UserId, role: Role) -> Result<String, String> {
         let now = chrono::Utc::now().timestamp();
         let claims = Claims {
-            sub: user_id.to_owned(),
+            sub: user_id.to_string(),
             role: role.as_str().to_owned(),
             iat: now,
             nbf: now,
@@ -143,16 +144,17 @@ mod tests {
     #[test]
     fn tokens_round_trip() {
         let k = keys();
-        let t = k.issue_access("u1", Role::Admin).unwrap();
+        let user = UserId::generate();
+        let t = k.issue_access(user, Role::Admin).unwrap();
         let c = k.verify_access(&t).unwrap();
-        assert_eq!(c.sub, "u1");
+        assert_eq!(c.sub, user.to_string());
         assert_eq!(c.role, "admin");
     }
 
     #[test]
     fn tampered_tokens_fail() {
         let k = keys();
-        let t = k.issue_access("u1", Role::Customer).unwrap();
+        let t = k.issue_access(UserId::generate(), Role::Customer).unwrap();
         let mut bad = t.clone();
         bad.pop();
         bad.push(if t.ends_with('A') { 'B' } else { 'A' });

@@ -25,18 +25,18 @@ pub struct CreateCategory {
 
 #[derive(Debug, Serialize, ToSchema, Queryable)]
 pub struct CategoryView {
-    pub id: String,
+    pub id: CategoryId,
     pub name: String,
-    pub parent_id: Option<String>,
+    pub parent_id: Option<CategoryId>,
     #[serde(skip)]
     pub created: NaiveDateTime,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CategoryCreated {
-    pub id: String,
+    pub id: CategoryId,
     pub name: String,
-    pub parent_id: Option<String>,
+    pub parent_id: Option<CategoryId>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -53,17 +53,17 @@ pub fn all(conn: &mut DbConn) -> Result<Vec<CategoryView>, ApiError> {
 }
 
 /// A category and every category below it.
-pub fn with_descendants(conn: &mut DbConn, root: &str) -> Result<Vec<String>, ApiError> {
-    let rows: Vec<(String, Option<String>)> = categories::table
+pub fn with_descendants(conn: &mut DbConn, root: CategoryId) -> Result<Vec<CategoryId>, ApiError> {
+    let rows: Vec<(CategoryId, Option<CategoryId>)> = categories::table
         .select((categories::id, categories::parent_id))
         .load(conn)?;
-    let mut children: HashMap<String, Vec<String>> = HashMap::new();
+    let mut children: HashMap<CategoryId, Vec<CategoryId>> = HashMap::new();
     for (id, parent) in rows {
         if let Some(p) = parent {
             children.entry(p).or_default().push(id);
         }
     }
-    let mut out = vec![root.to_owned()];
+    let mut out = vec![root];
     let mut i = 0;
     while i < out.len() {
         if let Some(kids) = children.get(&out[i]) {
@@ -75,16 +75,20 @@ pub fn with_descendants(conn: &mut DbConn, root: &str) -> Result<Vec<String>, Ap
 }
 
 /// Finds a category by name under a parent, or creates it (used by the demo loader).
-pub fn ensure(conn: &mut DbConn, name: &str, parent: Option<&str>) -> Result<String, ApiError> {
+pub fn ensure(
+    conn: &mut DbConn,
+    name: &str,
+    parent: Option<CategoryId>,
+) -> Result<CategoryId, ApiError> {
     let mut q = categories::table
         .filter(categories::name.eq(name))
         .select(categories::id)
         .into_boxed();
     q = match parent {
-        Some(p) => q.filter(categories::parent_id.eq(p.to_owned())),
+        Some(p) => q.filter(categories::parent_id.eq(p)),
         None => q.filter(categories::parent_id.is_null()),
     };
-    if let Some(id) = q.first::<String>(conn).optional()? {
+    if let Some(id) = q.first::<CategoryId>(conn).optional()? {
         return Ok(id);
     }
     insert(conn, name, parent).map(|c| c.id)
@@ -93,13 +97,13 @@ pub fn ensure(conn: &mut DbConn, name: &str, parent: Option<&str>) -> Result<Str
 fn insert(
     conn: &mut DbConn,
     name: &str,
-    parent: Option<&str>,
+    parent: Option<CategoryId>,
 ) -> Result<CategoryCreated, ApiError> {
-    let id = db::new_id();
+    let id = CategoryId::generate();
     let now = db::now();
     diesel::insert_into(categories::table)
         .values((
-            categories::id.eq(&id),
+            categories::id.eq(id),
             categories::name.eq(name),
             categories::parent_id.eq(parent),
             categories::created_at.eq(now),
@@ -108,7 +112,7 @@ fn insert(
     Ok(CategoryCreated {
         id,
         name: name.to_owned(),
-        parent_id: parent.map(str::to_owned),
+        parent_id: parent,
         created_at: db::utc(now),
     })
 }
@@ -134,16 +138,16 @@ pub async fn create(
     let mut f = Fields::default();
     let name = f.check("name", bounded_text(&body.0.name, 50));
     let name = f.finish(name)?;
-    let parent = body.0.parent_id.map(|p| p.db());
+    let parent = body.0.parent_id;
     let created = db::run(&pool, move |conn| {
         db::write_tx(conn, |conn| {
-            if let Some(p) = &parent {
+            if let Some(p) = parent {
                 let exists = categories::table.find(p).count().get_result::<i64>(conn)? > 0;
                 if !exists {
                     return Err(ApiError::field("parent_id", "no such category"));
                 }
             }
-            insert(conn, &name, parent.as_deref())
+            insert(conn, &name, parent)
         })
     })
     .await?;

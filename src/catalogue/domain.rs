@@ -1,65 +1,52 @@
 //! The catalogue's vocabulary: storage classes, sales channels, and how a product's status
 //! may change.
 
+use crate::vocabulary;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::http::error::ApiError;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Storage {
-    Ambient,
-    Chilled,
-    Frozen,
+vocabulary! {
+    #[derive(Serialize, Deserialize, ToSchema)]
+    #[serde(rename_all = "snake_case")]
+    pub enum Storage as "storage class" {
+        Ambient = "ambient",
+        Chilled = "chilled",
+        Frozen = "frozen",
+    }
 }
 
 impl Storage {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Storage::Ambient => "ambient",
-            Storage::Chilled => "chilled",
-            Storage::Frozen => "frozen",
-        }
+    /// How a parcel of goods of these classes travels: as cold as its coldest item.
+    pub fn coldest(storages: impl IntoIterator<Item = Storage>) -> Storage {
+        storages
+            .into_iter()
+            .max_by_key(|s| match s {
+                Storage::Ambient => 0,
+                Storage::Chilled => 1,
+                Storage::Frozen => 2,
+            })
+            .unwrap_or(Storage::Ambient)
     }
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "ambient" => Some(Storage::Ambient),
-            "chilled" => Some(Storage::Chilled),
-            "frozen" => Some(Storage::Frozen),
-            _ => None,
-        }
-    }
+
     /// Chilled and frozen goods travel and are stored cold.
     pub fn needs_cold_chain(self) -> bool {
         !matches!(self, Storage::Ambient)
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum SalesChannel {
-    Retail,
-    Wholesale,
-    Both,
+vocabulary! {
+    #[derive(Serialize, Deserialize, ToSchema)]
+    #[serde(rename_all = "snake_case")]
+    pub enum SalesChannel as "sales channel (skus.sales_channel)" {
+        Retail = "retail",
+        Wholesale = "wholesale",
+        Both = "both",
+    }
 }
 
 impl SalesChannel {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SalesChannel::Retail => "retail",
-            SalesChannel::Wholesale => "wholesale",
-            SalesChannel::Both => "both",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "retail" => Some(SalesChannel::Retail),
-            "wholesale" => Some(SalesChannel::Wholesale),
-            "both" => Some(SalesChannel::Both),
-            _ => None,
-        }
-    }
     pub fn sells_retail(self) -> bool {
         !matches!(self, SalesChannel::Wholesale)
     }
@@ -68,34 +55,18 @@ impl SalesChannel {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ProductStatus {
-    Draft,
-    Published,
-    Unpublished,
-    Archived,
+vocabulary! {
+    #[derive(Serialize, Deserialize, ToSchema)]
+    #[serde(rename_all = "snake_case")]
+    pub enum ProductStatus as "product status (products.status)" {
+        Draft = "draft",
+        Published = "published",
+        Unpublished = "unpublished",
+        Archived = "archived",
+    }
 }
 
 impl ProductStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ProductStatus::Draft => "draft",
-            ProductStatus::Published => "published",
-            ProductStatus::Unpublished => "unpublished",
-            ProductStatus::Archived => "archived",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "draft" => Some(ProductStatus::Draft),
-            "published" => Some(ProductStatus::Published),
-            "unpublished" => Some(ProductStatus::Unpublished),
-            "archived" => Some(ProductStatus::Archived),
-            _ => None,
-        }
-    }
-
     /// The one place that says which status changes are allowed.
     pub fn transition(self, to: ProductStatus) -> Result<ProductStatus, ApiError> {
         use ProductStatus::*;

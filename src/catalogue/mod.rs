@@ -3,6 +3,7 @@
 
 pub mod categories;
 pub mod domain;
+pub mod for_sale;
 pub mod pricing;
 pub mod product;
 pub mod repo;

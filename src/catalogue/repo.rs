@@ -7,26 +7,28 @@ use diesel::prelude::*;
 
 use super::domain::{ProductStatus, SalesChannel, Storage};
 use super::product::{ProductDraft, ProductInput, SkuInput, TierInput};
+use crate::cooperatives::domain::CooperativeStatus;
 use crate::db::schema::{categories, cooperatives, products, sku_tiers, skus, stock};
 use crate::db::{self, DbConn};
 use crate::http::error::ApiError;
+use crate::ids::{CategoryId, CooperativeId, ProductId, SkuId};
 use crate::money::Money;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = products)]
 pub struct ProductRow {
-    pub id: String,
-    pub cooperative_id: String,
-    pub category_id: Option<String>,
+    pub id: ProductId,
+    pub cooperative_id: CooperativeId,
+    pub category_id: Option<CategoryId>,
     pub name: String,
     pub subtitle: Option<String>,
     pub description: Option<String>,
     pub origin: String,
-    pub storage: String,
+    pub storage: Storage,
     pub shelf_life_days: Option<i32>,
     pub certifications: String,
     pub images: String,
-    pub status: String,
+    pub status: ProductStatus,
     pub version: i64,
     pub sort_price: i64,
     pub created_at: NaiveDateTime,
@@ -34,12 +36,6 @@ pub struct ProductRow {
 }
 
 impl ProductRow {
-    pub fn status(&self) -> ProductStatus {
-        ProductStatus::parse(&self.status).unwrap_or(ProductStatus::Draft)
-    }
-    pub fn storage(&self) -> Storage {
-        Storage::parse(&self.storage).unwrap_or(Storage::Ambient)
-    }
     pub fn certifications(&self) -> Vec<String> {
         serde_json::from_str(&self.certifications).unwrap_or_default()
     }
@@ -51,27 +47,21 @@ impl ProductRow {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = skus)]
 pub struct SkuRow {
-    pub id: String,
-    pub product_id: String,
-    pub cooperative_id: String,
+    pub id: SkuId,
+    pub product_id: ProductId,
+    pub cooperative_id: CooperativeId,
     pub code: String,
     pub name: String,
     pub unit: String,
     pub net_weight_grams: i64,
     pub price: i64,
-    pub sales_channel: String,
+    pub sales_channel: SalesChannel,
     pub min_order_quantity: Option<i64>,
     pub low_stock_threshold: i64,
     pub position: i32,
     pub version: i64,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
-}
-
-impl SkuRow {
-    pub fn channel(&self) -> SalesChannel {
-        SalesChannel::parse(&self.sales_channel).unwrap_or(SalesChannel::Retail)
-    }
 }
 
 /// A product with everything its page shows.
@@ -92,9 +82,9 @@ pub struct SkuDetail {
 
 fn insert_skus(
     conn: &mut DbConn,
-    product_id: &str,
-    cooperative_id: &str,
-    skus_in: &[(String, &super::product::SkuDraft, i32)],
+    product_id: ProductId,
+    cooperative_id: CooperativeId,
+    skus_in: &[(SkuId, &super::product::SkuDraft, i32)],
 ) -> Result<(), ApiError> {
     if skus_in.is_empty() {
         return Ok(());
@@ -104,15 +94,15 @@ fn insert_skus(
         .iter()
         .map(|(id, s, position)| {
             (
-                skus::id.eq(id.clone()),
-                skus::product_id.eq(product_id.to_owned()),
-                skus::cooperative_id.eq(cooperative_id.to_owned()),
+                skus::id.eq(*id),
+                skus::product_id.eq(product_id),
+                skus::cooperative_id.eq(cooperative_id),
                 skus::code.eq(s.code.clone()),
                 skus::name.eq(s.name.clone()),
                 skus::unit.eq(s.unit.clone()),
                 skus::net_weight_grams.eq(s.net_weight_grams),
                 skus::price.eq(s.price.fen()),
-                skus::sales_channel.eq(s.sales_channel.as_str()),
+                skus::sales_channel.eq(s.sales_channel),
                 skus::min_order_quantity.eq(s.min_order_quantity),
                 skus::low_stock_threshold.eq(s.low_stock_threshold),
                 skus::position.eq(*position),
@@ -128,7 +118,7 @@ fn insert_skus(
         .flat_map(|(id, s, _)| {
             s.tiers.iter().map(move |t| {
                 (
-                    sku_tiers::sku_id.eq(id.clone()),
+                    sku_tiers::sku_id.eq(*id),
                     sku_tiers::min_quantity.eq(t.min_quantity),
                     sku_tiers::unit_price.eq(t.unit_price.fen()),
                 )
@@ -153,7 +143,7 @@ fn sku_conflict(e: diesel::result::Error) -> ApiError {
 fn check_category(conn: &mut DbConn, draft: &ProductDraft) -> Result<(), ApiError> {
     if let Some(cat) = draft.category_id {
         let exists = categories::table
-            .find(cat.db())
+            .find(cat)
             .count()
             .get_result::<i64>(conn)?
             > 0;
@@ -166,26 +156,26 @@ fn check_category(conn: &mut DbConn, draft: &ProductDraft) -> Result<(), ApiErro
 
 pub fn insert_product(
     conn: &mut DbConn,
-    cooperative_id: &str,
+    cooperative_id: CooperativeId,
     draft: &ProductDraft,
-) -> Result<String, ApiError> {
+) -> Result<ProductId, ApiError> {
     check_category(conn, draft)?;
-    let id = db::new_id();
+    let id = ProductId::generate();
     let now = db::now();
     diesel::insert_into(products::table)
         .values((
-            products::id.eq(&id),
+            products::id.eq(id),
             products::cooperative_id.eq(cooperative_id),
-            products::category_id.eq(draft.category_id.map(|c| c.db())),
+            products::category_id.eq(draft.category_id),
             products::name.eq(&draft.name),
             products::subtitle.eq(&draft.subtitle),
             products::description.eq(&draft.description),
             products::origin.eq(&draft.origin),
-            products::storage.eq(draft.storage.as_str()),
+            products::storage.eq(draft.storage),
             products::shelf_life_days.eq(draft.shelf_life_days),
             products::certifications.eq(json_list(&draft.certifications)),
             products::images.eq(json_list(&draft.images)),
-            products::status.eq(ProductStatus::Draft.as_str()),
+            products::status.eq(ProductStatus::Draft),
             products::version.eq(1_i64),
             products::sort_price.eq(draft.sort_price().fen()),
             products::created_at.eq(now),
@@ -196,9 +186,9 @@ pub fn insert_product(
         .skus
         .iter()
         .enumerate()
-        .map(|(i, s)| (db::new_id(), s, i as i32))
+        .map(|(i, s)| (SkuId::generate(), s, i as i32))
         .collect();
-    insert_skus(conn, &id, cooperative_id, &with_ids)?;
+    insert_skus(conn, id, cooperative_id, &with_ids)?;
     Ok(id)
 }
 
@@ -206,7 +196,7 @@ fn json_list(items: &[String]) -> String {
     serde_json::to_string(items).unwrap_or_else(|_| "[]".into())
 }
 
-pub fn find_product(conn: &mut DbConn, id: &str) -> Result<Option<ProductRow>, ApiError> {
+pub fn find_product(conn: &mut DbConn, id: ProductId) -> Result<Option<ProductRow>, ApiError> {
     Ok(products::table
         .find(id)
         .select(ProductRow::as_select())
@@ -214,7 +204,7 @@ pub fn find_product(conn: &mut DbConn, id: &str) -> Result<Option<ProductRow>, A
         .optional()?)
 }
 
-pub fn skus_of(conn: &mut DbConn, product_id: &str) -> Result<Vec<SkuRow>, ApiError> {
+pub fn skus_of(conn: &mut DbConn, product_id: ProductId) -> Result<Vec<SkuRow>, ApiError> {
     Ok(skus::table
         .filter(skus::product_id.eq(product_id))
         .order(skus::position.asc())
@@ -225,9 +215,9 @@ pub fn skus_of(conn: &mut DbConn, product_id: &str) -> Result<Vec<SkuRow>, ApiEr
 /// Tiers per SKU id, ascending by quantity.
 pub fn tiers_of(
     conn: &mut DbConn,
-    sku_ids: &[String],
-) -> Result<HashMap<String, Vec<(i64, i64)>>, ApiError> {
-    let rows: Vec<(String, i64, i64)> = sku_tiers::table
+    sku_ids: &[SkuId],
+) -> Result<HashMap<SkuId, Vec<(i64, i64)>>, ApiError> {
+    let rows: Vec<(SkuId, i64, i64)> = sku_tiers::table
         .filter(sku_tiers::sku_id.eq_any(sku_ids))
         .order((sku_tiers::sku_id.asc(), sku_tiers::min_quantity.asc()))
         .select((
@@ -236,7 +226,7 @@ pub fn tiers_of(
             sku_tiers::unit_price,
         ))
         .load(conn)?;
-    let mut map: HashMap<String, Vec<(i64, i64)>> = HashMap::new();
+    let mut map: HashMap<SkuId, Vec<(i64, i64)>> = HashMap::new();
     for (sku, q, p) in rows {
         map.entry(sku).or_default().push((q, p));
     }
@@ -244,11 +234,8 @@ pub fn tiers_of(
 }
 
 /// Sellable units now per SKU, summed over its warehouses.
-pub fn available_of(
-    conn: &mut DbConn,
-    sku_ids: &[String],
-) -> Result<HashMap<String, i64>, ApiError> {
-    let rows: Vec<(String, i64, i64)> = stock::table
+pub fn available_of(conn: &mut DbConn, sku_ids: &[SkuId]) -> Result<HashMap<SkuId, i64>, ApiError> {
+    let rows: Vec<(SkuId, i64, i64)> = stock::table
         .filter(stock::sku_id.eq_any(sku_ids))
         .select((stock::sku_id, stock::on_hand, stock::reserved))
         .load(conn)?;
@@ -261,11 +248,11 @@ pub fn available_of(
 
 pub fn detail(conn: &mut DbConn, product: ProductRow) -> Result<ProductDetail, ApiError> {
     let cooperative_name = cooperatives::table
-        .find(&product.cooperative_id)
+        .find(product.cooperative_id)
         .select(cooperatives::name)
         .first::<String>(conn)?;
-    let sku_rows = skus_of(conn, &product.id)?;
-    let ids: Vec<String> = sku_rows.iter().map(|s| s.id.clone()).collect();
+    let sku_rows = skus_of(conn, product.id)?;
+    let ids: Vec<SkuId> = sku_rows.iter().map(|s| s.id).collect();
     let mut tiers = tiers_of(conn, &ids)?;
     let available = available_of(conn, &ids)?;
     let skus = sku_rows
@@ -291,16 +278,9 @@ pub fn as_input(detail: &ProductDetail) -> Result<ProductInput, ApiError> {
         name: p.name.clone(),
         subtitle: p.subtitle.clone(),
         description: p.description.clone(),
-        category_id: p
-            .category_id
-            .as_deref()
-            .map(|c| {
-                c.parse()
-                    .map_err(|_| ApiError::internal("bad category id in database"))
-            })
-            .transpose()?,
+        category_id: p.category_id,
         origin: p.origin.clone(),
-        storage: p.storage(),
+        storage: p.storage,
         shelf_life_days: p.shelf_life_days.map(i64::from),
         certifications: p.certifications(),
         images: p.images(),
@@ -313,7 +293,7 @@ pub fn as_input(detail: &ProductDetail) -> Result<ProductInput, ApiError> {
                 unit: s.unit.clone(),
                 net_weight_grams: s.net_weight_grams,
                 price: Money::from_fen(s.price),
-                sales_channel: s.channel(),
+                sales_channel: s.sales_channel,
                 min_order_quantity: s.min_order_quantity,
                 tiers: tiers
                     .iter()
@@ -340,16 +320,16 @@ pub fn update_product(
     let now = db::now();
     let n = diesel::update(
         products::table
-            .filter(products::id.eq(&p.id))
+            .filter(products::id.eq(p.id))
             .filter(products::version.eq(expected_version)),
     )
     .set((
-        products::category_id.eq(draft.category_id.map(|c| c.db())),
+        products::category_id.eq(draft.category_id),
         products::name.eq(&draft.name),
         products::subtitle.eq(&draft.subtitle),
         products::description.eq(&draft.description),
         products::origin.eq(&draft.origin),
-        products::storage.eq(draft.storage.as_str()),
+        products::storage.eq(draft.storage),
         products::shelf_life_days.eq(draft.shelf_life_days),
         products::certifications.eq(json_list(&draft.certifications)),
         products::images.eq(json_list(&draft.images)),
@@ -366,27 +346,27 @@ pub fn update_product(
     for s in &draft.skus {
         match current.skus.iter().find(|d| d.sku.code == s.code) {
             Some(SkuDetail { sku: row, .. }) => {
-                diesel::update(skus::table.find(&row.id))
+                diesel::update(skus::table.find(row.id))
                     .set((
                         skus::name.eq(&s.name),
                         skus::unit.eq(&s.unit),
                         skus::net_weight_grams.eq(s.net_weight_grams),
                         skus::price.eq(s.price.fen()),
-                        skus::sales_channel.eq(s.sales_channel.as_str()),
+                        skus::sales_channel.eq(s.sales_channel),
                         skus::min_order_quantity.eq(s.min_order_quantity),
                         skus::low_stock_threshold.eq(s.low_stock_threshold),
                         skus::version.eq(skus::version + 1),
                         skus::updated_at.eq(now),
                     ))
                     .execute(conn)?;
-                diesel::delete(sku_tiers::table.filter(sku_tiers::sku_id.eq(&row.id)))
+                diesel::delete(sku_tiers::table.filter(sku_tiers::sku_id.eq(row.id)))
                     .execute(conn)?;
                 let tiers: Vec<_> = s
                     .tiers
                     .iter()
                     .map(|t| {
                         (
-                            sku_tiers::sku_id.eq(row.id.clone()),
+                            sku_tiers::sku_id.eq(row.id),
                             sku_tiers::min_quantity.eq(t.min_quantity),
                             sku_tiers::unit_price.eq(t.unit_price.fen()),
                         )
@@ -396,10 +376,10 @@ pub fn update_product(
                     crate::insert_rows!(conn, sku_tiers::table, tiers)?;
                 }
             }
-            None => new_skus.push((db::new_id(), s, next_position + new_skus.len() as i32)),
+            None => new_skus.push((SkuId::generate(), s, next_position + new_skus.len() as i32)),
         }
     }
-    insert_skus(conn, &p.id, &p.cooperative_id, &new_skus)
+    insert_skus(conn, p.id, p.cooperative_id, &new_skus)
 }
 
 /// Moves a product to `to` if its status still allows it (checked by the domain rule and
@@ -409,18 +389,18 @@ pub fn change_status(
     product: &ProductRow,
     to: ProductStatus,
 ) -> Result<(), ApiError> {
-    let from = product.status();
+    let from = product.status;
     if from == to {
         return Ok(());
     }
     from.transition(to)?;
     let n = diesel::update(
         products::table
-            .filter(products::id.eq(&product.id))
-            .filter(products::status.eq(from.as_str())),
+            .filter(products::id.eq(product.id))
+            .filter(products::status.eq(from)),
     )
     .set((
-        products::status.eq(to.as_str()),
+        products::status.eq(to),
         products::version.eq(products::version + 1),
         products::updated_at.eq(db::now()),
     ))
@@ -435,12 +415,21 @@ pub fn change_status(
 
 /// Whether the public may see the product: published, and its co-op active.
 pub fn is_public(conn: &mut DbConn, product: &ProductRow) -> Result<bool, ApiError> {
-    if product.status() != ProductStatus::Published {
+    if product.status != ProductStatus::Published {
         return Ok(false);
     }
-    let status: String = cooperatives::table
-        .find(&product.cooperative_id)
+    let status: CooperativeStatus = cooperatives::table
+        .find(product.cooperative_id)
         .select(cooperatives::status)
         .first(conn)?;
-    Ok(status == "active")
+    Ok(status == CooperativeStatus::Active)
+}
+
+/// The storage classes of these SKUs' products (for how a parcel of them travels).
+pub fn storage_of(conn: &mut DbConn, sku_ids: &[SkuId]) -> Result<Vec<Storage>, ApiError> {
+    Ok(skus::table
+        .inner_join(products::table)
+        .filter(skus::id.eq_any(sku_ids))
+        .select(products::storage)
+        .load(conn)?)
 }

@@ -17,12 +17,12 @@ use crate::db::{self, DbConn, DbPool};
 use crate::http::error::{ApiError, ApiResult, Problem};
 use crate::http::extract::{etag, if_match, ApiJson};
 use crate::http::pagination::Paginated;
-use crate::ids::{CooperativeId, ProductId};
+use crate::ids::{CategoryId, CooperativeId, ProductId, SkuId};
 use crate::money::Money;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CooperativeRef {
-    pub id: String,
+    pub id: CooperativeId,
     pub name: String,
 }
 
@@ -34,7 +34,7 @@ pub struct TierView {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SkuView {
-    pub id: String,
+    pub id: SkuId,
     pub code: String,
     pub name: String,
     pub unit: String,
@@ -51,10 +51,10 @@ pub struct SkuView {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ProductView {
-    pub id: String,
-    pub cooperative_id: String,
+    pub id: ProductId,
+    pub cooperative_id: CooperativeId,
     pub cooperative: CooperativeRef,
-    pub category_id: Option<String>,
+    pub category_id: Option<CategoryId>,
     pub name: String,
     pub subtitle: Option<String>,
     pub description: Option<String>,
@@ -74,10 +74,10 @@ pub struct ProductView {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ProductSummary {
-    pub id: String,
-    pub cooperative_id: String,
+    pub id: ProductId,
+    pub cooperative_id: CooperativeId,
     pub cooperative: CooperativeRef,
-    pub category_id: Option<String>,
+    pub category_id: Option<CategoryId>,
     pub name: String,
     pub subtitle: Option<String>,
     pub origin: String,
@@ -94,12 +94,12 @@ impl From<(ProductRow, String)> for ProductSummary {
         ProductSummary {
             certifications: p.certifications(),
             images: p.images(),
-            status: p.status(),
-            storage: p.storage(),
+            status: p.status,
+            storage: p.storage,
             price: Money::from_fen(p.sort_price),
             created_at: db::utc(p.created_at),
             cooperative: CooperativeRef {
-                id: p.cooperative_id.clone(),
+                id: p.cooperative_id,
                 name: cooperative_name,
             },
             id: p.id,
@@ -118,13 +118,13 @@ impl From<ProductDetail> for ProductView {
         ProductView {
             certifications: p.certifications(),
             images: p.images(),
-            status: p.status(),
-            storage: p.storage(),
+            status: p.status,
+            storage: p.storage,
             price: Money::from_fen(p.sort_price),
             created_at: db::utc(p.created_at),
             updated_at: db::utc(p.updated_at),
             cooperative: CooperativeRef {
-                id: p.cooperative_id.clone(),
+                id: p.cooperative_id,
                 name: d.cooperative_name,
             },
             skus: d
@@ -136,7 +136,7 @@ impl From<ProductDetail> for ProductView {
                          tiers,
                          available,
                      }| SkuView {
-                        sales_channel: s.channel(),
+                        sales_channel: s.sales_channel,
                         id: s.id,
                         code: s.code,
                         name: s.name,
@@ -178,9 +178,9 @@ fn with_etag(status: actix_web::http::StatusCode, view: ProductView) -> HttpResp
 
 /// Loads a product the caller may edit: members of its co-op and admins. Others get 404
 /// while it is not public (its existence must not leak) and 403 once it is.
-fn editable_product(conn: &mut DbConn, user: &AuthUser, id: &str) -> ApiResult<ProductRow> {
+fn editable_product(conn: &mut DbConn, user: &AuthUser, id: ProductId) -> ApiResult<ProductRow> {
     let product = repo::find_product(conn, id)?.ok_or(ApiError::NotFound)?;
-    if !can_see_cooperative(conn, Some(user), &product.cooperative_id)? {
+    if !can_see_cooperative(conn, Some(user), product.cooperative_id)? {
         return Err(if repo::is_public(conn, &product)? {
             ApiError::forbidden("only the cooperative's members may change its products")
         } else {
@@ -199,14 +199,14 @@ pub async fn create(
     id: web::Path<CooperativeId>,
     body: ApiJson<ProductInput>,
 ) -> ApiResult<HttpResponse> {
-    let coop_id = id.into_inner().db();
+    let coop_id = id.into_inner();
     let draft = ProductDraft::try_from(body.0)?;
     let view = db::run(&pool, move |conn| {
         let detail = db::write_tx(conn, |conn| {
-            coops::get(conn, &coop_id)?;
-            require_cooperative_member(conn, &user, &coop_id, false)?;
-            let id = repo::insert_product(conn, &coop_id, &draft)?;
-            let row = repo::find_product(conn, &id)?.ok_or(ApiError::NotFound)?;
+            coops::get(conn, coop_id)?;
+            require_cooperative_member(conn, &user, coop_id, false)?;
+            let id = repo::insert_product(conn, coop_id, &draft)?;
+            let row = repo::find_product(conn, id)?.ok_or(ApiError::NotFound)?;
             repo::detail(conn, row)
         })?;
         Ok(ProductView::from(detail))
@@ -222,11 +222,11 @@ pub async fn get(
     user: MaybeUser,
     id: web::Path<ProductId>,
 ) -> ApiResult<HttpResponse> {
-    let id = id.into_inner().db();
+    let id = id.into_inner();
     let view = db::run(&pool, move |conn| {
-        let product = repo::find_product(conn, &id)?.ok_or(ApiError::NotFound)?;
+        let product = repo::find_product(conn, id)?.ok_or(ApiError::NotFound)?;
         if !repo::is_public(conn, &product)?
-            && !can_see_cooperative(conn, user.0.as_ref(), &product.cooperative_id)?
+            && !can_see_cooperative(conn, user.0.as_ref(), product.cooperative_id)?
         {
             return Err(ApiError::NotFound);
         }
@@ -247,12 +247,12 @@ pub async fn update(
     id: web::Path<ProductId>,
     body: ApiJson<ProductPatch>,
 ) -> ApiResult<HttpResponse> {
-    let id = id.into_inner().db();
+    let id = id.into_inner();
     let expected = if_match(&req)?;
     let patch = body.0;
     let view = db::run(&pool, move |conn| {
         let detail = db::write_tx(conn, |conn| {
-            let product = editable_product(conn, &user, &id)?;
+            let product = editable_product(conn, &user, id)?;
             if expected.is_some_and(|v| v != product.version) {
                 return Err(ApiError::PreconditionFailed);
             }
@@ -260,7 +260,7 @@ pub async fn update(
             let current = repo::detail(conn, product)?;
             let draft = ProductDraft::try_from(patch.apply(repo::as_input(&current)?))?;
             repo::update_product(conn, &current, version, &draft)?;
-            let row = repo::find_product(conn, &id)?.ok_or(ApiError::NotFound)?;
+            let row = repo::find_product(conn, id)?.ok_or(ApiError::NotFound)?;
             repo::detail(conn, row)
         })?;
         Ok(ProductView::from(detail))
@@ -276,26 +276,25 @@ async fn set_status(
     id: ProductId,
     to: ProductStatus,
 ) -> ApiResult<HttpResponse> {
-    let id = id.db();
     let expected = if_match(&req)?;
     let view = db::run(&pool, move |conn| {
         let detail = db::write_tx(conn, |conn| {
-            let product = editable_product(conn, &user, &id)?;
+            let product = editable_product(conn, &user, id)?;
             if expected.is_some_and(|v| v != product.version) {
                 return Err(ApiError::PreconditionFailed);
             }
-            if product.status() != to {
+            if product.status != to {
                 repo::change_status(conn, &product, to)?;
                 audit::record(
                     conn,
-                    Some(&user.id.db()),
+                    Some(user.id),
                     &format!("product.{}", to.as_str()),
                     "product",
-                    &id,
-                    serde_json::json!({"from": product.status().as_str()}),
+                    id,
+                    serde_json::json!({"from": product.status.as_str()}),
                 )?;
             }
-            let row = repo::find_product(conn, &id)?.ok_or(ApiError::NotFound)?;
+            let row = repo::find_product(conn, id)?.ok_or(ApiError::NotFound)?;
             repo::detail(conn, row)
         })?;
         Ok(ProductView::from(detail))

@@ -17,7 +17,8 @@ use crate::http::validate::Fields;
 use crate::ids::{CategoryId, CooperativeId};
 use crate::money::Money;
 
-use super::domain::Storage;
+use super::domain::{ProductStatus, Storage};
+use crate::cooperatives::domain::CooperativeStatus;
 
 diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
 
@@ -159,13 +160,13 @@ fn parse_time(s: &str) -> Result<NaiveDateTime, ApiError> {
 /// Published products of active co-ops matching `s`, one page of them, with co-op names.
 pub fn search(conn: &mut DbConn, s: &Search) -> Result<Paginated<(ProductRow, String)>, ApiError> {
     let category_ids = match s.category_id {
-        Some(c) => Some(categories::with_descendants(conn, &c.db())?),
+        Some(c) => Some(categories::with_descendants(conn, c)?),
         None => None,
     };
     let mut q = products::table
         .inner_join(cooperatives::table)
-        .filter(products::status.eq("published"))
-        .filter(cooperatives::status.eq("active"))
+        .filter(products::status.eq(ProductStatus::Published))
+        .filter(cooperatives::status.eq(CooperativeStatus::Active))
         .select((ProductRow::as_select(), cooperatives::name))
         .limit(s.page.fetch_limit())
         .into_boxed();
@@ -173,10 +174,10 @@ pub fn search(conn: &mut DbConn, s: &Search) -> Result<Paginated<(ProductRow, St
         q = q.filter(products::category_id.eq_any(ids));
     }
     if let Some(c) = s.cooperative_id {
-        q = q.filter(products::cooperative_id.eq(c.db()));
+        q = q.filter(products::cooperative_id.eq(c));
     }
     if let Some(st) = s.storage {
-        q = q.filter(products::storage.eq(st.as_str()));
+        q = q.filter(products::storage.eq(st));
     }
     if let Some(m) = s.min_price {
         q = q.filter(products::sort_price.ge(m.fen()));
@@ -276,8 +277,11 @@ pub fn search(conn: &mut DbConn, s: &Search) -> Result<Paginated<(ProductRow, St
     let pattern = s.pattern.clone();
     Ok(s.page
         .finish(rows, move |(p, _): &(ProductRow, String)| match sort {
-            Sort::Newest => vec![p.created_at.format(TIME_FORMAT).to_string(), p.id.clone()],
-            Sort::PriceAsc | Sort::PriceDesc => vec![p.sort_price.to_string(), p.id.clone()],
+            Sort::Newest => vec![
+                p.created_at.format(TIME_FORMAT).to_string(),
+                p.id.to_string(),
+            ],
+            Sort::PriceAsc | Sort::PriceDesc => vec![p.sort_price.to_string(), p.id.to_string()],
             Sort::Relevance => {
                 let hit = pattern
                     .as_deref()
@@ -286,7 +290,7 @@ pub fn search(conn: &mut DbConn, s: &Search) -> Result<Paginated<(ProductRow, St
                 vec![
                     if hit { "0" } else { "1" }.to_owned(),
                     p.created_at.format(TIME_FORMAT).to_string(),
-                    p.id.clone(),
+                    p.id.to_string(),
                 ]
             }
         }))

@@ -1,6 +1,9 @@
 //! What a co-operative, a membership and a warehouse may be.
 
-use serde::Deserialize;
+use crate::db::stored::StoredText;
+use crate::vocabulary;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::auth::domain::Email;
@@ -122,3 +125,57 @@ impl TryFrom<CreateWarehouse> for NewWarehouse {
         f.finish(value)
     }
 }
+
+vocabulary! {
+    #[derive(Serialize, Deserialize, ToSchema)]
+    #[serde(rename_all = "snake_case")]
+    pub enum CooperativeStatus as "cooperative status (cooperatives.status)" {
+        Active = "active",
+        Suspended = "suspended",
+    }
+}
+
+/// A co-op's own commission: a decimal between 0 and 1, stored as its text form.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    diesel::expression::AsExpression,
+    diesel::deserialize::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
+pub struct CommissionRate(Decimal);
+
+impl CommissionRate {
+    pub fn parse(raw: &str) -> Option<Self> {
+        raw.trim()
+            .parse::<Decimal>()
+            .ok()
+            .filter(|d| *d >= Decimal::ZERO && *d <= Decimal::ONE)
+            .map(|d| CommissionRate(d.normalize()))
+    }
+
+    pub fn value(self) -> Decimal {
+        self.0
+    }
+}
+
+impl std::fmt::Display for CommissionRate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl StoredText for CommissionRate {
+    const WHAT: &'static str = "commission rate (cooperatives.commission_rate)";
+    fn from_stored(raw: &str) -> Option<Self> {
+        Self::parse(raw)
+    }
+    fn to_stored(&self) -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Owned(self.0.to_string())
+    }
+}
+
+crate::stored_as_text!(CommissionRate);

@@ -3,33 +3,34 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::domain::{NewCooperative, NewWarehouse};
+use super::domain::{CommissionRate, CooperativeStatus, NewCooperative, NewWarehouse};
 use crate::auth::CoopRole;
 use crate::db::schema::{cooperative_members, cooperatives, users, warehouses};
 use crate::db::{self, DbConn};
 use crate::http::error::ApiError;
 use crate::http::pagination::{Page, Paginated};
+use crate::ids::{CooperativeId, UserId, WarehouseId};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = cooperatives)]
 pub struct CooperativeRow {
-    pub id: String,
+    pub id: CooperativeId,
     pub name: String,
     pub province: String,
     pub city: String,
     pub county: String,
     pub description: Option<String>,
     pub contact_phone: Option<String>,
-    pub status: String,
+    pub status: CooperativeStatus,
     pub created_at: NaiveDateTime,
-    pub commission_rate: Option<String>,
+    pub commission_rate: Option<CommissionRate>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = warehouses)]
 pub struct WarehouseRow {
-    pub id: String,
-    pub cooperative_id: String,
+    pub id: WarehouseId,
+    pub cooperative_id: CooperativeId,
     pub name: String,
     pub address: String,
     pub cold_storage: bool,
@@ -38,34 +39,34 @@ pub struct WarehouseRow {
 
 pub fn insert(conn: &mut DbConn, c: &NewCooperative) -> Result<CooperativeRow, ApiError> {
     let row = CooperativeRow {
-        id: db::new_id(),
+        id: CooperativeId::generate(),
         name: c.name.clone(),
         province: c.province.clone(),
         city: c.city.clone(),
         county: c.county.clone(),
         description: c.description.clone(),
         contact_phone: c.contact_phone.clone(),
-        status: "active".into(),
+        status: CooperativeStatus::Active,
         created_at: db::now(),
         commission_rate: None,
     };
     diesel::insert_into(cooperatives::table)
         .values((
-            cooperatives::id.eq(&row.id),
+            cooperatives::id.eq(row.id),
             cooperatives::name.eq(&row.name),
             cooperatives::province.eq(&row.province),
             cooperatives::city.eq(&row.city),
             cooperatives::county.eq(&row.county),
             cooperatives::description.eq(&row.description),
             cooperatives::contact_phone.eq(&row.contact_phone),
-            cooperatives::status.eq(&row.status),
+            cooperatives::status.eq(row.status),
             cooperatives::created_at.eq(row.created_at),
         ))
         .execute(conn)?;
     Ok(row)
 }
 
-pub fn find(conn: &mut DbConn, id: &str) -> Result<Option<CooperativeRow>, ApiError> {
+pub fn find(conn: &mut DbConn, id: CooperativeId) -> Result<Option<CooperativeRow>, ApiError> {
     Ok(cooperatives::table
         .find(id)
         .select(CooperativeRow::as_select())
@@ -74,13 +75,13 @@ pub fn find(conn: &mut DbConn, id: &str) -> Result<Option<CooperativeRow>, ApiEr
 }
 
 /// The co-op, or 404.
-pub fn get(conn: &mut DbConn, id: &str) -> Result<CooperativeRow, ApiError> {
+pub fn get(conn: &mut DbConn, id: CooperativeId) -> Result<CooperativeRow, ApiError> {
     find(conn, id)?.ok_or(ApiError::NotFound)
 }
 
 pub fn list(conn: &mut DbConn, page: &Page) -> Result<Paginated<CooperativeRow>, ApiError> {
     let mut q = cooperatives::table
-        .filter(cooperatives::status.eq("active"))
+        .filter(cooperatives::status.eq(CooperativeStatus::Active))
         .select(CooperativeRow::as_select())
         .order(cooperatives::id.asc())
         .limit(page.fetch_limit())
@@ -89,14 +90,14 @@ pub fn list(conn: &mut DbConn, page: &Page) -> Result<Paginated<CooperativeRow>,
         q = q.filter(cooperatives::id.gt(after.clone()));
     }
     let rows = q.load(conn)?;
-    Ok(page.finish(rows, |r| vec![r.id.clone()]))
+    Ok(page.finish(rows, |r| vec![r.id.to_string()]))
 }
 
 /// Adds a member; 409 when already one.
 pub fn add_member(
     conn: &mut DbConn,
-    cooperative_id: &str,
-    user_id: &str,
+    cooperative_id: CooperativeId,
+    user_id: UserId,
     role: CoopRole,
 ) -> Result<NaiveDateTime, ApiError> {
     let now = db::now();
@@ -104,7 +105,7 @@ pub fn add_member(
         .values((
             cooperative_members::cooperative_id.eq(cooperative_id),
             cooperative_members::user_id.eq(user_id),
-            cooperative_members::role.eq(role.as_str()),
+            cooperative_members::role.eq(role),
             cooperative_members::created_at.eq(now),
         ))
         .execute(conn)
@@ -120,7 +121,7 @@ pub fn add_member(
 pub fn user_id_by_email(
     conn: &mut DbConn,
     email: &str,
-) -> Result<Option<(String, String)>, ApiError> {
+) -> Result<Option<(UserId, String)>, ApiError> {
     Ok(users::table
         .filter(users::email.eq(email))
         .select((users::id, users::display_name))
@@ -130,12 +131,12 @@ pub fn user_id_by_email(
 
 pub fn insert_warehouse(
     conn: &mut DbConn,
-    cooperative_id: &str,
+    cooperative_id: CooperativeId,
     w: &NewWarehouse,
 ) -> Result<WarehouseRow, ApiError> {
     let row = WarehouseRow {
-        id: db::new_id(),
-        cooperative_id: cooperative_id.to_owned(),
+        id: WarehouseId::generate(),
+        cooperative_id,
         name: w.name.clone(),
         address: w.address.clone(),
         cold_storage: w.cold_storage,
@@ -143,8 +144,8 @@ pub fn insert_warehouse(
     };
     diesel::insert_into(warehouses::table)
         .values((
-            warehouses::id.eq(&row.id),
-            warehouses::cooperative_id.eq(&row.cooperative_id),
+            warehouses::id.eq(row.id),
+            warehouses::cooperative_id.eq(row.cooperative_id),
             warehouses::name.eq(&row.name),
             warehouses::address.eq(&row.address),
             warehouses::cold_storage.eq(row.cold_storage),
@@ -156,7 +157,7 @@ pub fn insert_warehouse(
 
 pub fn warehouses_of(
     conn: &mut DbConn,
-    cooperative_id: &str,
+    cooperative_id: CooperativeId,
 ) -> Result<Vec<WarehouseRow>, ApiError> {
     Ok(warehouses::table
         .filter(warehouses::cooperative_id.eq(cooperative_id))
@@ -167,8 +168,8 @@ pub fn warehouses_of(
 
 pub fn set_commission_rate(
     conn: &mut DbConn,
-    id: &str,
-    rate: Option<&str>,
+    id: CooperativeId,
+    rate: Option<CommissionRate>,
 ) -> Result<(), ApiError> {
     diesel::update(cooperatives::table.find(id))
         .set(cooperatives::commission_rate.eq(rate))

@@ -5,28 +5,30 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::domain::{self, CooperativeStatus};
 use super::domain::{
     AddMember, CreateCooperative, CreateWarehouse, NewCooperative, NewMember, NewWarehouse,
 };
 use super::repo::{self, CooperativeRow, WarehouseRow};
 use crate::audit;
+use crate::auth::CoopRole;
 use crate::auth::{require_cooperative_member, AdminUser, AuthUser};
 use crate::db::{self, DbPool};
 use crate::http::error::{ApiError, ApiResult, Problem};
 use crate::http::extract::ApiJson;
 use crate::http::pagination::{Page, PageParams, Paginated};
-use crate::ids::CooperativeId;
+use crate::ids::{CooperativeId, UserId, WarehouseId};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CooperativeView {
-    pub id: String,
+    pub id: CooperativeId,
     pub name: String,
     pub province: String,
     pub city: String,
     pub county: String,
     pub description: Option<String>,
     pub contact_phone: Option<String>,
-    pub status: String,
+    pub status: CooperativeStatus,
     /// The co-op's own commission rate; `null` means the platform's.
     pub commission_rate: Option<String>,
     pub created_at: DateTime<Utc>,
@@ -43,7 +45,7 @@ impl From<CooperativeRow> for CooperativeView {
             description: r.description,
             contact_phone: r.contact_phone,
             status: r.status,
-            commission_rate: r.commission_rate,
+            commission_rate: r.commission_rate.map(|r| r.to_string()),
             created_at: db::utc(r.created_at),
         }
     }
@@ -51,18 +53,18 @@ impl From<CooperativeRow> for CooperativeView {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MemberView {
-    pub cooperative_id: String,
-    pub user_id: String,
+    pub cooperative_id: CooperativeId,
+    pub user_id: UserId,
     pub email: String,
     pub display_name: String,
-    pub role: String,
+    pub role: CoopRole,
     pub created_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct WarehouseView {
-    pub id: String,
-    pub cooperative_id: String,
+    pub id: WarehouseId,
+    pub cooperative_id: CooperativeId,
     pub name: String,
     pub address: String,
     pub cold_storage: bool,
@@ -96,10 +98,10 @@ pub async fn create(
             let row = repo::insert(conn, &new)?;
             audit::record(
                 conn,
-                Some(&admin.0.id.db()),
+                Some(admin.0.id),
                 "cooperative.created",
                 "cooperative",
-                &row.id,
+                row.id,
                 serde_json::json!({"name": row.name}),
             )?;
             Ok(row)
@@ -120,8 +122,8 @@ pub async fn list(pool: web::Data<DbPool>, q: web::Query<PageParams>) -> ApiResu
 #[utoipa::path(get, path = "/api/v1/cooperatives/{id}", tag = "cooperatives",
     responses((status = 200, body = CooperativeView), (status = 404, body = Problem)))]
 pub async fn get(pool: web::Data<DbPool>, id: web::Path<CooperativeId>) -> ApiResult<HttpResponse> {
-    let id = id.into_inner().db();
-    let row = db::run(&pool, move |conn| repo::get(conn, &id)).await?;
+    let id = id.into_inner();
+    let row = db::run(&pool, move |conn| repo::get(conn, id)).await?;
     Ok(HttpResponse::Ok().json(CooperativeView::from(row)))
 }
 
@@ -134,12 +136,12 @@ pub async fn add_member(
     id: web::Path<CooperativeId>,
     body: ApiJson<AddMember>,
 ) -> ApiResult<HttpResponse> {
-    let coop_id = id.into_inner().db();
+    let coop_id = id.into_inner();
     let member = NewMember::try_from(body.0)?;
     let view = db::run(&pool, move |conn| {
         db::write_tx(conn, |conn| {
-            repo::get(conn, &coop_id)?;
-            require_cooperative_member(conn, &user, &coop_id, true)?;
+            repo::get(conn, coop_id)?;
+            require_cooperative_member(conn, &user, coop_id, true)?;
             let (user_id, display_name) = repo::user_id_by_email(conn, member.email.as_str())?
                 .ok_or_else(|| {
                     ApiError::field(
@@ -147,21 +149,21 @@ pub async fn add_member(
                         "no account uses this email; ask them to register first",
                     )
                 })?;
-            let created_at = repo::add_member(conn, &coop_id, &user_id, member.role)?;
+            let created_at = repo::add_member(conn, coop_id, user_id, member.role)?;
             audit::record(
                 conn,
-                Some(&user.id.db()),
+                Some(user.id),
                 "cooperative.member_added",
                 "cooperative",
-                &coop_id,
+                coop_id,
                 serde_json::json!({"user_id": user_id, "role": member.role.as_str()}),
             )?;
             Ok(MemberView {
-                cooperative_id: coop_id.clone(),
+                cooperative_id: coop_id,
                 user_id,
                 email: member.email.as_str().to_owned(),
                 display_name,
-                role: member.role.as_str().to_owned(),
+                role: member.role,
                 created_at: db::utc(created_at),
             })
         })
@@ -179,13 +181,13 @@ pub async fn create_warehouse(
     id: web::Path<CooperativeId>,
     body: ApiJson<CreateWarehouse>,
 ) -> ApiResult<HttpResponse> {
-    let coop_id = id.into_inner().db();
+    let coop_id = id.into_inner();
     let new = NewWarehouse::try_from(body.0)?;
     let row = db::run(&pool, move |conn| {
         db::write_tx(conn, |conn| {
-            repo::get(conn, &coop_id)?;
-            require_cooperative_member(conn, &user, &coop_id, true)?;
-            repo::insert_warehouse(conn, &coop_id, &new)
+            repo::get(conn, coop_id)?;
+            require_cooperative_member(conn, &user, coop_id, true)?;
+            repo::insert_warehouse(conn, coop_id, &new)
         })
     })
     .await?;
@@ -200,11 +202,11 @@ pub async fn list_warehouses(
     user: AuthUser,
     id: web::Path<CooperativeId>,
 ) -> ApiResult<HttpResponse> {
-    let coop_id = id.into_inner().db();
+    let coop_id = id.into_inner();
     let rows = db::run(&pool, move |conn| {
-        repo::get(conn, &coop_id)?;
-        require_cooperative_member(conn, &user, &coop_id, false)?;
-        repo::warehouses_of(conn, &coop_id)
+        repo::get(conn, coop_id)?;
+        require_cooperative_member(conn, &user, coop_id, false)?;
+        repo::warehouses_of(conn, coop_id)
     })
     .await?;
     Ok(HttpResponse::Ok().json(Paginated {
@@ -231,14 +233,12 @@ pub async fn set_commission_rate(
     id: web::Path<CooperativeId>,
     body: ApiJson<CommissionRate>,
 ) -> ApiResult<HttpResponse> {
-    let coop_id = id.into_inner().db();
+    let coop_id = id.into_inner();
     let rate = match body.0.commission_rate.as_deref().map(str::trim) {
         None => None,
-        Some(r) => match r.parse::<rust_decimal::Decimal>() {
-            Ok(d) if d >= rust_decimal::Decimal::ZERO && d <= rust_decimal::Decimal::ONE => {
-                Some(d.normalize().to_string())
-            }
-            _ => {
+        Some(r) => match domain::CommissionRate::parse(r) {
+            Some(rate) => Some(rate),
+            None => {
                 return Err(ApiError::field(
                     "commission_rate",
                     "must be a decimal string between 0 and 1, e.g. \"0.03\"",
@@ -248,17 +248,17 @@ pub async fn set_commission_rate(
     };
     let row = db::run(&pool, move |conn| {
         db::write_tx(conn, |conn| {
-            repo::get(conn, &coop_id)?;
-            repo::set_commission_rate(conn, &coop_id, rate.as_deref())?;
+            repo::get(conn, coop_id)?;
+            repo::set_commission_rate(conn, coop_id, rate)?;
             audit::record(
                 conn,
-                Some(&admin.0.id.db()),
+                Some(admin.0.id),
                 "cooperative.commission_rate_set",
                 "cooperative",
-                &coop_id,
-                serde_json::json!({ "commission_rate": rate }),
+                coop_id,
+                serde_json::json!({ "commission_rate": rate.map(|r| r.to_string()) }),
             )?;
-            repo::get(conn, &coop_id)
+            repo::get(conn, coop_id)
         })
     })
     .await?;

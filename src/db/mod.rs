@@ -3,6 +3,7 @@
 //! diesel's blocking work off the async workers.
 
 pub mod schema;
+pub mod stored;
 
 use std::time::Duration;
 
@@ -248,11 +249,6 @@ pub fn now() -> chrono::NaiveDateTime {
 /// A stored UTC timestamp as the API shows it.
 pub fn utc(t: chrono::NaiveDateTime) -> chrono::DateTime<chrono::Utc> {
     chrono::DateTime::from_naive_utc_and_offset(t, chrono::Utc)
-}
-
-/// A fresh, time-ordered id (UUIDv7 keeps B-tree inserts local).
-pub fn new_id() -> String {
-    uuid::Uuid::now_v7().to_string()
 }
 
 /// A multi-row INSERT: diesel's multi-backend cannot batch, so the one statement is written

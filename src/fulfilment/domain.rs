@@ -1,15 +1,19 @@
 //! Shipping rules: what a shipment and a tracking event may say, and when a cold chain broke.
 
+use crate::vocabulary;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::catalogue::Storage;
-use crate::http::error::ApiError;
+use crate::http::error::{ApiError, FieldError};
 use crate::http::validate::{optional_text, Fields};
+use crate::ids::{FulfilmentId, OrderItemId};
+use crate::orders::repo::{FulfilmentRow, ItemRow};
+use crate::orders::{FulfilmentStatus, OrderStatus};
 
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 pub struct ShipmentLine {
-    pub order_item_id: String,
+    pub order_item_id: OrderItemId,
     pub quantity: i64,
 }
 
@@ -84,23 +88,14 @@ impl TryFrom<CreateShipment> for NewShipment {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ShipmentStatus {
-    InTransit,
-    OutForDelivery,
-    Delivered,
-    Exception,
-}
-
-impl ShipmentStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ShipmentStatus::InTransit => "in_transit",
-            ShipmentStatus::OutForDelivery => "out_for_delivery",
-            ShipmentStatus::Delivered => "delivered",
-            ShipmentStatus::Exception => "exception",
-        }
+vocabulary! {
+    #[derive(Deserialize, Serialize, ToSchema)]
+    #[serde(rename_all = "snake_case")]
+    pub enum ShipmentStatus as "shipment status" {
+        InTransit = "in_transit",
+        OutForDelivery = "out_for_delivery",
+        Delivered = "delivered",
+        Exception = "exception",
     }
 }
 
@@ -149,6 +144,92 @@ impl NewEvent {
         })();
         f.finish(value)
     }
+}
+
+impl ShipmentStatus {
+    /// The one place that says how a parcel's status may change: any number of readings and
+    /// updates on the way (an exception may clear), nothing after delivery.
+    pub fn transition(self, to: ShipmentStatus) -> Result<ShipmentStatus, ApiError> {
+        match self {
+            ShipmentStatus::Delivered => Err(ApiError::InvalidState(
+                "the parcel is already delivered".into(),
+            )),
+            _ => Ok(to),
+        }
+    }
+}
+
+/// The items a parcel takes, checked against the fulfilment's own: each must belong to it and
+/// not ship more than is left. Every bad line is named.
+pub fn parcel_lines<'a>(
+    new: &NewShipment,
+    items: &'a [ItemRow],
+    fulfilment: FulfilmentId,
+) -> Result<Vec<(&'a ItemRow, i64)>, ApiError> {
+    let mut errors = Vec::new();
+    let mut lines = Vec::new();
+    for (i, line) in new.items.iter().enumerate() {
+        match items
+            .iter()
+            .find(|it| it.id == line.order_item_id && it.fulfilment_id == fulfilment)
+        {
+            None => errors.push(FieldError::new(
+                format!("items[{i}].order_item_id"),
+                "not an item of this fulfilment",
+            )),
+            Some(it) if line.quantity > it.quantity - it.shipped_quantity => {
+                errors.push(FieldError::new(
+                    format!("items[{i}].quantity"),
+                    format!("only {} left to ship", it.quantity - it.shipped_quantity),
+                ))
+            }
+            Some(it) => lines.push((it, line.quantity)),
+        }
+    }
+    if errors.is_empty() {
+        Ok(lines)
+    } else {
+        Err(ApiError::Validation(errors))
+    }
+}
+
+/// A fulfilment is shipped once none of its items is left to ship, partly shipped before.
+pub fn fulfilment_after_parcel(items: &[ItemRow], fulfilment: FulfilmentId) -> FulfilmentStatus {
+    let left = items
+        .iter()
+        .filter(|it| it.fulfilment_id == fulfilment)
+        .any(|it| it.shipped_quantity < it.quantity);
+    if left {
+        FulfilmentStatus::PartiallyShipped
+    } else {
+        FulfilmentStatus::Shipped
+    }
+}
+
+/// An order is shipped once every fulfilment that was not cancelled has shipped (or arrived).
+pub fn order_after_parcel(fulfilments: &[FulfilmentRow]) -> OrderStatus {
+    let all_shipped = fulfilments
+        .iter()
+        .filter(|f| f.status != FulfilmentStatus::Cancelled)
+        .all(|f| {
+            matches!(
+                f.status,
+                FulfilmentStatus::Shipped | FulfilmentStatus::Delivered
+            )
+        });
+    if all_shipped {
+        OrderStatus::Shipped
+    } else {
+        OrderStatus::PartiallyShipped
+    }
+}
+
+/// An order is delivered once every fulfilment that was not cancelled is.
+pub fn order_delivered(fulfilments: &[FulfilmentRow]) -> bool {
+    fulfilments
+        .iter()
+        .filter(|f| f.status != FulfilmentStatus::Cancelled)
+        .all(|f| f.status == FulfilmentStatus::Delivered)
 }
 
 /// Whether a reading breaks the cold chain for goods kept at `storage`:

@@ -14,7 +14,7 @@ use crate::db::{self, DbConn, DbPool};
 use crate::http::error::{ApiError, ApiResult, Problem};
 use crate::http::extract::ApiJson;
 use crate::http::pagination::{Page, Paginated};
-use crate::ids::{CooperativeId, OrderId};
+use crate::ids::{CooperativeId, FulfilmentId, OrderId, ShipmentId};
 use crate::orders::repo::{self as orders, FulfilmentRow};
 use crate::orders::views::{self, EventView, FulfilmentView, Scope, ShipmentView};
 use crate::orders::{FulfilmentStatus, OrderStatus};
@@ -35,9 +35,13 @@ fn fulfilment_view(conn: &mut DbConn, f: FulfilmentRow) -> ApiResult<FulfilmentV
 
 /// The fulfilment, if the caller belongs to its co-op (or is an admin); 404 otherwise so
 /// other co-ops learn nothing about it.
-fn own_fulfilment(conn: &mut DbConn, user: &AuthUser, id: &str) -> ApiResult<FulfilmentRow> {
-    let f = repo::find(conn, id)?.ok_or(ApiError::NotFound)?;
-    if !can_see_cooperative(conn, Some(user), &f.cooperative_id)? {
+fn own_fulfilment(
+    conn: &mut DbConn,
+    user: &AuthUser,
+    id: FulfilmentId,
+) -> ApiResult<FulfilmentRow> {
+    let f = orders::find_fulfilment(conn, id)?.ok_or(ApiError::NotFound)?;
+    if !can_see_cooperative(conn, Some(user), f.cooperative_id)? {
         return Err(ApiError::NotFound);
     }
     Ok(f)
@@ -52,7 +56,7 @@ pub async fn queue(
     id: web::Path<CooperativeId>,
     q: web::Query<QueueQuery>,
 ) -> ApiResult<HttpResponse> {
-    let coop = id.into_inner().db();
+    let coop = id.into_inner();
     let q = q.into_inner();
     let page = Page::parse(q.limit, q.cursor.as_deref())?;
     let status = match q.status.as_deref().filter(|s| !s.is_empty()) {
@@ -63,9 +67,9 @@ pub async fn queue(
         ),
     };
     let out = db::run(&pool, move |conn| {
-        coops::get(conn, &coop)?;
-        require_cooperative_member(conn, &user, &coop, false)?;
-        let rows = repo::queue(conn, &coop, status, &page)?;
+        coops::get(conn, coop)?;
+        require_cooperative_member(conn, &user, coop, false)?;
+        let rows = orders::fulfilment_queue(conn, coop, status, &page)?;
         Ok(Paginated {
             items: views::fulfilment_page(conn, rows.items)?,
             next_cursor: rows.next_cursor,
@@ -80,11 +84,11 @@ pub async fn queue(
 pub async fn get(
     pool: web::Data<DbPool>,
     user: AuthUser,
-    id: web::Path<String>,
+    id: web::Path<FulfilmentId>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let view = db::run(&pool, move |conn| {
-        let f = own_fulfilment(conn, &user, &id)?;
+        let f = own_fulfilment(conn, &user, id)?;
         fulfilment_view(conn, f)
     })
     .await?;
@@ -93,10 +97,10 @@ pub async fn get(
 
 fn shipment_view(
     conn: &mut DbConn,
-    fulfilment_id: &str,
-    shipment_id: &str,
+    fulfilment_id: FulfilmentId,
+    shipment_id: ShipmentId,
 ) -> ApiResult<ShipmentView> {
-    views::shipments_of(conn, &[fulfilment_id.to_owned()])?
+    views::shipments_of(conn, &[fulfilment_id])?
         .into_iter()
         .find(|s| s.id == shipment_id)
         .ok_or(ApiError::NotFound)
@@ -108,16 +112,16 @@ fn shipment_view(
 pub async fn ship(
     pool: web::Data<DbPool>,
     user: AuthUser,
-    id: web::Path<String>,
+    id: web::Path<FulfilmentId>,
     body: ApiJson<CreateShipment>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let new = NewShipment::try_from(body.0)?;
     let view = db::run(&pool, move |conn| {
         db::write_tx(conn, |conn| {
-            let f = own_fulfilment(conn, &user, &id)?;
-            let shipment = repo::ship(conn, &f, &new, &user.id.db())?;
-            shipment_view(conn, &f.id, &shipment)
+            let f = own_fulfilment(conn, &user, id)?;
+            let shipment = repo::ship(conn, &f, &new, user.id)?;
+            shipment_view(conn, f.id, shipment)
         })
     })
     .await?;
@@ -130,19 +134,19 @@ pub async fn ship(
 pub async fn add_event(
     pool: web::Data<DbPool>,
     user: AuthUser,
-    id: web::Path<String>,
+    id: web::Path<ShipmentId>,
     body: ApiJson<CreateEvent>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let event = NewEvent::parse(body.0, db::now())?;
     let view = db::run(&pool, move |conn| {
         db::write_tx(conn, |conn| {
-            let shipment = repo::find_shipment(conn, &id)?.ok_or(ApiError::NotFound)?;
-            if !can_see_cooperative(conn, Some(&user), &shipment.cooperative_id)? {
+            let shipment = repo::find_shipment(conn, id)?.ok_or(ApiError::NotFound)?;
+            if !can_see_cooperative(conn, Some(&user), shipment.cooperative_id)? {
                 return Err(ApiError::NotFound);
             }
             let event_id = repo::record_event(conn, &shipment, &event)?;
-            shipment_view(conn, &shipment.fulfilment_id, &shipment.id)?
+            shipment_view(conn, shipment.fulfilment_id, shipment.id)?
                 .events
                 .into_iter()
                 .find(|e| e.id == event_id)
@@ -155,7 +159,7 @@ pub async fn add_event(
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TrackingView {
-    pub order_id: String,
+    pub order_id: OrderId,
     pub order_number: String,
     pub status: OrderStatus,
     pub shipments: Vec<ShipmentView>,
@@ -168,11 +172,11 @@ pub async fn tracking(
     user: AuthUser,
     id: web::Path<OrderId>,
 ) -> ApiResult<HttpResponse> {
-    let id = id.into_inner().db();
+    let id = id.into_inner();
     let view = db::run(&pool, move |conn| {
-        let order = orders::find(conn, &id)?.ok_or(ApiError::NotFound)?;
+        let order = orders::find(conn, id)?.ok_or(ApiError::NotFound)?;
         let scope = views::scope_for(conn, &user, &order)?;
-        let fulfilments: Vec<String> = orders::fulfilments_of(conn, &id)?
+        let fulfilments: Vec<FulfilmentId> = orders::fulfilments_of(conn, id)?
             .into_iter()
             .filter(|f| match &scope {
                 Scope::Whole => true,
@@ -181,7 +185,7 @@ pub async fn tracking(
             .map(|f| f.id)
             .collect();
         Ok(TrackingView {
-            status: order.status(),
+            status: order.status,
             order_id: order.id,
             order_number: order.number,
             shipments: views::shipments_of(conn, &fulfilments)?,

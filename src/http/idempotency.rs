@@ -6,6 +6,7 @@
 //! taken, rolls its own work back and replays the stored response. Only successful responses
 //! are stored: a failed request changed nothing, so retrying it is safe.
 
+use crate::ids::UserId;
 use actix_web::http::StatusCode;
 use actix_web::HttpResponse;
 use diesel::prelude::*;
@@ -51,7 +52,7 @@ enum Lookup {
     Replay(Stored),
 }
 
-fn lookup(conn: &mut DbConn, user_id: &str, key: &str, hash: &str) -> ApiResult<Lookup> {
+fn lookup(conn: &mut DbConn, user_id: UserId, key: &str, hash: &str) -> ApiResult<Lookup> {
     let row: Option<(String, Option<i32>, Option<String>)> = idempotency_keys::table
         .find((user_id, key))
         .select((
@@ -96,7 +97,7 @@ impl From<diesel::result::Error> for Attempt {
 /// Runs `effect` in one write transaction, exactly once per (user, key).
 pub async fn execute<F>(
     pool: &DbPool,
-    user_id: String,
+    user_id: UserId,
     key: Option<String>,
     hash: String,
     effect: F,
@@ -109,13 +110,13 @@ where
             return db::write_tx(conn, |conn| effect(conn));
         };
         for _ in 0..3 {
-            if let Lookup::Replay(stored) = lookup(conn, &user_id, &key, &hash)? {
+            if let Lookup::Replay(stored) = lookup(conn, user_id, &key, &hash)? {
                 return Ok(stored);
             }
             let outcome = db::write_tx(conn, |conn| {
                 diesel::insert_into(idempotency_keys::table)
                     .values((
-                        idempotency_keys::user_id.eq(&user_id),
+                        idempotency_keys::user_id.eq(user_id),
                         idempotency_keys::idem_key.eq(&key),
                         idempotency_keys::request_hash.eq(&hash),
                         idempotency_keys::created_at.eq(db::now()),
@@ -131,7 +132,7 @@ where
                 let stored = effect(conn)?;
                 let body = serde_json::to_string(&stored.body)
                     .map_err(|e| ApiError::internal(e.to_string()))?;
-                diesel::update(idempotency_keys::table.find((&user_id, &key)))
+                diesel::update(idempotency_keys::table.find((user_id, &key)))
                     .set((
                         idempotency_keys::status_code.eq(Some(i32::from(stored.status.as_u16()))),
                         idempotency_keys::response_body.eq(Some(body)),

@@ -99,8 +99,8 @@ impl<T> Paginated<T> {
 pub const TIME_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.6f";
 
 /// The cursor key of an item in a list ordered by (time, id).
-pub fn time_key(t: chrono::NaiveDateTime, id: &str) -> Vec<String> {
-    vec![t.format(TIME_FORMAT).to_string(), id.to_owned()]
+pub fn time_key(t: chrono::NaiveDateTime, id: impl std::fmt::Display) -> Vec<String> {
+    vec![t.format(TIME_FORMAT).to_string(), id.to_string()]
 }
 
 pub fn encode_cursor(parts: &[String]) -> String {

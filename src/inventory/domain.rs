@@ -1,5 +1,6 @@
 //! Stock rules: movement kinds and what an adjustment or a stocktake may say.
 
+use crate::vocabulary;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -7,43 +8,28 @@ use crate::http::error::ApiError;
 use crate::http::validate::{optional_text, Fields};
 use crate::ids::{SkuId, WarehouseId};
 
-/// Why `on_hand` (or, for reservations, `reserved`) moved.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum MovementKind {
-    Receipt,
-    Adjustment,
-    Stocktake,
-    Reservation,
-    Release,
-    Shipment,
-    Return,
+vocabulary! {
+    /// Why `on_hand` (or, for reservations, `reserved`) moved.
+    #[derive(Serialize, Deserialize, ToSchema)]
+    #[serde(rename_all = "snake_case")]
+    pub enum MovementKind as "stock movement kind (stock_movements.kind)" {
+        Receipt = "receipt",
+        Adjustment = "adjustment",
+        Stocktake = "stocktake",
+        Reservation = "reservation",
+        Release = "release",
+        Shipment = "shipment",
+        Return = "return",
+    }
 }
 
-impl MovementKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MovementKind::Receipt => "receipt",
-            MovementKind::Adjustment => "adjustment",
-            MovementKind::Stocktake => "stocktake",
-            MovementKind::Reservation => "reservation",
-            MovementKind::Release => "release",
-            MovementKind::Shipment => "shipment",
-            MovementKind::Return => "return",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "receipt" => MovementKind::Receipt,
-            "adjustment" => MovementKind::Adjustment,
-            "stocktake" => MovementKind::Stocktake,
-            "reservation" => MovementKind::Reservation,
-            "release" => MovementKind::Release,
-            "shipment" => MovementKind::Shipment,
-            "return" => MovementKind::Return,
-            _ => return None,
-        })
-    }
+/// Sellable units of a SKU in one warehouse, as checkout weighs where to ship from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StockOption {
+    pub warehouse_id: WarehouseId,
+    /// The warehouse keeps chilled and frozen goods.
+    pub cold: bool,
+    pub available: i64,
 }
 
 const MAX_QUANTITY: i64 = 10_000_000;

@@ -2,20 +2,23 @@
 //! conditional UPDATE inside the caller's transaction — never read-then-write in Rust — so no
 //! interleaving of requests can oversell or drive a count below zero.
 
+use std::collections::HashMap;
+
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::domain::MovementKind;
+use super::domain::{MovementKind, StockOption};
 use crate::db::schema::{skus, stock, stock_movements, warehouses};
 use crate::db::{self, DbConn};
 use crate::http::error::ApiError;
 use crate::http::pagination::{time_key, Page, Paginated};
+use crate::ids::{CooperativeId, MovementId, OrderId, SkuId, UserId, WarehouseId};
 
 #[derive(Debug, Clone, Queryable)]
 pub struct StockRow {
-    pub sku_id: String,
+    pub sku_id: SkuId,
     pub sku_code: String,
-    pub warehouse_id: String,
+    pub warehouse_id: WarehouseId,
     pub on_hand: i64,
     pub reserved: i64,
     pub version: i64,
@@ -46,7 +49,10 @@ const STOCK_COLUMNS: StockColumns = (
 );
 
 /// A SKU's owner, for authorization and for checking warehouses belong with it.
-pub fn sku_cooperative(conn: &mut DbConn, sku_id: &str) -> Result<Option<String>, ApiError> {
+pub fn sku_cooperative(
+    conn: &mut DbConn,
+    sku_id: SkuId,
+) -> Result<Option<CooperativeId>, ApiError> {
     Ok(skus::table
         .find(sku_id)
         .select(skus::cooperative_id)
@@ -56,8 +62,8 @@ pub fn sku_cooperative(conn: &mut DbConn, sku_id: &str) -> Result<Option<String>
 
 pub fn warehouse_cooperative(
     conn: &mut DbConn,
-    warehouse_id: &str,
-) -> Result<Option<String>, ApiError> {
+    warehouse_id: WarehouseId,
+) -> Result<Option<CooperativeId>, ApiError> {
     Ok(warehouses::table
         .find(warehouse_id)
         .select(warehouses::cooperative_id)
@@ -67,8 +73,8 @@ pub fn warehouse_cooperative(
 
 pub fn find(
     conn: &mut DbConn,
-    sku_id: &str,
-    warehouse_id: &str,
+    sku_id: SkuId,
+    warehouse_id: WarehouseId,
 ) -> Result<Option<StockRow>, ApiError> {
     Ok(stock::table
         .inner_join(skus::table)
@@ -79,12 +85,40 @@ pub fn find(
         .optional()?)
 }
 
+/// Sellable stock per SKU and warehouse, in one statement.
+pub fn sellable_stock(
+    conn: &mut DbConn,
+    sku_ids: &[SkuId],
+) -> Result<HashMap<SkuId, Vec<StockOption>>, ApiError> {
+    let rows: Vec<(SkuId, WarehouseId, bool, i64, i64)> = stock::table
+        .inner_join(warehouses::table)
+        .filter(stock::sku_id.eq_any(sku_ids))
+        .select((
+            stock::sku_id,
+            stock::warehouse_id,
+            warehouses::cold_storage,
+            stock::on_hand,
+            stock::reserved,
+        ))
+        .order((stock::sku_id.asc(), stock::warehouse_id.asc()))
+        .load(conn)?;
+    let mut map: HashMap<SkuId, Vec<StockOption>> = HashMap::new();
+    for (sku, warehouse_id, cold, on_hand, reserved) in rows {
+        map.entry(sku).or_default().push(StockOption {
+            warehouse_id,
+            cold,
+            available: on_hand - reserved,
+        });
+    }
+    Ok(map)
+}
+
 /// Creates an empty stock row for (SKU, warehouse) unless it exists.
 pub fn ensure_row(
     conn: &mut DbConn,
-    sku_id: &str,
-    warehouse_id: &str,
-    cooperative_id: &str,
+    sku_id: SkuId,
+    warehouse_id: WarehouseId,
+    cooperative_id: CooperativeId,
 ) -> Result<(), ApiError> {
     let now = db::now();
     let values = (
@@ -114,21 +148,21 @@ pub fn ensure_row(
 #[allow(clippy::too_many_arguments)]
 pub fn record_movement(
     conn: &mut DbConn,
-    sku_id: &str,
-    warehouse_id: &str,
+    sku_id: SkuId,
+    warehouse_id: WarehouseId,
     delta: i64,
     kind: MovementKind,
     reason: Option<&str>,
-    order_id: Option<&str>,
-    actor_id: Option<&str>,
+    order_id: Option<OrderId>,
+    actor_id: Option<UserId>,
 ) -> Result<(), ApiError> {
     diesel::insert_into(stock_movements::table)
         .values((
-            stock_movements::id.eq(db::new_id()),
+            stock_movements::id.eq(MovementId::generate()),
             stock_movements::sku_id.eq(sku_id),
             stock_movements::warehouse_id.eq(warehouse_id),
             stock_movements::delta.eq(delta),
-            stock_movements::kind.eq(kind.as_str()),
+            stock_movements::kind.eq(kind),
             stock_movements::reason.eq(reason),
             stock_movements::order_id.eq(order_id),
             stock_movements::actor_id.eq(actor_id),
@@ -142,12 +176,12 @@ pub fn record_movement(
 /// would (or the row does not exist). Records the movement.
 pub fn apply_delta(
     conn: &mut DbConn,
-    sku_id: &str,
-    warehouse_id: &str,
+    sku_id: SkuId,
+    warehouse_id: WarehouseId,
     delta: i64,
     kind: MovementKind,
     reason: Option<&str>,
-    actor_id: Option<&str>,
+    actor_id: Option<UserId>,
 ) -> Result<bool, ApiError> {
     let n = diesel::update(
         stock::table
@@ -183,12 +217,12 @@ pub fn set_on_hand(
     row: &StockRow,
     counted: i64,
     reason: Option<&str>,
-    actor_id: Option<&str>,
+    actor_id: Option<UserId>,
 ) -> Result<Option<i64>, ApiError> {
     let n = diesel::update(
         stock::table
-            .filter(stock::sku_id.eq(&row.sku_id))
-            .filter(stock::warehouse_id.eq(&row.warehouse_id))
+            .filter(stock::sku_id.eq(row.sku_id))
+            .filter(stock::warehouse_id.eq(row.warehouse_id))
             .filter(stock::version.eq(row.version))
             .filter(stock::reserved.le(counted)),
     )
@@ -205,8 +239,8 @@ pub fn set_on_hand(
     if delta != 0 {
         record_movement(
             conn,
-            &row.sku_id,
-            &row.warehouse_id,
+            row.sku_id,
+            row.warehouse_id,
             delta,
             MovementKind::Stocktake,
             reason,
@@ -220,8 +254,8 @@ pub fn set_on_hand(
 /// Reserves `quantity` units if that many are available now; false otherwise.
 pub fn reserve(
     conn: &mut DbConn,
-    sku_id: &str,
-    warehouse_id: &str,
+    sku_id: SkuId,
+    warehouse_id: WarehouseId,
     quantity: i64,
 ) -> Result<bool, ApiError> {
     let n = diesel::update(
@@ -242,8 +276,8 @@ pub fn reserve(
 /// Gives back a reservation. Releasing more than is reserved is a bug, not a user error.
 pub fn release(
     conn: &mut DbConn,
-    sku_id: &str,
-    warehouse_id: &str,
+    sku_id: SkuId,
+    warehouse_id: WarehouseId,
     quantity: i64,
 ) -> Result<(), ApiError> {
     let n = diesel::update(
@@ -270,11 +304,11 @@ pub fn release(
 /// Ships reserved units: `on_hand` and `reserved` both drop; a `shipment` movement.
 pub fn ship(
     conn: &mut DbConn,
-    sku_id: &str,
-    warehouse_id: &str,
+    sku_id: SkuId,
+    warehouse_id: WarehouseId,
     quantity: i64,
-    order_id: &str,
-    actor_id: Option<&str>,
+    order_id: OrderId,
+    actor_id: Option<UserId>,
 ) -> Result<(), ApiError> {
     let n = diesel::update(
         stock::table
@@ -309,14 +343,14 @@ pub fn ship(
 /// Filters for a co-op's stock list.
 #[derive(Debug, Clone, Default)]
 pub struct StockFilter {
-    pub sku_id: Option<String>,
-    pub warehouse_id: Option<String>,
+    pub sku_id: Option<SkuId>,
+    pub warehouse_id: Option<WarehouseId>,
     pub low_stock: bool,
 }
 
 pub fn list(
     conn: &mut DbConn,
-    cooperative_id: &str,
+    cooperative_id: CooperativeId,
     filter: &StockFilter,
     page: &Page,
 ) -> Result<Paginated<StockRow>, ApiError> {
@@ -327,11 +361,11 @@ pub fn list(
         .order((stock::sku_id.asc(), stock::warehouse_id.asc()))
         .limit(page.fetch_limit())
         .into_boxed();
-    if let Some(s) = &filter.sku_id {
-        q = q.filter(stock::sku_id.eq(s.clone()));
+    if let Some(s) = filter.sku_id {
+        q = q.filter(stock::sku_id.eq(s));
     }
-    if let Some(w) = &filter.warehouse_id {
-        q = q.filter(stock::warehouse_id.eq(w.clone()));
+    if let Some(w) = filter.warehouse_id {
+        q = q.filter(stock::warehouse_id.eq(w));
     }
     if filter.low_stock {
         q = q.filter((stock::on_hand - stock::reserved).le(skus::low_stock_threshold));
@@ -346,25 +380,27 @@ pub fn list(
         );
     }
     let rows = q.load(conn)?;
-    Ok(page.finish(rows, |r| vec![r.sku_id.clone(), r.warehouse_id.clone()]))
+    Ok(page.finish(rows, |r| {
+        vec![r.sku_id.to_string(), r.warehouse_id.to_string()]
+    }))
 }
 
 #[derive(Debug, Clone, Queryable)]
 pub struct MovementRow {
-    pub id: String,
-    pub warehouse_id: String,
+    pub id: MovementId,
+    pub warehouse_id: WarehouseId,
     pub delta: i64,
-    pub kind: String,
+    pub kind: MovementKind,
     pub reason: Option<String>,
-    pub order_id: Option<String>,
-    pub actor_id: Option<String>,
+    pub order_id: Option<OrderId>,
+    pub actor_id: Option<UserId>,
     pub created_at: NaiveDateTime,
 }
 
 /// A SKU's ledger, newest first.
 pub fn movements(
     conn: &mut DbConn,
-    sku_id: &str,
+    sku_id: SkuId,
     page: &Page,
 ) -> Result<Paginated<MovementRow>, ApiError> {
     let mut q = stock_movements::table
@@ -395,5 +431,5 @@ pub fn movements(
         );
     }
     let rows = q.load(conn)?;
-    Ok(page.finish(rows, |r| time_key(r.created_at, &r.id)))
+    Ok(page.finish(rows, |r| time_key(r.created_at, r.id)))
 }

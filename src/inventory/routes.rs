@@ -16,13 +16,13 @@ use crate::http::error::{ApiError, ApiResult, FieldError, Problem};
 use crate::http::extract::{etag, idempotency_key, if_match, ApiJson};
 use crate::http::idempotency::{self, Stored};
 use crate::http::pagination::{Page, PageParams, Paginated};
-use crate::ids::{CooperativeId, SkuId, WarehouseId};
+use crate::ids::{CooperativeId, MovementId, OrderId, SkuId, UserId, WarehouseId};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct StockView {
-    pub sku_id: String,
+    pub sku_id: SkuId,
     pub sku_code: String,
-    pub warehouse_id: String,
+    pub warehouse_id: WarehouseId,
     pub on_hand: i64,
     pub reserved: i64,
     pub available: i64,
@@ -51,20 +51,20 @@ impl From<StockRow> for StockView {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MovementView {
-    pub id: String,
-    pub warehouse_id: String,
+    pub id: MovementId,
+    pub warehouse_id: WarehouseId,
     pub delta: i64,
     pub kind: MovementKind,
     pub reason: Option<String>,
-    pub order_id: Option<String>,
-    pub actor_id: Option<String>,
+    pub order_id: Option<OrderId>,
+    pub actor_id: Option<UserId>,
     pub created_at: DateTime<Utc>,
 }
 
 impl From<MovementRow> for MovementView {
     fn from(r: MovementRow) -> Self {
         MovementView {
-            kind: MovementKind::parse(&r.kind).unwrap_or(MovementKind::Adjustment),
+            kind: r.kind,
             id: r.id,
             warehouse_id: r.warehouse_id,
             delta: r.delta,
@@ -95,18 +95,18 @@ pub async fn list(
     id: web::Path<CooperativeId>,
     q: web::Query<StockQuery>,
 ) -> ApiResult<HttpResponse> {
-    let coop_id = id.into_inner().db();
+    let coop_id = id.into_inner();
     let q = q.into_inner();
     let page = Page::parse(q.limit, q.cursor.as_deref())?;
     let filter = StockFilter {
-        sku_id: q.sku_id.map(|s| s.db()),
-        warehouse_id: q.warehouse_id.map(|w| w.db()),
+        sku_id: q.sku_id,
+        warehouse_id: q.warehouse_id,
         low_stock: q.low_stock.unwrap_or(false),
     };
     let rows = db::run(&pool, move |conn| {
-        coops::get(conn, &coop_id)?;
-        require_cooperative_member(conn, &user, &coop_id, false)?;
-        repo::list(conn, &coop_id, &filter, &page)
+        coops::get(conn, coop_id)?;
+        require_cooperative_member(conn, &user, coop_id, false)?;
+        repo::list(conn, coop_id, &filter, &page)
     })
     .await?;
     Ok(HttpResponse::Ok().json(rows.map(StockView::from)))
@@ -116,11 +116,11 @@ pub async fn list(
 fn sku_and_warehouse_access(
     conn: &mut DbConn,
     user: &AuthUser,
-    sku_id: &str,
-    warehouse_id: &str,
-) -> ApiResult<String> {
+    sku_id: SkuId,
+    warehouse_id: WarehouseId,
+) -> ApiResult<CooperativeId> {
     let coop = repo::sku_cooperative(conn, sku_id)?.ok_or(ApiError::NotFound)?;
-    require_cooperative_member(conn, user, &coop, false)?;
+    require_cooperative_member(conn, user, coop, false)?;
     match repo::warehouse_cooperative(conn, warehouse_id)? {
         Some(w) if w == coop => Ok(coop),
         _ => Err(ApiError::NotFound),
@@ -139,18 +139,17 @@ pub async fn stocktake(
     body: ApiJson<StocktakeRequest>,
 ) -> ApiResult<HttpResponse> {
     let (sku, wh) = path.into_inner();
-    let (sku, wh) = (sku.db(), wh.db());
     let count = Stocktake::try_from(body.0)?;
     let expected = if_match(&req)?;
     let row = db::run(&pool, move |conn| {
         db::write_tx(conn, |conn| {
-            let coop = sku_and_warehouse_access(conn, &user, &sku, &wh)?;
-            repo::ensure_row(conn, &sku, &wh, &coop)?;
-            let actor = user.id.db();
+            let coop = sku_and_warehouse_access(conn, &user, sku, wh)?;
+            repo::ensure_row(conn, sku, wh, coop)?;
+            let actor = user.id;
             // the version check makes the count apply to exactly the row that was read; a
             // concurrent change (a reservation, say) is retried, unless If-Match pinned it
             for _ in 0..5 {
-                let current = repo::find(conn, &sku, &wh)?.ok_or(ApiError::NotFound)?;
+                let current = repo::find(conn, sku, wh)?.ok_or(ApiError::NotFound)?;
                 if expected.is_some_and(|v| v != current.version) {
                     return Err(ApiError::PreconditionFailed);
                 }
@@ -165,18 +164,18 @@ pub async fn stocktake(
                     &current,
                     count.on_hand,
                     count.reason.as_deref(),
-                    Some(&actor),
+                    Some(actor),
                 )?;
                 if let Some(delta) = applied {
                     audit::record(
                         conn,
-                        Some(&actor),
+                        Some(actor),
                         "stock.stocktake",
                         "stock",
-                        &format!("{sku}/{wh}"),
+                        format!("{sku}/{wh}"),
                         serde_json::json!({"sku_id": sku, "warehouse_id": wh, "on_hand": count.on_hand, "delta": delta, "reason": count.reason}),
                     )?;
-                    return repo::find(conn, &sku, &wh)?.ok_or(ApiError::NotFound);
+                    return repo::find(conn, sku, wh)?.ok_or(ApiError::NotFound);
                 }
                 if expected.is_some() {
                     return Err(ApiError::PreconditionFailed);
@@ -204,15 +203,15 @@ pub async fn adjust(
     id: web::Path<CooperativeId>,
     body: ApiJson<AdjustmentBatch>,
 ) -> ApiResult<HttpResponse> {
-    let coop_id = id.into_inner().db();
+    let coop_id = id.into_inner();
     let key = idempotency_key(&req)?;
     let hash = idempotency::fingerprint("POST", req.path(), &body.0);
     let lines: Vec<Adjustment> = body.0.try_into()?;
-    let user_id = user.id.db();
-    let stored = idempotency::execute(&pool, user_id.clone(), key, hash, move |conn| {
-        coops::get(conn, &coop_id)?;
-        require_cooperative_member(conn, &user, &coop_id, false)?;
-        apply_batch(conn, &coop_id, &lines, &user_id)
+    let user_id = user.id;
+    let stored = idempotency::execute(&pool, user_id, key, hash, move |conn| {
+        coops::get(conn, coop_id)?;
+        require_cooperative_member(conn, &user, coop_id, false)?;
+        apply_batch(conn, coop_id, &lines, user_id)
     })
     .await?;
     Ok(stored.into_response())
@@ -222,19 +221,19 @@ pub async fn adjust(
 /// the batch with a 409 naming each such line.
 fn apply_batch(
     conn: &mut DbConn,
-    coop_id: &str,
+    coop_id: CooperativeId,
     lines: &[Adjustment],
-    actor: &str,
+    actor: UserId,
 ) -> ApiResult<Stored> {
     let mut invalid = Vec::new();
     for l in lines {
-        if repo::sku_cooperative(conn, &l.sku_id.db())?.as_deref() != Some(coop_id) {
+        if repo::sku_cooperative(conn, l.sku_id)? != Some(coop_id) {
             invalid.push(FieldError::new(
                 format!("adjustments[{}].sku_id", l.index),
                 "no such SKU in this cooperative",
             ));
         }
-        if repo::warehouse_cooperative(conn, &l.warehouse_id.db())?.as_deref() != Some(coop_id) {
+        if repo::warehouse_cooperative(conn, l.warehouse_id)? != Some(coop_id) {
             invalid.push(FieldError::new(
                 format!("adjustments[{}].warehouse_id", l.index),
                 "no such warehouse in this cooperative",
@@ -249,12 +248,11 @@ fn apply_batch(
     ordered.sort_by_key(|l| (l.sku_id, l.warehouse_id, l.index));
     let mut short = Vec::new();
     for l in ordered {
-        let (sku, wh) = (l.sku_id.db(), l.warehouse_id.db());
-        repo::ensure_row(conn, &sku, &wh, coop_id)?;
+        repo::ensure_row(conn, l.sku_id, l.warehouse_id, coop_id)?;
         if !repo::apply_delta(
             conn,
-            &sku,
-            &wh,
+            l.sku_id,
+            l.warehouse_id,
             l.delta,
             l.kind,
             l.reason.as_deref(),
@@ -293,8 +291,7 @@ fn apply_batch(
     let mut items = Vec::new();
     for l in lines {
         if seen.insert((l.sku_id, l.warehouse_id)) {
-            let row = repo::find(conn, &l.sku_id.db(), &l.warehouse_id.db())?
-                .ok_or(ApiError::NotFound)?;
+            let row = repo::find(conn, l.sku_id, l.warehouse_id)?.ok_or(ApiError::NotFound)?;
             items.push(StockView::from(row));
         }
     }
@@ -316,12 +313,12 @@ pub async fn movements(
     sku: web::Path<SkuId>,
     q: web::Query<PageParams>,
 ) -> ApiResult<HttpResponse> {
-    let sku = sku.into_inner().db();
+    let sku = sku.into_inner();
     let page = Page::try_from(q.into_inner())?;
     let rows = db::run(&pool, move |conn| {
-        let coop = repo::sku_cooperative(conn, &sku)?.ok_or(ApiError::NotFound)?;
-        require_cooperative_member(conn, &user, &coop, false)?;
-        repo::movements(conn, &sku, &page)
+        let coop = repo::sku_cooperative(conn, sku)?.ok_or(ApiError::NotFound)?;
+        require_cooperative_member(conn, &user, coop, false)?;
+        repo::movements(conn, sku, &page)
     })
     .await?;
     Ok(HttpResponse::Ok().json(rows.map(MovementView::from)))

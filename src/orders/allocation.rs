@@ -7,29 +7,33 @@ use std::collections::{BTreeMap, HashMap};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::checkout::PricedLine;
 use crate::catalogue::Storage;
 use crate::http::error::{ApiError, FieldError};
+use crate::ids::{CooperativeId, SkuId, WarehouseId};
+use crate::inventory::domain::StockOption;
 
-/// Sellable units of a SKU in one warehouse.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StockOption {
-    pub warehouse_id: String,
-    pub cold: bool,
-    pub available: i64,
+/// What one order line asks of the warehouses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Demand {
+    /// The line's position in the request.
+    pub index: usize,
+    pub sku_id: SkuId,
+    pub cooperative_id: CooperativeId,
+    pub storage: Storage,
+    pub quantity: i64,
 }
 
 /// One warehouse's share of one line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Allocation {
     pub index: usize,
-    pub warehouse_id: String,
+    pub warehouse_id: WarehouseId,
     pub quantity: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct Shortage {
-    pub sku_id: String,
+    pub sku_id: SkuId,
     pub requested: i64,
     pub available: i64,
     #[serde(skip)]
@@ -46,26 +50,23 @@ fn eligible(options: &[StockOption], storage: Storage) -> impl Iterator<Item = &
 /// (so the co-op sends one parcel where it can); the rest from the co-op's other eligible
 /// warehouses, fullest first. Chilled and frozen goods only come from cold stores.
 pub fn allocate(
-    lines: &[PricedLine],
-    stock: &HashMap<String, Vec<StockOption>>,
+    demands: &[Demand],
+    stock: &HashMap<SkuId, Vec<StockOption>>,
 ) -> Result<Vec<Allocation>, Vec<Shortage>> {
     let empty = Vec::new();
-    let mut by_coop: BTreeMap<&str, Vec<&PricedLine>> = BTreeMap::new();
-    for l in lines {
-        by_coop
-            .entry(l.sku.cooperative_id.as_str())
-            .or_default()
-            .push(l);
+    let mut by_coop: BTreeMap<CooperativeId, Vec<&Demand>> = BTreeMap::new();
+    for d in demands {
+        by_coop.entry(d.cooperative_id).or_default().push(d);
     }
     let mut allocations = Vec::new();
     let mut shortages = Vec::new();
-    for coop_lines in by_coop.values() {
+    for coop_demands in by_coop.values() {
         // score each warehouse by how many of the co-op's lines it covers whole
-        let mut score: BTreeMap<&str, (usize, i64)> = BTreeMap::new();
-        for l in coop_lines {
-            for o in eligible(stock.get(&l.sku.id).unwrap_or(&empty), l.sku.storage) {
-                let e = score.entry(o.warehouse_id.as_str()).or_default();
-                if o.available >= l.quantity {
+        let mut score: BTreeMap<WarehouseId, (usize, i64)> = BTreeMap::new();
+        for d in coop_demands {
+            for o in eligible(stock.get(&d.sku_id).unwrap_or(&empty), d.storage) {
+                let e = score.entry(o.warehouse_id).or_default();
+                if o.available >= d.quantity {
                     e.0 += 1;
                 }
                 e.1 += o.available.max(0);
@@ -74,38 +75,38 @@ pub fn allocate(
         let primary = score
             .iter()
             .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
-            .map(|(w, _)| w.to_string());
-        for l in coop_lines {
+            .map(|(w, _)| *w);
+        for d in coop_demands {
             let mut options: Vec<&StockOption> =
-                eligible(stock.get(&l.sku.id).unwrap_or(&empty), l.sku.storage)
+                eligible(stock.get(&d.sku_id).unwrap_or(&empty), d.storage)
                     .filter(|o| o.available > 0)
                     .collect();
             let total: i64 = options.iter().map(|o| o.available).sum();
-            if total < l.quantity {
+            if total < d.quantity {
                 shortages.push(Shortage {
-                    sku_id: l.sku.id.clone(),
-                    requested: l.quantity,
+                    sku_id: d.sku_id,
+                    requested: d.quantity,
                     available: total,
-                    index: l.index,
+                    index: d.index,
                 });
                 continue;
             }
             options.sort_by(|a, b| {
-                let pa = Some(&a.warehouse_id) == primary.as_ref();
-                let pb = Some(&b.warehouse_id) == primary.as_ref();
+                let pa = Some(a.warehouse_id) == primary;
+                let pb = Some(b.warehouse_id) == primary;
                 pb.cmp(&pa)
                     .then(b.available.cmp(&a.available))
                     .then(a.warehouse_id.cmp(&b.warehouse_id))
             });
-            let mut left = l.quantity;
+            let mut left = d.quantity;
             for o in options {
                 if left == 0 {
                     break;
                 }
                 let take = left.min(o.available);
                 allocations.push(Allocation {
-                    index: l.index,
-                    warehouse_id: o.warehouse_id.clone(),
+                    index: d.index,
+                    warehouse_id: o.warehouse_id,
                     quantity: take,
                 });
                 left -= take;
@@ -140,41 +141,20 @@ pub fn insufficient(shortages: Vec<Shortage>) -> ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalogue::pricing::PricedSku;
-    use crate::catalogue::SalesChannel;
-    use crate::orders::checkout::SkuInfo;
 
-    fn sku(id: &str, coop: &str, storage: Storage) -> SkuInfo {
-        SkuInfo {
-            id: id.into(),
-            code: id.into(),
-            name: id.into(),
-            product_name: id.into(),
-            cooperative_id: coop.into(),
-            storage,
-            net_weight_grams: 1000,
-            priced: PricedSku {
-                price: "10.00".parse().unwrap(),
-                sales_channel: SalesChannel::Retail,
-                min_order_quantity: None,
-                tiers: vec![],
-            },
-            for_sale: true,
-        }
-    }
-
-    fn line(index: usize, s: SkuInfo, q: i64) -> PricedLine {
-        PricedLine {
+    fn demand(index: usize, sku: SkuId, coop: CooperativeId, storage: Storage, q: i64) -> Demand {
+        Demand {
             index,
-            unit_price: s.priced.price,
-            sku: s,
+            sku_id: sku,
+            cooperative_id: coop,
+            storage,
             quantity: q,
         }
     }
 
-    fn opt(w: &str, cold: bool, available: i64) -> StockOption {
+    fn opt(w: WarehouseId, cold: bool, available: i64) -> StockOption {
         StockOption {
-            warehouse_id: w.into(),
+            warehouse_id: w,
             cold,
             available,
         }
@@ -182,64 +162,64 @@ mod tests {
 
     #[test]
     fn one_warehouse_per_coop_when_it_can() {
-        let lines = vec![
-            line(0, sku("a", "c1", Storage::Ambient), 3),
-            line(1, sku("b", "c1", Storage::Ambient), 2),
+        let (a, b, c1) = (
+            SkuId::generate(),
+            SkuId::generate(),
+            CooperativeId::generate(),
+        );
+        let (w1, w2) = (WarehouseId::generate(), WarehouseId::generate());
+        let demands = vec![
+            demand(0, a, c1, Storage::Ambient, 3),
+            demand(1, b, c1, Storage::Ambient, 2),
         ];
         let stock = HashMap::from([
-            (
-                "a".to_string(),
-                vec![opt("w1", false, 10), opt("w2", false, 50)],
-            ),
-            ("b".to_string(), vec![opt("w1", false, 5)]),
+            (a, vec![opt(w1, false, 10), opt(w2, false, 50)]),
+            (b, vec![opt(w1, false, 5)]),
         ]);
-        let a = allocate(&lines, &stock).unwrap();
-        assert!(a.iter().all(|x| x.warehouse_id == "w1"), "{a:?}");
+        let got = allocate(&demands, &stock).unwrap();
+        assert!(got.iter().all(|x| x.warehouse_id == w1), "{got:?}");
     }
 
     #[test]
     fn frozen_goods_only_from_cold_stores() {
-        let lines = vec![line(0, sku("pear", "c1", Storage::Frozen), 3)];
-        let stock = HashMap::from([(
-            "pear".to_string(),
-            vec![opt("dry", false, 100), opt("cold", true, 2)],
-        )]);
-        let s = allocate(&lines, &stock).unwrap_err();
+        let (pear, c1) = (SkuId::generate(), CooperativeId::generate());
+        let (dry, cold) = (WarehouseId::generate(), WarehouseId::generate());
+        let demands = vec![demand(0, pear, c1, Storage::Frozen, 3)];
+        let stock = HashMap::from([(pear, vec![opt(dry, false, 100), opt(cold, true, 2)])]);
+        let s = allocate(&demands, &stock).unwrap_err();
         assert_eq!(s[0].available, 2);
-        let stock = HashMap::from([(
-            "pear".to_string(),
-            vec![opt("dry", false, 100), opt("cold", true, 5)],
-        )]);
-        assert_eq!(allocate(&lines, &stock).unwrap()[0].warehouse_id, "cold");
+        let stock = HashMap::from([(pear, vec![opt(dry, false, 100), opt(cold, true, 5)])]);
+        assert_eq!(allocate(&demands, &stock).unwrap()[0].warehouse_id, cold);
     }
 
     #[test]
     fn a_line_may_be_split_across_warehouses() {
-        let lines = vec![line(0, sku("a", "c1", Storage::Ambient), 5)];
-        let stock = HashMap::from([(
-            "a".to_string(),
-            vec![opt("w1", false, 3), opt("w2", false, 3)],
-        )]);
-        let a = allocate(&lines, &stock).unwrap();
-        assert_eq!(a.iter().map(|x| x.quantity).sum::<i64>(), 5);
-        assert_eq!(a.len(), 2);
+        let (a, c1) = (SkuId::generate(), CooperativeId::generate());
+        let (w1, w2) = (WarehouseId::generate(), WarehouseId::generate());
+        let demands = vec![demand(0, a, c1, Storage::Ambient, 5)];
+        let stock = HashMap::from([(a, vec![opt(w1, false, 3), opt(w2, false, 3)])]);
+        let got = allocate(&demands, &stock).unwrap();
+        assert_eq!(got.iter().map(|x| x.quantity).sum::<i64>(), 5);
+        assert_eq!(got.len(), 2);
     }
 
     #[test]
     fn shortages_name_each_line() {
-        let lines = vec![
-            line(0, sku("a", "c1", Storage::Ambient), 1),
-            line(1, sku("b", "c2", Storage::Ambient), 9),
+        let (a, b) = (SkuId::generate(), SkuId::generate());
+        let (c1, c2) = (CooperativeId::generate(), CooperativeId::generate());
+        let demands = vec![
+            demand(0, a, c1, Storage::Ambient, 1),
+            demand(1, b, c2, Storage::Ambient, 9),
         ];
         let stock = HashMap::from([
-            ("a".to_string(), vec![opt("w1", false, 3)]),
-            ("b".to_string(), vec![opt("w9", false, 4)]),
+            (a, vec![opt(WarehouseId::generate(), false, 3)]),
+            (b, vec![opt(WarehouseId::generate(), false, 4)]),
         ]);
-        let s = allocate(&lines, &stock).unwrap_err();
+        let s = allocate(&demands, &stock).unwrap_err();
         assert_eq!(
             s,
             vec![Shortage {
-                sku_id: "b".into(),
+                sku_id: b,
                 requested: 9,
                 available: 4,
                 index: 1

@@ -5,13 +5,15 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::checkout::{self, LineInput, MAX_QUANTITY};
+use super::checkout::{LineInput, MAX_QUANTITY};
 use crate::auth::AuthUser;
-use crate::db::schema::{cart_items, skus};
+use crate::catalogue::for_sale;
+use crate::db::schema::cart_items;
 use crate::db::{self, DbConn, DbPool};
 use crate::http::error::{ApiError, ApiResult, Problem};
 use crate::http::extract::ApiJson;
-use crate::ids::SkuId;
+use crate::ids::{SkuId, UserId};
+use crate::inventory;
 use crate::money::Money;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -21,7 +23,7 @@ pub struct SetQuantity {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CartLine {
-    pub sku_id: String,
+    pub sku_id: SkuId,
     pub sku_code: String,
     pub product_name: String,
     pub sku_name: String,
@@ -42,26 +44,20 @@ pub struct CartView {
 }
 
 /// The cart's lines as order lines.
-pub fn lines(conn: &mut DbConn, user_id: &str) -> Result<Vec<LineInput>, ApiError> {
-    let rows: Vec<(String, i64)> = cart_items::table
+pub fn lines(conn: &mut DbConn, user_id: UserId) -> Result<Vec<LineInput>, ApiError> {
+    let rows: Vec<(SkuId, i64)> = cart_items::table
         .filter(cart_items::user_id.eq(user_id))
         .order(cart_items::updated_at.asc())
         .select((cart_items::sku_id, cart_items::quantity))
         .load(conn)?;
-    rows.into_iter()
-        .map(|(sku, quantity)| {
-            Ok(LineInput {
-                sku_id: sku
-                    .parse()
-                    .map_err(|_| ApiError::internal("bad sku id in cart"))?,
-                quantity,
-            })
-        })
-        .collect()
+    Ok(rows
+        .into_iter()
+        .map(|(sku_id, quantity)| LineInput { sku_id, quantity })
+        .collect())
 }
 
 /// Removes ordered SKUs from the cart.
-pub fn remove(conn: &mut DbConn, user_id: &str, sku_ids: &[String]) -> Result<(), ApiError> {
+pub fn remove(conn: &mut DbConn, user_id: UserId, sku_ids: &[SkuId]) -> Result<(), ApiError> {
     diesel::delete(
         cart_items::table
             .filter(cart_items::user_id.eq(user_id))
@@ -71,15 +67,15 @@ pub fn remove(conn: &mut DbConn, user_id: &str, sku_ids: &[String]) -> Result<()
     Ok(())
 }
 
-fn view(conn: &mut DbConn, user_id: &str) -> Result<CartView, ApiError> {
+fn view(conn: &mut DbConn, user_id: UserId) -> Result<CartView, ApiError> {
     let lines = lines(conn, user_id)?;
-    let ids: Vec<String> = lines.iter().map(|l| l.sku_id.db()).collect();
-    let skus = checkout::load_skus(conn, &ids, false)?;
-    let stock = checkout::load_stock(conn, &ids)?;
+    let ids: Vec<SkuId> = lines.iter().map(|l| l.sku_id).collect();
+    let skus = for_sale::load(conn, &ids, false)?;
+    let stock = inventory::repo::sellable_stock(conn, &ids)?;
     let mut items = Vec::new();
     let mut subtotal = Money::ZERO;
     for l in lines {
-        let Some(s) = skus.get(&l.sku_id.db()) else {
+        let Some(s) = skus.get(&l.sku_id) else {
             continue;
         };
         let line_total = s
@@ -98,7 +94,7 @@ fn view(conn: &mut DbConn, user_id: &str) -> Result<CartView, ApiError> {
             })
             .unwrap_or(0);
         items.push(CartLine {
-            sku_id: s.id.clone(),
+            sku_id: s.id,
             sku_code: s.code.clone(),
             product_name: s.product_name.clone(),
             sku_name: s.name.clone(),
@@ -119,7 +115,7 @@ fn view(conn: &mut DbConn, user_id: &str) -> Result<CartView, ApiError> {
 #[utoipa::path(get, path = "/api/v1/cart", tag = "orders", security(("bearer" = [])),
     responses((status = 200, body = CartView), (status = 401, body = Problem)))]
 pub async fn get(pool: web::Data<DbPool>, user: AuthUser) -> ApiResult<HttpResponse> {
-    let v = db::run(&pool, move |conn| view(conn, &user.id.db())).await?;
+    let v = db::run(&pool, move |conn| view(conn, user.id)).await?;
     Ok(HttpResponse::Ok().json(v))
 }
 
@@ -139,27 +135,26 @@ pub async fn put(
             format!("must be between 1 and {MAX_QUANTITY}"),
         ));
     }
-    let sku = sku.into_inner().db();
+    let sku = sku.into_inner();
     let v = db::run(&pool, move |conn| {
-        let user_id = user.id.db();
+        let user_id = user.id;
         db::write_tx(conn, |conn| {
-            let for_sale = checkout::load_skus(conn, std::slice::from_ref(&sku), false)?
+            let for_sale = for_sale::load(conn, &[sku], false)?
                 .get(&sku)
                 .is_some_and(|s| s.for_sale);
-            let exists = skus::table.find(&sku).count().get_result::<i64>(conn)? > 0;
-            if !exists || !for_sale {
+            if !for_sale {
                 return Err(ApiError::NotFound);
             }
-            diesel::delete(cart_items::table.find((&user_id, &sku))).execute(conn)?;
+            diesel::delete(cart_items::table.find((user_id, sku))).execute(conn)?;
             diesel::insert_into(cart_items::table)
                 .values((
-                    cart_items::user_id.eq(&user_id),
-                    cart_items::sku_id.eq(&sku),
+                    cart_items::user_id.eq(user_id),
+                    cart_items::sku_id.eq(sku),
                     cart_items::quantity.eq(quantity),
                     cart_items::updated_at.eq(db::now()),
                 ))
                 .execute(conn)?;
-            view(conn, &user_id)
+            view(conn, user_id)
         })
     })
     .await?;
@@ -173,12 +168,12 @@ pub async fn delete(
     user: AuthUser,
     sku: web::Path<SkuId>,
 ) -> ApiResult<HttpResponse> {
-    let sku = sku.into_inner().db();
+    let sku = sku.into_inner();
     let v = db::run(&pool, move |conn| {
-        let user_id = user.id.db();
+        let user_id = user.id;
         db::write_tx(conn, |conn| {
-            diesel::delete(cart_items::table.find((&user_id, &sku))).execute(conn)?;
-            view(conn, &user_id)
+            diesel::delete(cart_items::table.find((user_id, sku))).execute(conn)?;
+            view(conn, user_id)
         })
     })
     .await?;

@@ -1,50 +1,27 @@
 //! Order rules: statuses and their one transition function each, and shipping addresses.
 
+use crate::vocabulary;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::http::error::ApiError;
 use crate::http::validate::{bounded_text, mobile, Fields};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum OrderStatus {
-    PendingPayment,
-    Confirmed,
-    PartiallyShipped,
-    Shipped,
-    Delivered,
-    Completed,
-    Cancelled,
+vocabulary! {
+    #[derive(Serialize, Deserialize, ToSchema)]
+    #[serde(rename_all = "snake_case")]
+    pub enum OrderStatus as "order status (orders.status)" {
+        PendingPayment = "pending_payment",
+        Confirmed = "confirmed",
+        PartiallyShipped = "partially_shipped",
+        Shipped = "shipped",
+        Delivered = "delivered",
+        Completed = "completed",
+        Cancelled = "cancelled",
+    }
 }
 
 impl OrderStatus {
-    pub const ALL: [OrderStatus; 7] = [
-        OrderStatus::PendingPayment,
-        OrderStatus::Confirmed,
-        OrderStatus::PartiallyShipped,
-        OrderStatus::Shipped,
-        OrderStatus::Delivered,
-        OrderStatus::Completed,
-        OrderStatus::Cancelled,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OrderStatus::PendingPayment => "pending_payment",
-            OrderStatus::Confirmed => "confirmed",
-            OrderStatus::PartiallyShipped => "partially_shipped",
-            OrderStatus::Shipped => "shipped",
-            OrderStatus::Delivered => "delivered",
-            OrderStatus::Completed => "completed",
-            OrderStatus::Cancelled => "cancelled",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|x| x.as_str() == s)
-    }
-
     /// The one place that says which order status changes are legal.
     pub fn transition(self, to: OrderStatus) -> Result<OrderStatus, ApiError> {
         use OrderStatus::*;
@@ -69,42 +46,20 @@ impl OrderStatus {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum FulfilmentStatus {
-    AwaitingPayment,
-    AwaitingShipment,
-    PartiallyShipped,
-    Shipped,
-    Delivered,
-    Cancelled,
+vocabulary! {
+    #[derive(Serialize, Deserialize, ToSchema)]
+    #[serde(rename_all = "snake_case")]
+    pub enum FulfilmentStatus as "fulfilment status (fulfilments.status)" {
+        AwaitingPayment = "awaiting_payment",
+        AwaitingShipment = "awaiting_shipment",
+        PartiallyShipped = "partially_shipped",
+        Shipped = "shipped",
+        Delivered = "delivered",
+        Cancelled = "cancelled",
+    }
 }
 
 impl FulfilmentStatus {
-    pub const ALL: [FulfilmentStatus; 6] = [
-        FulfilmentStatus::AwaitingPayment,
-        FulfilmentStatus::AwaitingShipment,
-        FulfilmentStatus::PartiallyShipped,
-        FulfilmentStatus::Shipped,
-        FulfilmentStatus::Delivered,
-        FulfilmentStatus::Cancelled,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FulfilmentStatus::AwaitingPayment => "awaiting_payment",
-            FulfilmentStatus::AwaitingShipment => "awaiting_shipment",
-            FulfilmentStatus::PartiallyShipped => "partially_shipped",
-            FulfilmentStatus::Shipped => "shipped",
-            FulfilmentStatus::Delivered => "delivered",
-            FulfilmentStatus::Cancelled => "cancelled",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|x| x.as_str() == s)
-    }
-
     /// The one place that says which fulfilment status changes are legal.
     pub fn transition(self, to: FulfilmentStatus) -> Result<FulfilmentStatus, ApiError> {
         use FulfilmentStatus::*;
@@ -128,33 +83,14 @@ impl FulfilmentStatus {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum PaymentStatus {
-    Unpaid,
-    Paid,
-    OnTerms,
-    Refunded,
-}
-
-impl PaymentStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PaymentStatus::Unpaid => "unpaid",
-            PaymentStatus::Paid => "paid",
-            PaymentStatus::OnTerms => "on_terms",
-            PaymentStatus::Refunded => "refunded",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Self> {
-        [
-            PaymentStatus::Unpaid,
-            PaymentStatus::Paid,
-            PaymentStatus::OnTerms,
-            PaymentStatus::Refunded,
-        ]
-        .into_iter()
-        .find(|x| x.as_str() == s)
+vocabulary! {
+    #[derive(Serialize, Deserialize, ToSchema)]
+    #[serde(rename_all = "snake_case")]
+    pub enum PaymentStatus as "order payment status (orders.payment_status)" {
+        Unpaid = "unpaid",
+        Paid = "paid",
+        OnTerms = "on_terms",
+        Refunded = "refunded",
     }
 }
 

@@ -8,23 +8,22 @@ use std::collections::HashMap;
 use actix_multipart::Multipart;
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
-use diesel::prelude::*;
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::checkout::{self, LineInput, MAX_QUANTITY};
+use super::checkout::{LineInput, MAX_QUANTITY};
 use super::domain::AddressInput;
-use super::routes::{place, CreateOrder, OrderRequest};
+use super::place::{self, CreateOrder, OrderRequest};
 use crate::auth::AuthUser;
+use crate::catalogue::for_sale;
 use crate::catalogue::pricing::{unit_price_for, PriceRefusal};
 use crate::config::Config;
-use crate::db::schema::skus;
 use crate::db::{self, DbConn, DbPool};
 use crate::http::error::{ApiError, ApiResult, FieldError, Problem};
 use crate::http::extract::{idempotency_key, parse_json, read_body};
 use crate::http::idempotency;
-use crate::ids::OrganizationId;
+use crate::ids::{CooperativeId, OrganizationId, SkuId};
 use crate::organizations;
 
 /// CSV uploads may be larger than ordinary JSON bodies.
@@ -46,7 +45,7 @@ pub struct Row {
     pub line: usize,
     pub sku_code: String,
     pub quantity: i64,
-    pub cooperative_id: Option<String>,
+    pub cooperative_id: Option<CooperativeId>,
 }
 
 fn line_error(line: usize, message: impl Into<String>) -> FieldError {
@@ -130,15 +129,16 @@ pub fn parse_csv(text: &str) -> (Vec<Row>, Vec<FieldError>) {
                 None
             }
         };
-        let coop = coop_col
-            .map(get)
-            .filter(|c| !c.is_empty())
-            .map(str::to_owned);
-        if let Some(c) = &coop {
-            if uuid::Uuid::parse_str(c).is_err() {
-                problems.push("cooperative_id is not a valid id".to_owned());
-            }
-        }
+        let coop = match coop_col.map(get).filter(|c| !c.is_empty()) {
+            None => None,
+            Some(c) => match c.parse::<CooperativeId>() {
+                Ok(id) => Some(id),
+                Err(_) => {
+                    problems.push("cooperative_id is not a valid id".to_owned());
+                    None
+                }
+            },
+        };
         match (problems.is_empty(), quantity) {
             (true, Some(quantity)) => rows.push(Row {
                 line,
@@ -163,19 +163,12 @@ fn resolve(
     order: &ImportOrder,
     rows: &[Row],
 ) -> ApiResult<Vec<LineInput>> {
-    let terms = organizations::terms_for_order(
-        conn,
-        user,
-        order.organization_id.map(|o| o.db()).as_deref(),
-    )?;
+    let terms = organizations::terms_for_order(conn, user, order.organization_id)?;
     let codes: Vec<&str> = rows.iter().map(|r| r.sku_code.as_str()).collect();
-    let candidates: Vec<(String, String, String)> = skus::table
-        .filter(skus::code.eq_any(&codes))
-        .select((skus::code, skus::id, skus::cooperative_id))
-        .load(conn)?;
-    let ids: Vec<String> = candidates.iter().map(|c| c.1.clone()).collect();
-    let info = checkout::load_skus(conn, &ids, false)?;
-    let mut by_code: HashMap<&str, Vec<&(String, String, String)>> = HashMap::new();
+    let candidates = for_sale::by_codes(conn, &codes)?;
+    let ids: Vec<SkuId> = candidates.iter().map(|c| c.1).collect();
+    let info = for_sale::load(conn, &ids, false)?;
+    let mut by_code: HashMap<&str, Vec<&(String, SkuId, CooperativeId)>> = HashMap::new();
     for c in &candidates {
         if info.get(&c.1).is_some_and(|s| s.for_sale) {
             by_code.entry(c.0.as_str()).or_default().push(c);
@@ -188,7 +181,7 @@ fn resolve(
             .get(r.sku_code.as_str())
             .map(|v| {
                 v.iter()
-                    .filter(|c| r.cooperative_id.as_ref().is_none_or(|co| *co == c.2))
+                    .filter(|c| r.cooperative_id.is_none_or(|co| co == c.2))
                     .collect()
             })
             .unwrap_or_default();
@@ -200,7 +193,7 @@ fn resolve(
                 ));
                 continue;
             }
-            [one] => &one.1,
+            [one] => one.1,
             _ => {
                 errors.push(line_error(
                     r.line,
@@ -212,14 +205,14 @@ fn resolve(
                 continue;
             }
         };
-        if let Some((other, _)) = lines.iter().find(|(_, l)| l.sku_id.db() == *sku) {
+        if let Some((other, _)) = lines.iter().find(|(_, l)| l.sku_id == sku) {
             errors.push(line_error(
                 r.line,
                 format!("the same SKU is on line {other}; combine them"),
             ));
             continue;
         }
-        let Some(s) = info.get(sku) else { continue };
+        let Some(s) = info.get(&sku) else { continue };
         match unit_price_for(&s.priced, terms.buyer, r.quantity) {
             Ok(_) => {}
             Err(PriceRefusal::WholesaleOnly) => {
@@ -237,13 +230,10 @@ fn resolve(
                 continue;
             }
         }
-        let sku_id = sku
-            .parse()
-            .map_err(|_| ApiError::internal("bad sku id in database"))?;
         lines.push((
             r.line,
             LineInput {
-                sku_id,
+                sku_id: sku,
                 quantity: r.quantity,
             },
         ));
@@ -364,7 +354,8 @@ pub async fn import(
         purchase_order_number: order.purchase_order_number,
         organization_id: order.organization_id,
     })?;
-    place(&pool, config, user, key, hash, request).await
+    let stored = place::place(&pool, config.into_inner(), user, key, hash, request).await?;
+    Ok(stored.into_response())
 }
 
 #[cfg(test)]

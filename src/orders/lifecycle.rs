@@ -1,20 +1,20 @@
 //! Order state changes shared by handlers and background work: confirm on payment, cancel
-//! (releasing stock and recording refunds), time out unpaid orders, complete delivered ones.
+//! (releasing stock; payments refunds what was paid), time out unpaid orders, complete
+//! delivered ones.
 //! Every change is conditional on the state it starts from, so several API instances sweeping
 //! the same database never release stock twice.
 
 use chrono::NaiveDateTime;
-use diesel::prelude::*;
 
 use super::domain::{FulfilmentStatus, OrderStatus, PaymentStatus};
-use super::repo;
-use crate::db::schema::{payments, refunds};
+use super::repo::{self, OrderRow};
 use crate::db::{self, DbConn, DbPool};
 use crate::http::error::ApiError;
+use crate::ids::OrderId;
 use crate::inventory;
 
 /// A paid (or on-terms) order is confirmed and its fulfilments join the co-ops' queues.
-pub fn confirm_paid(conn: &mut DbConn, order_id: &str) -> Result<bool, ApiError> {
+pub fn confirm_paid(conn: &mut DbConn, order_id: OrderId) -> Result<bool, ApiError> {
     if !repo::set_status(
         conn,
         order_id,
@@ -33,59 +33,31 @@ pub fn confirm_paid(conn: &mut DbConn, order_id: &str) -> Result<bool, ApiError>
     Ok(true)
 }
 
-/// Records a refund of a succeeded payment (once per payment).
-pub fn refund_payment(
-    conn: &mut DbConn,
-    order_id: &str,
-    payment_id: &str,
-    amount: i64,
-    reason: &str,
-) -> Result<(), ApiError> {
-    let n = diesel::update(
-        payments::table
-            .filter(payments::id.eq(payment_id))
-            .filter(payments::status.eq("succeeded")),
-    )
-    .set((
-        payments::status.eq("refunded"),
-        payments::updated_at.eq(db::now()),
-    ))
-    .execute(conn)?;
-    if n == 1 {
-        diesel::insert_into(refunds::table)
-            .values((
-                refunds::id.eq(db::new_id()),
-                refunds::order_id.eq(order_id),
-                refunds::payment_id.eq(payment_id),
-                refunds::amount.eq(amount),
-                refunds::reason.eq(reason),
-                refunds::created_at.eq(db::now()),
-            ))
-            .execute(conn)?;
-    }
-    Ok(())
-}
-
 /// Cancels an order that has not shipped: releases every reservation, cancels the
-/// fulfilments and refunds what was paid. `Ok(false)` when another request got there first.
-pub fn cancel(conn: &mut DbConn, order_id: &str, reason: Option<&str>) -> Result<bool, ApiError> {
+/// fulfilments and gives back net-30 credit. Returns the order as it was before, for the
+/// caller to refund what was paid (payments does that); `None` when another request got
+/// there first.
+pub fn cancel(
+    conn: &mut DbConn,
+    order_id: OrderId,
+    reason: Option<&str>,
+) -> Result<Option<OrderRow>, ApiError> {
     let order = repo::find(conn, order_id)?.ok_or(ApiError::NotFound)?;
-    let from = order.status();
+    let from = order.status;
     from.transition(OrderStatus::Cancelled)?;
     if !repo::set_status(conn, order_id, from, OrderStatus::Cancelled)? {
-        return Ok(false);
+        return Ok(None);
     }
     if let Some(r) = reason {
-        diesel::update(crate::db::schema::orders::table.find(order_id))
-            .set(crate::db::schema::orders::cancel_reason.eq(Some(r)))
-            .execute(conn)?;
+        repo::set_cancel_reason(conn, order_id, r)?;
     }
     let mut items = repo::items_of(conn, order_id)?;
-    items.sort_by(|a, b| (&a.sku_id, &a.warehouse_id).cmp(&(&b.sku_id, &b.warehouse_id)));
+    // the same lock order as placement, so a cancellation never deadlocks an order
+    items.sort_by_key(|i| (i.sku_id, i.warehouse_id));
     for item in items {
         let open = item.quantity - item.shipped_quantity;
         if open > 0 {
-            inventory::release(conn, &item.sku_id, &item.warehouse_id, open)?;
+            inventory::release(conn, item.sku_id, item.warehouse_id, open)?;
         }
     }
     repo::set_fulfilments(
@@ -97,33 +69,13 @@ pub fn cancel(conn: &mut DbConn, order_id: &str, reason: Option<&str>) -> Result
         ],
         FulfilmentStatus::Cancelled,
     )?;
-    match order.payment_status() {
-        PaymentStatus::Paid => {
-            let paid: Vec<(String, i64)> = payments::table
-                .filter(payments::order_id.eq(order_id))
-                .filter(payments::status.eq("succeeded"))
-                .select((payments::id, payments::amount))
-                .load(conn)?;
-            for (pid, amount) in paid {
-                refund_payment(
-                    conn,
-                    order_id,
-                    &pid,
-                    amount,
-                    reason.unwrap_or("order cancelled"),
-                )?;
-            }
-            repo::set_payment_status(conn, order_id, PaymentStatus::Refunded)?;
+    if order.payment_status == PaymentStatus::OnTerms {
+        if let Some(org) = order.organization_id {
+            crate::organizations::credit::release(conn, org, order.total)?;
         }
-        PaymentStatus::OnTerms => {
-            if let Some(org) = &order.organization_id {
-                crate::organizations::credit::release(conn, org, order.total)?;
-            }
-        }
-        _ => {}
     }
     metrics::counter!("orders_cancelled_total").increment(1);
-    Ok(true)
+    Ok(Some(order))
 }
 
 /// Cancels orders left unpaid past their deadline; returns how many.
@@ -132,10 +84,11 @@ pub fn cancel_overdue(conn: &mut DbConn, now: NaiveDateTime) -> Result<usize, Ap
     for id in repo::overdue(conn, now, 100)? {
         let cancelled = db::write_tx(conn, |conn| {
             // re-checked inside the transaction: a payment may have landed meanwhile
-            match repo::find(conn, &id)? {
-                Some(o) if o.status() == OrderStatus::PendingPayment => {
-                    cancel(conn, &id, Some("payment not received in time"))
-                }
+            match repo::find(conn, id)? {
+                // an unpaid order took no money, so there is nothing to refund
+                Some(o) if o.status == OrderStatus::PendingPayment => Ok::<_, ApiError>(
+                    cancel(conn, id, Some("payment not received in time"))?.is_some(),
+                ),
                 _ => Ok(false),
             }
         })?;
@@ -154,7 +107,7 @@ pub fn complete_delivered(
     let mut done = 0;
     for id in repo::due_for_completion(conn, before, 100)? {
         let ok = db::write_tx(conn, |conn| {
-            repo::set_status(conn, &id, OrderStatus::Delivered, OrderStatus::Completed)
+            repo::set_status(conn, id, OrderStatus::Delivered, OrderStatus::Completed)
         })?;
         done += usize::from(ok);
     }

@@ -9,6 +9,8 @@ pub mod checkout;
 pub mod domain;
 pub mod import;
 pub mod lifecycle;
+pub mod place;
+pub mod plan;
 pub mod reads;
 pub mod repo;
 pub mod routes;

@@ -43,10 +43,10 @@ pub async fn list(
         status,
         purchase_order_number: q.purchase_order_number.filter(|s| !s.trim().is_empty()),
     };
-    let org = q.organization_id.map(|o| o.db());
+    let org = q.organization_id;
     let page = db::run(&pool, move |conn| {
-        let who = match (&org, user.is_admin()) {
-            (Some(o), true) => Lister::Organization(o.clone()),
+        let who = match (org, user.is_admin()) {
+            (Some(o), true) => Lister::Organization(o),
             (None, true) => Lister::Admin,
             (Some(o), false) => {
                 if organization_role(conn, &user, o)?.is_none() {
@@ -54,9 +54,9 @@ pub async fn list(
                         "you are not a member of this organization",
                     ));
                 }
-                Lister::Organization(o.clone())
+                Lister::Organization(o)
             }
-            (None, false) => Lister::Buyer(user.id.db()),
+            (None, false) => Lister::Buyer(user.id),
         };
         let rows = repo::list(conn, &who, &filter, &page)?;
         Ok(Paginated {
@@ -75,9 +75,9 @@ pub async fn get(
     user: AuthUser,
     id: web::Path<OrderId>,
 ) -> ApiResult<HttpResponse> {
-    let id = id.into_inner().db();
+    let id = id.into_inner();
     let view = db::run(&pool, move |conn| {
-        let order = repo::find(conn, &id)?.ok_or(ApiError::NotFound)?;
+        let order = repo::find(conn, id)?.ok_or(ApiError::NotFound)?;
         let scope = views::scope_for(conn, &user, &order)?;
         views::order_view(conn, order, &scope)
     })

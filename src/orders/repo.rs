@@ -3,22 +3,26 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::checkout::Plan;
 use super::domain::{Address, FulfilmentStatus, OrderStatus, PaymentStatus};
+use super::plan::Plan;
+use crate::catalogue::domain::Storage;
 use crate::db::schema::{fulfilments, order_items, orders};
 use crate::db::{self, DbConn};
 use crate::http::error::ApiError;
 use crate::http::pagination::{time_key, Page, Paginated};
+use crate::ids::{
+    CooperativeId, FulfilmentId, OrderId, OrderItemId, OrganizationId, SkuId, UserId, WarehouseId,
+};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = orders)]
 pub struct OrderRow {
-    pub id: String,
+    pub id: OrderId,
     pub number: String,
-    pub buyer_id: String,
-    pub organization_id: Option<String>,
-    pub status: String,
-    pub payment_status: String,
+    pub buyer_id: UserId,
+    pub organization_id: Option<OrganizationId>,
+    pub status: OrderStatus,
+    pub payment_status: PaymentStatus,
     pub subtotal: i64,
     pub shipping_fee: i64,
     pub total: i64,
@@ -35,27 +39,18 @@ pub struct OrderRow {
     pub updated_at: NaiveDateTime,
 }
 
-impl OrderRow {
-    pub fn status(&self) -> OrderStatus {
-        OrderStatus::parse(&self.status).unwrap_or(OrderStatus::Cancelled)
-    }
-    pub fn payment_status(&self) -> PaymentStatus {
-        PaymentStatus::parse(&self.payment_status).unwrap_or(PaymentStatus::Unpaid)
-    }
-}
-
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = order_items)]
 pub struct ItemRow {
-    pub id: String,
-    pub order_id: String,
-    pub fulfilment_id: String,
-    pub sku_id: String,
+    pub id: OrderItemId,
+    pub order_id: OrderId,
+    pub fulfilment_id: FulfilmentId,
+    pub sku_id: SkuId,
     pub sku_code: String,
     pub product_name: String,
     pub sku_name: String,
-    pub cooperative_id: String,
-    pub warehouse_id: String,
+    pub cooperative_id: CooperativeId,
+    pub warehouse_id: WarehouseId,
     pub quantity: i64,
     pub unit_price: i64,
     pub line_total: i64,
@@ -67,21 +62,15 @@ pub struct ItemRow {
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = fulfilments)]
 pub struct FulfilmentRow {
-    pub id: String,
-    pub order_id: String,
-    pub cooperative_id: String,
-    pub warehouse_id: String,
-    pub status: String,
-    pub storage: String,
+    pub id: FulfilmentId,
+    pub order_id: OrderId,
+    pub cooperative_id: CooperativeId,
+    pub warehouse_id: WarehouseId,
+    pub status: FulfilmentStatus,
+    pub storage: Storage,
     pub shipping_fee: i64,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
-}
-
-impl FulfilmentRow {
-    pub fn status(&self) -> FulfilmentStatus {
-        FulfilmentStatus::parse(&self.status).unwrap_or(FulfilmentStatus::Cancelled)
-    }
 }
 
 #[derive(QueryableByName)]
@@ -113,8 +102,8 @@ pub fn next_number(conn: &mut DbConn) -> Result<String, ApiError> {
 
 /// What kind of order is being written.
 pub struct NewOrder<'a> {
-    pub buyer_id: &'a str,
-    pub organization_id: Option<&'a str>,
+    pub buyer_id: UserId,
+    pub organization_id: Option<OrganizationId>,
     pub address: &'a Address,
     pub buyer_note: Option<&'a str>,
     pub purchase_order_number: Option<&'a str>,
@@ -132,7 +121,7 @@ pub struct Inserted {
 /// Writes the order, its fulfilments and items (three INSERTs) and returns the rows written.
 /// Reservations are the caller's next step, kept last so stock rows stay locked briefly.
 pub fn insert(conn: &mut DbConn, new: &NewOrder<'_>, plan: &Plan) -> Result<Inserted, ApiError> {
-    let id = db::new_id();
+    let id = OrderId::generate();
     let now = db::now();
     let number = next_number(conn)?;
     let (status, payment, f_status) = if new.on_terms {
@@ -151,12 +140,12 @@ pub fn insert(conn: &mut DbConn, new: &NewOrder<'_>, plan: &Plan) -> Result<Inse
     let address =
         serde_json::to_string(new.address).map_err(|e| ApiError::internal(e.to_string()))?;
     let order = OrderRow {
-        id: id.clone(),
+        id,
         number,
-        buyer_id: new.buyer_id.to_owned(),
-        organization_id: new.organization_id.map(str::to_owned),
-        status: status.as_str().to_owned(),
-        payment_status: payment.as_str().to_owned(),
+        buyer_id: new.buyer_id,
+        organization_id: new.organization_id,
+        status,
+        payment_status: payment,
         subtotal: plan.subtotal.fen(),
         shipping_fee: plan.shipping_fee.fen(),
         total: plan.total.fen(),
@@ -179,29 +168,29 @@ pub fn insert(conn: &mut DbConn, new: &NewOrder<'_>, plan: &Plan) -> Result<Inse
     let mut fulfilment_rows = Vec::new();
     let mut item_rows = Vec::new();
     for f in &plan.fulfilments {
-        let fid = db::new_id();
+        let fid = FulfilmentId::generate();
         fulfilment_rows.push(FulfilmentRow {
-            id: fid.clone(),
-            order_id: id.clone(),
-            cooperative_id: f.cooperative_id.clone(),
-            warehouse_id: f.warehouse_id.clone(),
-            status: f_status.as_str().to_owned(),
-            storage: f.storage.as_str().to_owned(),
+            id: fid,
+            order_id: id,
+            cooperative_id: f.cooperative_id,
+            warehouse_id: f.warehouse_id,
+            status: f_status,
+            storage: f.storage,
             shipping_fee: f.shipping_fee.fen(),
             created_at: now,
             updated_at: now,
         });
         for item in &f.items {
             item_rows.push(ItemRow {
-                id: db::new_id(),
-                order_id: id.clone(),
-                fulfilment_id: fid.clone(),
-                sku_id: item.sku.id.clone(),
+                id: OrderItemId::generate(),
+                order_id: id,
+                fulfilment_id: fid,
+                sku_id: item.sku.id,
                 sku_code: item.sku.code.clone(),
                 product_name: item.sku.product_name.clone(),
                 sku_name: item.sku.name.clone(),
-                cooperative_id: f.cooperative_id.clone(),
-                warehouse_id: item.warehouse_id.clone(),
+                cooperative_id: f.cooperative_id,
+                warehouse_id: item.warehouse_id,
                 quantity: item.quantity,
                 unit_price: item.unit_price.fen(),
                 line_total: item.line_total.fen(),
@@ -246,7 +235,7 @@ pub fn insert(conn: &mut DbConn, new: &NewOrder<'_>, plan: &Plan) -> Result<Inse
     })
 }
 
-pub fn find(conn: &mut DbConn, id: &str) -> Result<Option<OrderRow>, ApiError> {
+pub fn find(conn: &mut DbConn, id: OrderId) -> Result<Option<OrderRow>, ApiError> {
     Ok(orders::table
         .find(id)
         .select(OrderRow::as_select())
@@ -254,7 +243,7 @@ pub fn find(conn: &mut DbConn, id: &str) -> Result<Option<OrderRow>, ApiError> {
         .optional()?)
 }
 
-pub fn items_of(conn: &mut DbConn, order_id: &str) -> Result<Vec<ItemRow>, ApiError> {
+pub fn items_of(conn: &mut DbConn, order_id: OrderId) -> Result<Vec<ItemRow>, ApiError> {
     Ok(order_items::table
         .filter(order_items::order_id.eq(order_id))
         .order(order_items::position.asc())
@@ -263,7 +252,7 @@ pub fn items_of(conn: &mut DbConn, order_id: &str) -> Result<Vec<ItemRow>, ApiEr
 }
 
 /// Items of several orders (a page of them), in one statement.
-pub fn items_of_orders(conn: &mut DbConn, order_ids: &[String]) -> Result<Vec<ItemRow>, ApiError> {
+pub fn items_of_orders(conn: &mut DbConn, order_ids: &[OrderId]) -> Result<Vec<ItemRow>, ApiError> {
     Ok(order_items::table
         .filter(order_items::order_id.eq_any(order_ids))
         .order((order_items::order_id.asc(), order_items::position.asc()))
@@ -274,7 +263,7 @@ pub fn items_of_orders(conn: &mut DbConn, order_ids: &[String]) -> Result<Vec<It
 /// Fulfilments of several orders, in one statement.
 pub fn fulfilments_of_orders(
     conn: &mut DbConn,
-    order_ids: &[String],
+    order_ids: &[OrderId],
 ) -> Result<Vec<FulfilmentRow>, ApiError> {
     Ok(fulfilments::table
         .filter(fulfilments::order_id.eq_any(order_ids))
@@ -284,14 +273,17 @@ pub fn fulfilments_of_orders(
 }
 
 /// Several orders by id, in one statement.
-pub fn find_many(conn: &mut DbConn, ids: &[String]) -> Result<Vec<OrderRow>, ApiError> {
+pub fn find_many(conn: &mut DbConn, ids: &[OrderId]) -> Result<Vec<OrderRow>, ApiError> {
     Ok(orders::table
         .filter(orders::id.eq_any(ids))
         .select(OrderRow::as_select())
         .load(conn)?)
 }
 
-pub fn fulfilments_of(conn: &mut DbConn, order_id: &str) -> Result<Vec<FulfilmentRow>, ApiError> {
+pub fn fulfilments_of(
+    conn: &mut DbConn,
+    order_id: OrderId,
+) -> Result<Vec<FulfilmentRow>, ApiError> {
     Ok(fulfilments::table
         .filter(fulfilments::order_id.eq(order_id))
         .order(fulfilments::id.asc())
@@ -303,7 +295,7 @@ pub fn fulfilments_of(conn: &mut DbConn, order_id: &str) -> Result<Vec<Fulfilmen
 /// first; the conditional update stops two racing requests or instances from both acting).
 pub fn set_status(
     conn: &mut DbConn,
-    id: &str,
+    id: OrderId,
     from: OrderStatus,
     to: OrderStatus,
 ) -> Result<bool, ApiError> {
@@ -312,9 +304,9 @@ pub fn set_status(
     let n = diesel::update(
         orders::table
             .filter(orders::id.eq(id))
-            .filter(orders::status.eq(from.as_str())),
+            .filter(orders::status.eq(from)),
     )
-    .set((orders::status.eq(to.as_str()), orders::updated_at.eq(now)))
+    .set((orders::status.eq(to), orders::updated_at.eq(now)))
     .execute(conn)?;
     if n == 1 {
         let target = orders::table.find(id);
@@ -334,15 +326,22 @@ pub fn set_status(
     Ok(n == 1)
 }
 
+pub fn set_cancel_reason(conn: &mut DbConn, id: OrderId, reason: &str) -> Result<(), ApiError> {
+    diesel::update(orders::table.find(id))
+        .set(orders::cancel_reason.eq(Some(reason)))
+        .execute(conn)?;
+    Ok(())
+}
+
 pub fn set_payment_status(
     conn: &mut DbConn,
-    id: &str,
+    id: OrderId,
     to: super::PaymentStatus,
 ) -> Result<(), ApiError> {
     let paid_at = (to == PaymentStatus::Paid).then(db::now);
     diesel::update(orders::table.find(id))
         .set((
-            orders::payment_status.eq(to.as_str()),
+            orders::payment_status.eq(to),
             orders::updated_at.eq(db::now()),
         ))
         .execute(conn)?;
@@ -357,32 +356,121 @@ pub fn set_payment_status(
 /// Moves every fulfilment of an order that is in `from` to `to`.
 pub fn set_fulfilments(
     conn: &mut DbConn,
-    order_id: &str,
+    order_id: OrderId,
     from: &[FulfilmentStatus],
     to: FulfilmentStatus,
 ) -> Result<(), ApiError> {
     for f in from {
         f.transition(to)?;
     }
-    let from: Vec<&str> = from.iter().map(|f| f.as_str()).collect();
     diesel::update(
         fulfilments::table
             .filter(fulfilments::order_id.eq(order_id))
-            .filter(fulfilments::status.eq_any(from)),
+            .filter(fulfilments::status.eq_any(from.iter().copied())),
     )
     .set((
-        fulfilments::status.eq(to.as_str()),
+        fulfilments::status.eq(to),
         fulfilments::updated_at.eq(db::now()),
     ))
     .execute(conn)?;
     Ok(())
 }
 
+/// Holds an order for shipping: takes its row (as cancelling does) while it is confirmed or
+/// partly shipped, so a racing cancellation waits and then finds it shipped. False when the
+/// order no longer awaits shipment.
+pub fn hold_for_shipping(conn: &mut DbConn, id: OrderId) -> Result<bool, ApiError> {
+    let n =
+        diesel::update(orders::table.filter(orders::id.eq(id)).filter(
+            orders::status.eq_any([OrderStatus::Confirmed, OrderStatus::PartiallyShipped]),
+        ))
+        .set(orders::updated_at.eq(db::now()))
+        .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Counts `quantity` more of an item as shipped, unless that would ship more than was
+/// ordered (two parcels racing for one item); false then.
+pub fn record_shipped(
+    conn: &mut DbConn,
+    item_id: OrderItemId,
+    quantity: i64,
+) -> Result<bool, ApiError> {
+    let n = diesel::update(
+        order_items::table
+            .filter(order_items::id.eq(item_id))
+            .filter((order_items::shipped_quantity + quantity).le(order_items::quantity)),
+    )
+    .set(order_items::shipped_quantity.eq(order_items::shipped_quantity + quantity))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+pub fn find_fulfilment(
+    conn: &mut DbConn,
+    id: FulfilmentId,
+) -> Result<Option<FulfilmentRow>, ApiError> {
+    Ok(fulfilments::table
+        .find(id)
+        .select(FulfilmentRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Moves one fulfilment from `from` to `to` (checked by the transition rule) while it is
+/// still `from`; false when a racing request moved it first.
+pub fn move_fulfilment(
+    conn: &mut DbConn,
+    id: FulfilmentId,
+    from: FulfilmentStatus,
+    to: FulfilmentStatus,
+) -> Result<bool, ApiError> {
+    from.transition(to)?;
+    let n = diesel::update(
+        fulfilments::table
+            .filter(fulfilments::id.eq(id))
+            .filter(fulfilments::status.eq(from)),
+    )
+    .set((
+        fulfilments::status.eq(to),
+        fulfilments::updated_at.eq(db::now()),
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// A co-op's fulfilments, oldest first.
+pub fn fulfilment_queue(
+    conn: &mut DbConn,
+    cooperative_id: CooperativeId,
+    status: Option<FulfilmentStatus>,
+    page: &Page,
+) -> Result<Paginated<FulfilmentRow>, ApiError> {
+    let mut q = fulfilments::table
+        .filter(fulfilments::cooperative_id.eq(cooperative_id))
+        .select(FulfilmentRow::as_select())
+        .order((fulfilments::created_at.asc(), fulfilments::id.asc()))
+        .limit(page.fetch_limit())
+        .into_boxed();
+    if let Some(s) = status {
+        q = q.filter(fulfilments::status.eq(s));
+    }
+    if let Some((t, id)) = page.after_time()? {
+        q = q.filter(
+            fulfilments::created_at
+                .gt(t)
+                .or(fulfilments::created_at.eq(t).and(fulfilments::id.gt(id))),
+        );
+    }
+    let rows = q.load(conn)?;
+    Ok(page.finish(rows, |r| time_key(r.created_at, r.id)))
+}
+
 /// Who is listing orders, and so which orders they see.
 pub enum Lister {
     Admin,
-    Buyer(String),
-    Organization(String),
+    Buyer(UserId),
+    Organization(OrganizationId),
 }
 
 #[derive(Debug, Default, Clone)]
@@ -404,11 +492,11 @@ pub fn list(
         .into_boxed();
     q = match who {
         Lister::Admin => q,
-        Lister::Buyer(b) => q.filter(orders::buyer_id.eq(b.clone())),
-        Lister::Organization(o) => q.filter(orders::organization_id.eq(o.clone())),
+        Lister::Buyer(b) => q.filter(orders::buyer_id.eq(*b)),
+        Lister::Organization(o) => q.filter(orders::organization_id.eq(*o)),
     };
     if let Some(s) = filter.status {
-        q = q.filter(orders::status.eq(s.as_str()));
+        q = q.filter(orders::status.eq(s));
     }
     if let Some(po) = &filter.purchase_order_number {
         q = q.filter(orders::purchase_order_number.eq(po.clone()));
@@ -421,13 +509,17 @@ pub fn list(
         );
     }
     let rows = q.load(conn)?;
-    Ok(page.finish(rows, |r| time_key(r.created_at, &r.id)))
+    Ok(page.finish(rows, |r| time_key(r.created_at, r.id)))
 }
 
 /// Orders whose payment window has passed, oldest first.
-pub fn overdue(conn: &mut DbConn, now: NaiveDateTime, limit: i64) -> Result<Vec<String>, ApiError> {
+pub fn overdue(
+    conn: &mut DbConn,
+    now: NaiveDateTime,
+    limit: i64,
+) -> Result<Vec<OrderId>, ApiError> {
     Ok(orders::table
-        .filter(orders::status.eq(OrderStatus::PendingPayment.as_str()))
+        .filter(orders::status.eq(OrderStatus::PendingPayment))
         .filter(orders::payment_due_at.le(now))
         .order(orders::payment_due_at.asc())
         .select(orders::id)
@@ -440,9 +532,9 @@ pub fn due_for_completion(
     conn: &mut DbConn,
     delivered_before: NaiveDateTime,
     limit: i64,
-) -> Result<Vec<String>, ApiError> {
+) -> Result<Vec<OrderId>, ApiError> {
     Ok(orders::table
-        .filter(orders::status.eq(OrderStatus::Delivered.as_str()))
+        .filter(orders::status.eq(OrderStatus::Delivered))
         .filter(orders::delivered_at.le(delivered_before))
         .select(orders::id)
         .limit(limit)

@@ -56,7 +56,7 @@ pub fn rate_for<'a>(rates: &'a [Rate], destination: &str, storage: Storage) -> O
 }
 
 pub fn load(conn: &mut DbConn) -> Result<Vec<Rate>, ApiError> {
-    let rows: Vec<(String, String, i64, i64, Option<i64>)> = shipping_rates::table
+    let rows: Vec<(String, Storage, i64, i64, Option<i64>)> = shipping_rates::table
         .select((
             shipping_rates::province,
             shipping_rates::storage,
@@ -71,14 +71,12 @@ pub fn load(conn: &mut DbConn) -> Result<Vec<Rate>, ApiError> {
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .filter_map(|(p, s, first, extra, free)| {
-            Some(Rate {
-                province: p,
-                storage: Storage::parse(&s)?,
-                first_kg_fee: Money::from_fen(first),
-                additional_kg_fee: Money::from_fen(extra),
-                free_over: free.map(Money::from_fen),
-            })
+        .map(|(province, storage, first, extra, free)| Rate {
+            province,
+            storage,
+            first_kg_fee: Money::from_fen(first),
+            additional_kg_fee: Money::from_fen(extra),
+            free_over: free.map(Money::from_fen),
         })
         .collect())
 }
@@ -173,7 +171,7 @@ pub async fn replace(
                 .map(|r| {
                     (
                         shipping_rates::province.eq(r.province.clone()),
-                        shipping_rates::storage.eq(r.storage.as_str()),
+                        shipping_rates::storage.eq(r.storage),
                         shipping_rates::first_kg_fee.eq(r.first_kg_fee.fen()),
                         shipping_rates::additional_kg_fee.eq(r.additional_kg_fee.fen()),
                         shipping_rates::free_over.eq(r.free_over.map(Money::fen)),
@@ -183,7 +181,7 @@ pub async fn replace(
             crate::insert_rows!(conn, shipping_rates::table, rows)?;
             crate::audit::record(
                 conn,
-                Some(&admin.0.id.db()),
+                Some(admin.0.id),
                 "shipping_rates.replaced",
                 "shipping_rates",
                 "*",

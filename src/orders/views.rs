@@ -13,29 +13,34 @@ use crate::auth::AuthUser;
 use crate::catalogue::Storage;
 use crate::db::schema::{cooperative_members, shipment_events, shipment_items, shipments};
 use crate::db::{self, DbConn};
+use crate::fulfilment::domain::ShipmentStatus;
 use crate::http::error::ApiError;
+use crate::ids::{
+    CooperativeId, FulfilmentId, OrderId, OrderItemId, OrganizationId, ShipmentEventId, ShipmentId,
+    SkuId, UserId, WarehouseId,
+};
 use crate::money::Money;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ItemView {
-    pub id: String,
-    pub sku_id: String,
+    pub id: OrderItemId,
+    pub sku_id: SkuId,
     pub sku_code: String,
     pub product_name: String,
     pub sku_name: String,
     pub quantity: i64,
     pub unit_price: Money,
     pub line_total: Money,
-    pub cooperative_id: String,
-    pub warehouse_id: String,
-    pub fulfilment_id: String,
+    pub cooperative_id: CooperativeId,
+    pub warehouse_id: WarehouseId,
+    pub fulfilment_id: FulfilmentId,
     pub shipped_quantity: i64,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct FulfilmentItemView {
-    pub order_item_id: String,
-    pub sku_id: String,
+    pub order_item_id: OrderItemId,
+    pub sku_id: SkuId,
     pub sku_code: String,
     pub product_name: String,
     pub quantity: i64,
@@ -44,14 +49,14 @@ pub struct FulfilmentItemView {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ShipmentItemView {
-    pub order_item_id: String,
+    pub order_item_id: OrderItemId,
     pub quantity: i64,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct EventView {
-    pub id: String,
-    pub status: String,
+    pub id: ShipmentEventId,
+    pub status: ShipmentStatus,
     pub occurred_at: DateTime<Utc>,
     pub location: Option<String>,
     pub note: Option<String>,
@@ -62,14 +67,14 @@ pub struct EventView {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ShipmentView {
-    pub id: String,
-    pub fulfilment_id: String,
-    pub order_id: String,
+    pub id: ShipmentId,
+    pub fulfilment_id: FulfilmentId,
+    pub order_id: OrderId,
     pub carrier: String,
     pub tracking_number: String,
     pub cold_chain: bool,
     pub storage: Storage,
-    pub status: String,
+    pub status: ShipmentStatus,
     /// Readings outside the storage class's range so far.
     pub excursions: i32,
     pub items: Vec<ShipmentItemView>,
@@ -79,11 +84,11 @@ pub struct ShipmentView {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct FulfilmentView {
-    pub id: String,
-    pub order_id: String,
+    pub id: FulfilmentId,
+    pub order_id: OrderId,
     pub order_number: String,
-    pub cooperative_id: String,
-    pub warehouse_id: String,
+    pub cooperative_id: CooperativeId,
+    pub warehouse_id: WarehouseId,
     pub status: FulfilmentStatus,
     pub storage: Storage,
     pub shipping_fee: Money,
@@ -95,12 +100,12 @@ pub struct FulfilmentView {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct OrderView {
-    pub id: String,
+    pub id: OrderId,
     pub number: String,
     pub status: OrderStatus,
     pub payment_status: PaymentStatus,
-    pub buyer_id: String,
-    pub organization_id: Option<String>,
+    pub buyer_id: UserId,
+    pub organization_id: Option<OrganizationId>,
     pub items: Vec<ItemView>,
     pub subtotal: Money,
     pub shipping_fee: Money,
@@ -122,25 +127,25 @@ pub struct OrderView {
 pub enum Scope {
     Whole,
     /// Only these co-ops' fulfilments and items.
-    Cooperatives(Vec<String>),
+    Cooperatives(Vec<CooperativeId>),
 }
 
 /// The reader's scope, or 404 when the order is none of their business.
 pub fn scope_for(conn: &mut DbConn, user: &AuthUser, order: &OrderRow) -> Result<Scope, ApiError> {
-    if user.is_admin() || order.buyer_id == user.id.db() {
+    if user.is_admin() || order.buyer_id == user.id {
         return Ok(Scope::Whole);
     }
-    if let Some(org) = &order.organization_id {
+    if let Some(org) = order.organization_id {
         if organization_role(conn, user, org)?.is_some() {
             return Ok(Scope::Whole);
         }
     }
-    let involved: Vec<String> = crate::db::schema::fulfilments::table
-        .filter(crate::db::schema::fulfilments::order_id.eq(&order.id))
+    let involved: Vec<CooperativeId> = crate::db::schema::fulfilments::table
+        .filter(crate::db::schema::fulfilments::order_id.eq(order.id))
         .inner_join(cooperative_members::table.on(
             cooperative_members::cooperative_id.eq(crate::db::schema::fulfilments::cooperative_id),
         ))
-        .filter(cooperative_members::user_id.eq(user.id.db()))
+        .filter(cooperative_members::user_id.eq(user.id))
         .select(crate::db::schema::fulfilments::cooperative_id)
         .distinct()
         .load(conn)?;
@@ -158,18 +163,18 @@ fn utc_opt(t: Option<NaiveDateTime>) -> Option<DateTime<Utc>> {
 /// Shipments (with items and events in time order) of the given fulfilments.
 pub fn shipments_of(
     conn: &mut DbConn,
-    fulfilment_ids: &[String],
+    fulfilment_ids: &[FulfilmentId],
 ) -> Result<Vec<ShipmentView>, ApiError> {
     #[allow(clippy::type_complexity)]
     let rows: Vec<(
-        String,
-        String,
-        String,
+        ShipmentId,
+        FulfilmentId,
+        OrderId,
         String,
         String,
         bool,
-        String,
-        String,
+        Storage,
+        ShipmentStatus,
         i32,
         NaiveDateTime,
     )> = shipments::table
@@ -191,8 +196,8 @@ pub fn shipments_of(
     if rows.is_empty() {
         return Ok(Vec::new());
     }
-    let ids: Vec<String> = rows.iter().map(|r| r.0.clone()).collect();
-    let items: Vec<(String, String, i64)> = shipment_items::table
+    let ids: Vec<ShipmentId> = rows.iter().map(|r| r.0).collect();
+    let items: Vec<(ShipmentId, OrderItemId, i64)> = shipment_items::table
         .filter(shipment_items::shipment_id.eq_any(&ids))
         .select((
             shipment_items::shipment_id,
@@ -206,9 +211,9 @@ pub fn shipments_of(
         .load(conn)?;
     #[allow(clippy::type_complexity)]
     let events: Vec<(
-        String,
-        String,
-        String,
+        ShipmentEventId,
+        ShipmentId,
+        ShipmentStatus,
         NaiveDateTime,
         Option<String>,
         Option<String>,
@@ -240,7 +245,7 @@ pub fn shipments_of(
                         .iter()
                         .filter(|(s, _, _)| *s == id)
                         .map(|(_, item, q)| ShipmentItemView {
-                            order_item_id: item.clone(),
+                            order_item_id: *item,
                             quantity: *q,
                         })
                         .collect(),
@@ -248,8 +253,8 @@ pub fn shipments_of(
                         .iter()
                         .filter(|e| e.1 == id)
                         .map(|e| EventView {
-                            id: e.0.clone(),
-                            status: e.2.clone(),
+                            id: e.0,
+                            status: e.2,
                             occurred_at: db::utc(e.3),
                             location: e.4.clone(),
                             note: e.5.clone(),
@@ -263,7 +268,7 @@ pub fn shipments_of(
                     carrier,
                     tracking_number: tracking,
                     cold_chain: cold,
-                    storage: Storage::parse(&storage).unwrap_or(Storage::Ambient),
+                    storage,
                     status,
                     excursions,
                     created_at: db::utc(created),
@@ -285,7 +290,7 @@ pub fn fulfilment_views(
     fulfilments: Vec<FulfilmentRow>,
     items: &[ItemRow],
 ) -> Result<Vec<FulfilmentView>, ApiError> {
-    let ids: Vec<String> = fulfilments.iter().map(|f| f.id.clone()).collect();
+    let ids: Vec<FulfilmentId> = fulfilments.iter().map(|f| f.id).collect();
     let shipments = shipments_of(conn, &ids)?;
     assemble_fulfilments(order, fulfilments, items, shipments)
 }
@@ -304,14 +309,14 @@ pub fn assemble_fulfilments(
             let mine: Vec<ShipmentView>;
             (mine, shipments) = shipments.drain(..).partition(|s| s.fulfilment_id == f.id);
             FulfilmentView {
-                status: f.status(),
-                storage: Storage::parse(&f.storage).unwrap_or(Storage::Ambient),
+                status: f.status,
+                storage: f.storage,
                 items: items
                     .iter()
                     .filter(|i| i.fulfilment_id == f.id)
                     .map(|i| FulfilmentItemView {
-                        order_item_id: i.id.clone(),
-                        sku_id: i.sku_id.clone(),
+                        order_item_id: i.id,
+                        sku_id: i.sku_id,
                         sku_code: i.sku_code.clone(),
                         product_name: i.product_name.clone(),
                         quantity: i.quantity,
@@ -338,8 +343,8 @@ pub fn order_view(
     order: OrderRow,
     scope: &Scope,
 ) -> Result<OrderView, ApiError> {
-    let mut items = repo::items_of(conn, &order.id)?;
-    let mut fulfilments = repo::fulfilments_of(conn, &order.id)?;
+    let mut items = repo::items_of(conn, order.id)?;
+    let mut fulfilments = repo::fulfilments_of(conn, order.id)?;
     if let Scope::Cooperatives(coops) = scope {
         items.retain(|i| coops.contains(&i.cooperative_id));
         fulfilments.retain(|f| coops.contains(&f.cooperative_id));
@@ -351,10 +356,10 @@ pub fn order_view(
 /// Whole views of a page of orders in a fixed number of statements (items, fulfilments and
 /// the parcels' three), not a handful per order.
 pub fn order_views(conn: &mut DbConn, orders: Vec<OrderRow>) -> Result<Vec<OrderView>, ApiError> {
-    let ids: Vec<String> = orders.iter().map(|o| o.id.clone()).collect();
+    let ids: Vec<OrderId> = orders.iter().map(|o| o.id).collect();
     let items = repo::items_of_orders(conn, &ids)?;
     let fulfilments = repo::fulfilments_of_orders(conn, &ids)?;
-    let fids: Vec<String> = fulfilments.iter().map(|f| f.id.clone()).collect();
+    let fids: Vec<FulfilmentId> = fulfilments.iter().map(|f| f.id).collect();
     let mut shipments = shipments_of(conn, &fids)?;
     let mut out = Vec::with_capacity(orders.len());
     for order in orders {
@@ -381,12 +386,12 @@ pub fn fulfilment_page(
     conn: &mut DbConn,
     page: Vec<FulfilmentRow>,
 ) -> Result<Vec<FulfilmentView>, ApiError> {
-    let mut order_ids: Vec<String> = page.iter().map(|f| f.order_id.clone()).collect();
+    let mut order_ids: Vec<OrderId> = page.iter().map(|f| f.order_id).collect();
     order_ids.sort();
     order_ids.dedup();
     let orders = repo::find_many(conn, &order_ids)?;
     let items = repo::items_of_orders(conn, &order_ids)?;
-    let fids: Vec<String> = page.iter().map(|f| f.id.clone()).collect();
+    let fids: Vec<FulfilmentId> = page.iter().map(|f| f.id).collect();
     let mut shipments = shipments_of(conn, &fids)?;
     let mut out = Vec::with_capacity(page.len());
     for f in page {
@@ -423,8 +428,8 @@ fn assemble_order(
     fulfilment_views: Vec<FulfilmentView>,
 ) -> Result<OrderView, ApiError> {
     Ok(OrderView {
-        status: order.status(),
-        payment_status: order.payment_status(),
+        status: order.status,
+        payment_status: order.payment_status,
         shipping_address: address_of(&order)?,
         items: items
             .into_iter()

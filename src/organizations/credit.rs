@@ -6,10 +6,15 @@ use diesel::prelude::*;
 use crate::db::schema::organizations;
 use crate::db::{self, DbConn};
 use crate::http::error::ApiError;
+use crate::ids::OrganizationId;
 
 /// Takes `amount` fen of credit if it fits under the limit (an organization approved for
 /// net-30 without a limit has none); false when it does not.
-pub fn reserve(conn: &mut DbConn, organization_id: &str, amount: i64) -> Result<bool, ApiError> {
+pub fn reserve(
+    conn: &mut DbConn,
+    organization_id: OrganizationId,
+    amount: i64,
+) -> Result<bool, ApiError> {
     let n = diesel::update(
         organizations::table
             .filter(organizations::id.eq(organization_id))
@@ -29,7 +34,11 @@ pub fn reserve(conn: &mut DbConn, organization_id: &str, amount: i64) -> Result<
 }
 
 /// Gives credit back (an on-terms order paid or cancelled).
-pub fn release(conn: &mut DbConn, organization_id: &str, amount: i64) -> Result<(), ApiError> {
+pub fn release(
+    conn: &mut DbConn,
+    organization_id: OrganizationId,
+    amount: i64,
+) -> Result<(), ApiError> {
     diesel::update(
         organizations::table
             .filter(organizations::id.eq(organization_id))

@@ -3,23 +3,25 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::domain::{OrganizationStatus, PaymentTerms};
 use crate::auth::access::organization_role;
 use crate::auth::{AuthUser, OrgRole};
 use crate::catalogue::pricing::Buyer;
 use crate::db::schema::{organization_members, organizations};
 use crate::db::{self, DbConn};
 use crate::http::error::ApiError;
+use crate::ids::{OrganizationId, UserId};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = organizations)]
 pub struct OrganizationRow {
-    pub id: String,
+    pub id: OrganizationId,
     pub name: String,
     pub business_license_no: String,
     pub city: String,
     pub contact_phone: String,
-    pub status: String,
-    pub payment_terms: Option<String>,
+    pub status: OrganizationStatus,
+    pub payment_terms: Option<PaymentTerms>,
     pub credit_limit: Option<i64>,
     pub rejection_reason: Option<String>,
     pub created_at: NaiveDateTime,
@@ -27,7 +29,7 @@ pub struct OrganizationRow {
     pub credit_used: i64,
 }
 
-pub fn find(conn: &mut DbConn, id: &str) -> Result<Option<OrganizationRow>, ApiError> {
+pub fn find(conn: &mut DbConn, id: OrganizationId) -> Result<Option<OrganizationRow>, ApiError> {
     Ok(organizations::table
         .find(id)
         .select(OrganizationRow::as_select())
@@ -37,8 +39,8 @@ pub fn find(conn: &mut DbConn, id: &str) -> Result<Option<OrganizationRow>, ApiE
 
 pub fn add_member(
     conn: &mut DbConn,
-    org: &str,
-    user: &str,
+    org: OrganizationId,
+    user: UserId,
     role: OrgRole,
 ) -> Result<NaiveDateTime, ApiError> {
     let now = db::now();
@@ -46,7 +48,7 @@ pub fn add_member(
         .values((
             organization_members::organization_id.eq(org),
             organization_members::user_id.eq(user),
-            organization_members::role.eq(role.as_str()),
+            organization_members::role.eq(role),
             organization_members::created_at.eq(now),
         ))
         .execute(conn)
@@ -62,7 +64,7 @@ pub fn add_member(
 /// How an order for an organization is priced and paid.
 #[derive(Debug, Clone)]
 pub struct BuyingTerms {
-    pub organization_id: Option<String>,
+    pub organization_id: Option<OrganizationId>,
     pub buyer: Buyer,
     pub net_30: bool,
 }
@@ -82,7 +84,7 @@ impl BuyingTerms {
 pub fn terms_for_order(
     conn: &mut DbConn,
     user: &AuthUser,
-    organization_id: Option<&str>,
+    organization_id: Option<OrganizationId>,
 ) -> Result<BuyingTerms, ApiError> {
     let Some(org_id) = organization_id else {
         return Ok(BuyingTerms::retail());
@@ -94,7 +96,7 @@ pub fn terms_for_order(
             "you are not a member of this organization",
         ));
     }
-    if org.status != "approved" {
+    if org.status != OrganizationStatus::Approved {
         return Err(ApiError::forbidden(
             "this organization is not approved for business buying yet",
         ));
@@ -102,6 +104,53 @@ pub fn terms_for_order(
     Ok(BuyingTerms {
         organization_id: Some(org.id),
         buyer: Buyer::Wholesale,
-        net_30: org.payment_terms.as_deref() == Some("net_30"),
+        net_30: org.payment_terms == Some(PaymentTerms::Net30),
     })
+}
+
+/// Approves (or re-approves with new terms) an organization that is still `from`; false when
+/// a racing request changed its status first.
+pub fn approve(
+    conn: &mut DbConn,
+    id: OrganizationId,
+    from: OrganizationStatus,
+    terms: PaymentTerms,
+    credit_limit: Option<i64>,
+) -> Result<bool, ApiError> {
+    let to = from.transition(OrganizationStatus::Approved)?;
+    let n = diesel::update(
+        organizations::table
+            .filter(organizations::id.eq(id))
+            .filter(organizations::status.eq(from)),
+    )
+    .set((
+        organizations::status.eq(to),
+        organizations::payment_terms.eq(Some(terms)),
+        organizations::credit_limit.eq(credit_limit),
+        organizations::updated_at.eq(db::now()),
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Rejects an organization that is still `from`; false when a racing request changed it.
+pub fn reject(
+    conn: &mut DbConn,
+    id: OrganizationId,
+    from: OrganizationStatus,
+    reason: &str,
+) -> Result<bool, ApiError> {
+    let to = from.transition(OrganizationStatus::Rejected)?;
+    let n = diesel::update(
+        organizations::table
+            .filter(organizations::id.eq(id))
+            .filter(organizations::status.eq(from)),
+    )
+    .set((
+        organizations::status.eq(to),
+        organizations::rejection_reason.eq(Some(reason)),
+        organizations::updated_at.eq(db::now()),
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
 }

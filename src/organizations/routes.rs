@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::domain::{OrganizationStatus, PaymentTerms};
 use super::repo::{self, OrganizationRow};
 use crate::audit;
 use crate::auth::access::organization_role;
@@ -17,7 +18,7 @@ use crate::http::error::{ApiError, ApiResult, Problem};
 use crate::http::extract::ApiJson;
 use crate::http::pagination::Paginated;
 use crate::http::validate::{bounded_text, optional_text, phone, Fields};
-use crate::ids::OrganizationId;
+use crate::ids::{OrganizationId, UserId};
 use crate::money::Money;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -26,23 +27,6 @@ pub struct Apply {
     pub business_license_no: String,
     pub city: String,
     pub contact_phone: String,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum PaymentTerms {
-    Prepaid,
-    #[serde(rename = "net_30")]
-    Net30,
-}
-
-impl PaymentTerms {
-    fn as_str(self) -> &'static str {
-        match self {
-            PaymentTerms::Prepaid => "prepaid",
-            PaymentTerms::Net30 => "net_30",
-        }
-    }
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -63,13 +47,13 @@ pub struct AddMember {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct OrganizationView {
-    pub id: String,
+    pub id: OrganizationId,
     pub name: String,
     pub business_license_no: String,
     pub city: String,
     pub contact_phone: String,
-    pub status: String,
-    pub payment_terms: Option<String>,
+    pub status: OrganizationStatus,
+    pub payment_terms: Option<PaymentTerms>,
     pub credit_limit: Option<Money>,
     /// Open on-terms orders: confirmed and not yet paid.
     pub credit_used: Money,
@@ -97,10 +81,10 @@ impl From<OrganizationRow> for OrganizationView {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct OrgMemberView {
-    pub organization_id: String,
-    pub user_id: String,
+    pub organization_id: OrganizationId,
+    pub user_id: UserId,
     pub email: String,
-    pub role: String,
+    pub role: OrgRole,
     pub created_at: DateTime<Utc>,
 }
 
@@ -125,23 +109,23 @@ pub async fn apply(
         f.finish((|| Some((name?, license?, city?, contact?)))())?;
     let row = db::run(&pool, move |conn| {
         db::write_tx(conn, |conn| {
-            let id = db::new_id();
+            let id = OrganizationId::generate();
             let now = db::now();
             diesel::insert_into(organizations::table)
                 .values((
-                    organizations::id.eq(&id),
+                    organizations::id.eq(id),
                     organizations::name.eq(&name),
                     organizations::business_license_no.eq(&license),
                     organizations::city.eq(&city),
                     organizations::contact_phone.eq(&contact),
-                    organizations::status.eq("pending"),
+                    organizations::status.eq(OrganizationStatus::Pending),
                     organizations::created_at.eq(now),
                     organizations::updated_at.eq(now),
                     organizations::credit_used.eq(0_i64),
                 ))
                 .execute(conn)?;
-            repo::add_member(conn, &id, &user.id.db(), OrgRole::Owner)?;
-            repo::find(conn, &id)?.ok_or(ApiError::NotFound)
+            repo::add_member(conn, id, user.id, OrgRole::Owner)?;
+            repo::find(conn, id)?.ok_or(ApiError::NotFound)
         })
     })
     .await?;
@@ -159,7 +143,7 @@ pub async fn list(pool: web::Data<DbPool>, user: AuthUser) -> ApiResult<HttpResp
             .into_boxed();
         if !user.is_admin() {
             let mine = crate::db::schema::organization_members::table
-                .filter(crate::db::schema::organization_members::user_id.eq(user.id.db()))
+                .filter(crate::db::schema::organization_members::user_id.eq(user.id))
                 .select(crate::db::schema::organization_members::organization_id);
             q = q.filter(organizations::id.eq_any(mine));
         }
@@ -182,10 +166,10 @@ pub async fn get(
     user: AuthUser,
     id: web::Path<OrganizationId>,
 ) -> ApiResult<HttpResponse> {
-    let id = id.into_inner().db();
+    let id = id.into_inner();
     let row = db::run(&pool, move |conn| {
-        let row = repo::find(conn, &id)?.ok_or(ApiError::NotFound)?;
-        if !user.is_admin() && organization_role(conn, &user, &id)?.is_none() {
+        let row = repo::find(conn, id)?.ok_or(ApiError::NotFound)?;
+        if !user.is_admin() && organization_role(conn, &user, id)?.is_none() {
             return Err(ApiError::NotFound);
         }
         Ok(row)
@@ -203,36 +187,27 @@ pub async fn approve(
     id: web::Path<OrganizationId>,
     body: ApiJson<Approve>,
 ) -> ApiResult<HttpResponse> {
-    let id = id.into_inner().db();
+    let id = id.into_inner();
     let Approve {
         payment_terms,
         credit_limit,
     } = body.0;
     let row = db::run(&pool, move |conn| {
         db::write_tx(conn, |conn| {
-            let org = repo::find(conn, &id)?.ok_or(ApiError::NotFound)?;
-            if org.status == "rejected" {
-                return Err(ApiError::InvalidState(
-                    "a rejected organization must apply again".into(),
-                ));
+            let org = repo::find(conn, id)?.ok_or(ApiError::NotFound)?;
+            let limit = credit_limit.map(Money::fen);
+            if !repo::approve(conn, id, org.status, payment_terms, limit)? {
+                return Err(changed_meanwhile());
             }
-            diesel::update(organizations::table.find(&id))
-                .set((
-                    organizations::status.eq("approved"),
-                    organizations::payment_terms.eq(Some(payment_terms.as_str())),
-                    organizations::credit_limit.eq(credit_limit.map(Money::fen)),
-                    organizations::updated_at.eq(db::now()),
-                ))
-                .execute(conn)?;
             audit::record(
                 conn,
-                Some(&admin.0.id.db()),
+                Some(admin.0.id),
                 "organization.approved",
                 "organization",
-                &id,
+                id,
                 serde_json::json!({"payment_terms": payment_terms.as_str(), "credit_limit": credit_limit}),
             )?;
-            repo::find(conn, &id)?.ok_or(ApiError::NotFound)
+            repo::find(conn, id)?.ok_or(ApiError::NotFound)
         })
     })
     .await?;
@@ -248,7 +223,7 @@ pub async fn reject(
     id: web::Path<OrganizationId>,
     body: ApiJson<Reject>,
 ) -> ApiResult<HttpResponse> {
-    let id = id.into_inner().db();
+    let id = id.into_inner();
     let mut f = Fields::default();
     let reason = f.check(
         "reason",
@@ -258,33 +233,19 @@ pub async fn reject(
     let reason = f.finish(reason)?;
     let row = db::run(&pool, move |conn| {
         db::write_tx(conn, |conn| {
-            let org = repo::find(conn, &id)?.ok_or(ApiError::NotFound)?;
-            if org.status != "pending" {
-                return Err(ApiError::InvalidState(format!(
-                    "the organization is already {}",
-                    org.status
-                )));
+            let org = repo::find(conn, id)?.ok_or(ApiError::NotFound)?;
+            if !repo::reject(conn, id, org.status, &reason)? {
+                return Err(changed_meanwhile());
             }
-            diesel::update(
-                organizations::table
-                    .find(&id)
-                    .filter(organizations::status.eq("pending")),
-            )
-            .set((
-                organizations::status.eq("rejected"),
-                organizations::rejection_reason.eq(Some(&reason)),
-                organizations::updated_at.eq(db::now()),
-            ))
-            .execute(conn)?;
             audit::record(
                 conn,
-                Some(&admin.0.id.db()),
+                Some(admin.0.id),
                 "organization.rejected",
                 "organization",
-                &id,
+                id,
                 serde_json::json!({ "reason": reason }),
             )?;
-            repo::find(conn, &id)?.ok_or(ApiError::NotFound)
+            repo::find(conn, id)?.ok_or(ApiError::NotFound)
         })
     })
     .await?;
@@ -300,12 +261,12 @@ pub async fn add_member(
     id: web::Path<OrganizationId>,
     body: ApiJson<AddMember>,
 ) -> ApiResult<HttpResponse> {
-    let id = id.into_inner().db();
+    let id = id.into_inner();
     let email = Email::parse(&body.0.email).map_err(|m| ApiError::field("email", m))?;
     let view = db::run(&pool, move |conn| {
         db::write_tx(conn, |conn| {
-            repo::find(conn, &id)?.ok_or(ApiError::NotFound)?;
-            match organization_role(conn, &user, &id)? {
+            repo::find(conn, id)?.ok_or(ApiError::NotFound)?;
+            match organization_role(conn, &user, id)? {
                 Some(OrgRole::Owner) => {}
                 _ if user.is_admin() => {}
                 Some(OrgRole::Member) => {
@@ -315,7 +276,7 @@ pub async fn add_member(
                 }
                 None => return Err(ApiError::NotFound),
             }
-            let member: String = users::table
+            let member: UserId = users::table
                 .filter(users::email.eq(email.as_str()))
                 .select(users::id)
                 .first(conn)
@@ -326,16 +287,21 @@ pub async fn add_member(
                         "no account uses this email; ask them to register first",
                     )
                 })?;
-            let created = repo::add_member(conn, &id, &member, OrgRole::Member)?;
+            let created = repo::add_member(conn, id, member, OrgRole::Member)?;
             Ok(OrgMemberView {
-                organization_id: id.clone(),
+                organization_id: id,
                 user_id: member,
                 email: email.as_str().to_owned(),
-                role: "member".into(),
+                role: OrgRole::Member,
                 created_at: db::utc(created),
             })
         })
     })
     .await?;
     Ok(HttpResponse::Created().json(view))
+}
+
+/// The answer when another request changed the organization between our read and our write.
+fn changed_meanwhile() -> ApiError {
+    ApiError::InvalidState("the organization's status changed meanwhile; read it again".into())
 }

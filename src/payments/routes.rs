@@ -3,18 +3,17 @@
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
-use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::domain::PaymentState;
+use super::repo;
 use crate::auth::AuthUser;
-use crate::db::schema::payments;
-use crate::db::DbPool;
-use crate::db::{self, DbConn};
+use crate::db::{self, DbConn, DbPool};
 use crate::http::error::{ApiError, ApiResult, Problem};
 use crate::http::extract::idempotency_key;
 use crate::http::idempotency::{self, Stored};
-use crate::ids::OrderId;
+use crate::ids::{OrderId, PaymentId};
 use crate::money::Money;
 use crate::orders::repo as orders;
 use crate::orders::views::{self, Scope};
@@ -22,16 +21,16 @@ use crate::orders::{OrderStatus, PaymentStatus};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PaymentView {
-    pub id: String,
-    pub order_id: String,
+    pub id: PaymentId,
+    pub order_id: OrderId,
     pub provider: String,
     pub amount: Money,
-    pub status: String,
+    pub status: PaymentState,
     pub pay_url: String,
     pub created_at: DateTime<Utc>,
 }
 
-fn create_payment(conn: &mut DbConn, user: &AuthUser, order_id: &str) -> ApiResult<PaymentView> {
+fn create_payment(conn: &mut DbConn, user: &AuthUser, order_id: OrderId) -> ApiResult<PaymentView> {
     let order = orders::find(conn, order_id)?.ok_or(ApiError::NotFound)?;
     match views::scope_for(conn, user, &order)? {
         Scope::Whole => {}
@@ -39,36 +38,22 @@ fn create_payment(conn: &mut DbConn, user: &AuthUser, order_id: &str) -> ApiResu
             return Err(ApiError::forbidden("only the buyer pays for an order"))
         }
     }
-    if order.status() != OrderStatus::PendingPayment
-        || order.payment_status() != PaymentStatus::Unpaid
+    if order.status != OrderStatus::PendingPayment || order.payment_status != PaymentStatus::Unpaid
     {
         return Err(ApiError::InvalidState(format!(
             "the order is {} and {}; only unpaid orders awaiting payment take a payment",
-            order.status().as_str(),
-            order.payment_status().as_str()
+            order.status, order.payment_status
         )));
     }
-    let id = db::new_id();
-    let now = db::now();
-    diesel::insert_into(payments::table)
-        .values((
-            payments::id.eq(&id),
-            payments::order_id.eq(order_id),
-            payments::provider.eq("sandbox"),
-            payments::amount.eq(order.total),
-            payments::status.eq("pending"),
-            payments::created_at.eq(now),
-            payments::updated_at.eq(now),
-        ))
-        .execute(conn)?;
+    let p = repo::insert(conn, order_id, order.total)?;
     Ok(PaymentView {
-        pay_url: format!("https://sandbox.pay.shanhe.example/pay/{id}"),
-        id,
-        order_id: order_id.to_owned(),
-        provider: "sandbox".into(),
-        amount: Money::from_fen(order.total),
-        status: "pending".into(),
-        created_at: db::utc(now),
+        pay_url: format!("https://sandbox.pay.shanhe.example/pay/{}", p.id),
+        id: p.id,
+        order_id: p.order_id,
+        provider: p.provider,
+        amount: Money::from_fen(p.amount),
+        status: p.status,
+        created_at: db::utc(p.created_at),
     })
 }
 
@@ -81,11 +66,11 @@ pub async fn create(
     user: AuthUser,
     id: web::Path<OrderId>,
 ) -> ApiResult<HttpResponse> {
-    let order_id = id.into_inner().db();
+    let order_id = id.into_inner();
     let key = idempotency_key(&req)?;
     let hash = idempotency::fingerprint("POST", req.path(), &());
-    let stored = idempotency::execute(&pool, user.id.db(), key, hash, move |conn| {
-        Stored::new(StatusCode::CREATED, create_payment(conn, &user, &order_id)?)
+    let stored = idempotency::execute(&pool, user.id, key, hash, move |conn| {
+        Stored::new(StatusCode::CREATED, create_payment(conn, &user, order_id)?)
     })
     .await?;
     Ok(stored.into_response())

@@ -2,20 +2,19 @@
 //! no-op; a payment that succeeds for an order already cancelled is kept and refunded.
 
 use actix_web::{web, HttpRequest, HttpResponse};
-use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::domain::PaymentState;
 use super::signature;
+use super::{refunds, repo};
 use crate::config::Config;
-use crate::db::schema::payments;
 use crate::db::{self, DbConn, DbPool};
 use crate::http::error::{ApiError, ApiResult, Problem};
 use crate::http::extract::{parse_json, read_body, JSON_LIMIT};
+use crate::ids::PaymentId;
 use crate::money::Money;
 use crate::orders::lifecycle;
-use crate::orders::repo as orders;
-use crate::orders::{OrderStatus, PaymentStatus};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -26,76 +25,41 @@ pub enum Outcome {
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 pub struct Notification {
-    pub payment_id: String,
+    pub payment_id: PaymentId,
     pub status: Outcome,
     pub provider_reference: Option<String>,
     pub amount: Money,
 }
 
 fn apply(conn: &mut DbConn, n: &Notification) -> ApiResult<&'static str> {
-    let (order_id, amount, status): (String, i64, String) = payments::table
-        .find(&n.payment_id)
-        .select((payments::order_id, payments::amount, payments::status))
-        .first(conn)
-        .optional()?
-        .ok_or(ApiError::NotFound)?;
-    if amount != n.amount.fen() {
+    let payment = repo::find(conn, n.payment_id)?.ok_or(ApiError::NotFound)?;
+    if payment.amount != n.amount.fen() {
         return Err(ApiError::field(
             "amount",
             "differs from the payment's amount",
         ));
     }
-    match (n.status, status.as_str()) {
-        (Outcome::Succeeded, "succeeded" | "refunded")
-        | (Outcome::Failed, "succeeded" | "refunded" | "failed") => Ok("already recorded"),
-        (Outcome::Failed, _) => {
-            diesel::update(
-                payments::table
-                    .find(&n.payment_id)
-                    .filter(payments::status.eq("pending")),
-            )
-            .set((
-                payments::status.eq("failed"),
-                payments::updated_at.eq(db::now()),
-            ))
-            .execute(conn)?;
+    use PaymentState::*;
+    match (n.status, payment.status) {
+        (Outcome::Succeeded, Succeeded | Refunded)
+        | (Outcome::Failed, Succeeded | Refunded | Failed) => Ok("already recorded"),
+        (Outcome::Failed, Pending) => {
+            repo::change_status(conn, payment.id, Pending, Failed, None)?;
             Ok("payment failed")
         }
-        (Outcome::Succeeded, _) => {
-            let changed = diesel::update(
-                payments::table
-                    .find(&n.payment_id)
-                    .filter(payments::status.eq_any(["pending", "failed"])),
-            )
-            .set((
-                payments::status.eq("succeeded"),
-                payments::provider_reference.eq(&n.provider_reference),
-                payments::updated_at.eq(db::now()),
-            ))
-            .execute(conn)?;
-            if changed == 0 {
+        (Outcome::Succeeded, from @ (Pending | Failed)) => {
+            let reference = n.provider_reference.as_deref();
+            if !repo::change_status(conn, payment.id, from, Succeeded, reference)? {
                 return Ok("already recorded");
             }
             // conditional on the order still awaiting payment: a racing cancellation or
             // timeout makes it false, and the order is then read as it now is
-            if lifecycle::confirm_paid(conn, &order_id)? {
+            if lifecycle::confirm_paid(conn, payment.order_id)? {
                 return Ok("order confirmed");
             }
-            let order = orders::find(conn, &order_id)?.ok_or(ApiError::NotFound)?;
             // the order was cancelled (or already paid by another payment): keep the money
             // on record and give it back
-            lifecycle::refund_payment(
-                conn,
-                &order_id,
-                &n.payment_id,
-                amount,
-                "payment arrived for an order no longer awaiting it",
-            )?;
-            if order.status() == OrderStatus::Cancelled
-                && order.payment_status() != PaymentStatus::Refunded
-            {
-                orders::set_payment_status(conn, &order_id, PaymentStatus::Refunded)?;
-            }
+            refunds::refund_late_payment(conn, payment.order_id, &payment)?;
             Ok("refunded")
         }
     }

@@ -12,6 +12,7 @@ use crate::db::schema::audit_events;
 use crate::db::{self, DbPool};
 use crate::http::error::{ApiError, ApiResult, Problem};
 use crate::http::pagination::{time_key, Page, Paginated};
+use crate::ids::{AuditEventId, UserId};
 
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct AuditQuery {
@@ -28,8 +29,8 @@ pub struct AuditQuery {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AuditEventView {
-    pub id: String,
-    pub actor_id: Option<String>,
+    pub id: AuditEventId,
+    pub actor_id: Option<UserId>,
     pub action: String,
     pub target_type: String,
     pub target_id: String,
@@ -109,15 +110,15 @@ pub async fn list(
         }
         #[allow(clippy::type_complexity)]
         let rows: Vec<(
-            String,
-            Option<String>,
+            AuditEventId,
+            Option<UserId>,
             String,
             String,
             String,
             String,
             NaiveDateTime,
         )> = query.load(conn)?;
-        let page = page.finish(rows, |r| time_key(r.6, &r.0));
+        let page = page.finish(rows, |r| time_key(r.6, r.0));
         Ok(page.map(
             |(id, actor_id, action, target_type, target_id, details, created)| AuditEventView {
                 id,

@@ -12,19 +12,22 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::period::{cst_day, day_start_utc, parse_day};
 use crate::auth::AuthUser;
+use crate::auth::CoopRole;
 use crate::db::schema::{cooperative_members, cooperatives, order_items, orders, skus};
 use crate::db::{self, DbConn, DbPool};
 use crate::http::error::{ApiError, ApiResult, Problem};
 use crate::http::validate::Fields;
+use crate::ids::{CooperativeId, OrderId, ProductId};
 use crate::money::Money;
+use crate::orders::OrderStatus;
 
 /// Orders that count as sales: paid or on terms, and not cancelled.
-pub const SOLD: [&str; 5] = [
-    "confirmed",
-    "partially_shipped",
-    "shipped",
-    "delivered",
-    "completed",
+pub const SOLD: [OrderStatus; 5] = [
+    OrderStatus::Confirmed,
+    OrderStatus::PartiallyShipped,
+    OrderStatus::Shipped,
+    OrderStatus::Delivered,
+    OrderStatus::Completed,
 ];
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -59,13 +62,16 @@ pub struct SalesReport {
 }
 
 /// The co-ops a caller may report on: `None` for all (admins), else the ones they own.
-pub fn owned_cooperatives(conn: &mut DbConn, user: &AuthUser) -> ApiResult<Option<Vec<String>>> {
+pub fn owned_cooperatives(
+    conn: &mut DbConn,
+    user: &AuthUser,
+) -> ApiResult<Option<Vec<CooperativeId>>> {
     if user.is_admin() {
         return Ok(None);
     }
-    let owned: Vec<String> = cooperative_members::table
-        .filter(cooperative_members::user_id.eq(user.id.db()))
-        .filter(cooperative_members::role.eq("owner"))
+    let owned: Vec<CooperativeId> = cooperative_members::table
+        .filter(cooperative_members::user_id.eq(user.id))
+        .filter(cooperative_members::role.eq(CoopRole::Owner))
         .select(cooperative_members::cooperative_id)
         .load(conn)?;
     if owned.is_empty() {
@@ -79,11 +85,11 @@ pub fn owned_cooperatives(conn: &mut DbConn, user: &AuthUser) -> ApiResult<Optio
 /// One sold line, as the report needs it.
 #[derive(Debug, Clone, Queryable)]
 pub struct SoldLine {
-    pub order_id: String,
+    pub order_id: OrderId,
     pub created_at: chrono::NaiveDateTime,
-    pub cooperative_id: String,
+    pub cooperative_id: CooperativeId,
     pub cooperative_name: String,
-    pub product_id: String,
+    pub product_id: ProductId,
     pub product_name: String,
     pub quantity: i64,
     pub line_total: i64,
@@ -91,11 +97,11 @@ pub struct SoldLine {
 
 /// Groups sold lines into report rows (pure, so the arithmetic is unit-tested).
 pub fn group(lines: &[SoldLine], by: GroupBy) -> Vec<SalesRow> {
-    let mut acc: BTreeMap<String, (String, HashSet<&str>, i64, i64)> = BTreeMap::new();
+    let mut acc: BTreeMap<String, (String, HashSet<OrderId>, i64, i64)> = BTreeMap::new();
     for l in lines {
         let (key, label) = match by {
-            GroupBy::Cooperative => (l.cooperative_id.clone(), l.cooperative_name.clone()),
-            GroupBy::Product => (l.product_id.clone(), l.product_name.clone()),
+            GroupBy::Cooperative => (l.cooperative_id.to_string(), l.cooperative_name.clone()),
+            GroupBy::Product => (l.product_id.to_string(), l.product_name.clone()),
             GroupBy::Day => {
                 let d = cst_day(l.created_at).format("%Y-%m-%d").to_string();
                 (d.clone(), d)
@@ -104,7 +110,7 @@ pub fn group(lines: &[SoldLine], by: GroupBy) -> Vec<SalesRow> {
         let e = acc
             .entry(key)
             .or_insert_with(|| (label, HashSet::new(), 0, 0));
-        e.1.insert(&l.order_id);
+        e.1.insert(l.order_id);
         e.2 += l.quantity;
         e.3 += l.line_total;
     }
@@ -229,17 +235,31 @@ pub async fn sales(
 mod tests {
     use super::*;
 
-    fn line(order: &str, coop: &str, product: &str, day: u32, q: i64, fen: i64) -> SoldLine {
+    struct Ids {
+        orders: [OrderId; 2],
+        coops: [CooperativeId; 2],
+        products: [ProductId; 2],
+    }
+
+    fn line(
+        ids: &Ids,
+        order: usize,
+        coop: usize,
+        product: usize,
+        day: u32,
+        q: i64,
+        fen: i64,
+    ) -> SoldLine {
         SoldLine {
-            order_id: order.into(),
+            order_id: ids.orders[order],
             created_at: chrono::NaiveDate::from_ymd_opt(2026, 11, day)
                 .unwrap()
                 .and_hms_opt(10, 0, 0)
                 .unwrap(),
-            cooperative_id: coop.into(),
-            cooperative_name: format!("{coop}社"),
-            product_id: product.into(),
-            product_name: format!("{product}品"),
+            cooperative_id: ids.coops[coop],
+            cooperative_name: format!("社{coop}"),
+            product_id: ids.products[product],
+            product_name: format!("品{product}"),
             quantity: q,
             line_total: fen,
         }
@@ -247,17 +267,22 @@ mod tests {
 
     #[test]
     fn groups_count_orders_once_and_sum_exactly() {
+        let ids = Ids {
+            orders: [OrderId::generate(), OrderId::generate()],
+            coops: [CooperativeId::generate(), CooperativeId::generate()],
+            products: [ProductId::generate(), ProductId::generate()],
+        };
         let lines = vec![
-            line("o1", "a", "p1", 1, 2, 1990),
-            line("o1", "a", "p2", 1, 1, 5),
-            line("o2", "b", "p1", 2, 3, 2985),
+            line(&ids, 0, 0, 0, 1, 2, 1990),
+            line(&ids, 0, 0, 1, 1, 1, 5),
+            line(&ids, 1, 1, 0, 2, 3, 2985),
         ];
         let by_coop = group(&lines, GroupBy::Cooperative);
         assert_eq!(
             by_coop[0],
             SalesRow {
-                key: "b".into(),
-                label: "b社".into(),
+                key: ids.coops[1].to_string(),
+                label: "社1".into(),
                 orders: 1,
                 units: 3,
                 gross: Money::from_fen(2985)
@@ -271,7 +296,7 @@ mod tests {
             vec!["2026-11-01", "2026-11-02"]
         );
         let by_product = group(&lines, GroupBy::Product);
-        assert_eq!(by_product[0].key, "p1");
+        assert_eq!(by_product[0].key, ids.products[0].to_string());
         assert_eq!(by_product[0].orders, 2);
     }
 

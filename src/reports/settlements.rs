@@ -12,12 +12,14 @@ use utoipa::{IntoParams, ToSchema};
 use super::period::month_range;
 use crate::auth::{require_cooperative_member, AuthUser};
 use crate::config::Config;
+use crate::cooperatives::domain::CommissionRate;
 use crate::cooperatives::repo as coops;
 use crate::db::schema::{order_items, orders, refunds};
 use crate::db::{self, DbPool};
 use crate::http::error::{ApiError, ApiResult, Problem};
-use crate::ids::CooperativeId;
+use crate::ids::{CooperativeId, OrderId};
 use crate::money::Money;
+use crate::orders::OrderStatus;
 
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct SettlementQuery {
@@ -27,7 +29,7 @@ pub struct SettlementQuery {
 
 #[derive(Debug, Serialize, ToSchema, PartialEq, Eq)]
 pub struct Settlement {
-    pub cooperative_id: String,
+    pub cooperative_id: CooperativeId,
     pub month: String,
     pub gross_sales: Money,
     pub refunds: Money,
@@ -47,10 +49,8 @@ pub fn settle(gross: Money, refunds: Money, rate: Decimal) -> Option<(Money, Mon
 }
 
 /// The co-op's own rate, else the platform's.
-pub fn rate_for(own: Option<&str>, default: Decimal) -> Decimal {
-    own.and_then(|r| r.parse::<Decimal>().ok())
-        .unwrap_or(default)
-        .normalize()
+pub fn rate_for(own: Option<CommissionRate>, default: Decimal) -> Decimal {
+    own.map_or(default, CommissionRate::value).normalize()
 }
 
 #[utoipa::path(get, path = "/api/v1/cooperatives/{id}/settlements", tag = "reports", params(SettlementQuery),
@@ -63,34 +63,32 @@ pub async fn settlement(
     id: web::Path<CooperativeId>,
     q: web::Query<SettlementQuery>,
 ) -> ApiResult<HttpResponse> {
-    let coop = id.into_inner().db();
+    let coop = id.into_inner();
     let month = q.into_inner().month.unwrap_or_default();
     let (start, end) =
         month_range(&month).ok_or_else(|| ApiError::field("month", "must be a month YYYY-MM"))?;
     let default_rate = config.commission_rate;
     let out = db::run(&pool, move |conn| {
-        let row = coops::get(conn, &coop)?;
-        require_cooperative_member(conn, &user, &coop, true)?;
+        let row = coops::get(conn, coop)?;
+        require_cooperative_member(conn, &user, coop, true)?;
         // goods of this co-op on orders delivered (or delivered and then completed) this month
-        let lines: Vec<(String, i64, i64)> = order_items::table
+        let lines: Vec<(OrderId, i64, i64)> = order_items::table
             .inner_join(orders::table)
-            .filter(order_items::cooperative_id.eq(&coop))
-            .filter(orders::status.eq_any(["delivered", "completed"]))
+            .filter(order_items::cooperative_id.eq(coop))
+            .filter(orders::status.eq_any([OrderStatus::Delivered, OrderStatus::Completed]))
             .filter(orders::delivered_at.ge(start))
             .filter(orders::delivered_at.lt(end))
             .select((orders::id, order_items::line_total, orders::subtotal))
             .load(conn)?;
-        let mut goods_by_order: HashMap<String, (i64, i64)> = HashMap::new();
+        let mut goods_by_order: HashMap<OrderId, (i64, i64)> = HashMap::new();
         for (order, line, subtotal) in &lines {
-            let e = goods_by_order
-                .entry(order.clone())
-                .or_insert((0, *subtotal));
+            let e = goods_by_order.entry(*order).or_insert((0, *subtotal));
             e.0 += line;
         }
         let gross: i64 = goods_by_order.values().map(|(g, _)| g).sum();
         // refunds recorded this month on those orders, shared by the co-op's part of the goods
-        let ids: Vec<&String> = goods_by_order.keys().collect();
-        let refund_rows: Vec<(String, i64)> = refunds::table
+        let ids: Vec<OrderId> = goods_by_order.keys().copied().collect();
+        let refund_rows: Vec<(OrderId, i64)> = refunds::table
             .filter(refunds::order_id.eq_any(ids))
             .filter(refunds::created_at.ge(start))
             .filter(refunds::created_at.lt(end))
@@ -107,13 +105,14 @@ pub async fn settlement(
                 refunded += (Decimal::from(amount) * share).min(Decimal::from(*goods));
             }
         }
-        let refunds = Money::round_from(refunded / Decimal::ONE_HUNDRED).unwrap_or(Money::ZERO);
-        let rate = rate_for(row.commission_rate.as_deref(), default_rate);
+        let refunds = Money::round_from(refunded / Decimal::ONE_HUNDRED)
+            .ok_or_else(|| ApiError::internal("settlement refunds overflow"))?;
+        let rate = rate_for(row.commission_rate, default_rate);
         let gross = Money::from_fen(gross);
         let (commission, net) = settle(gross, refunds, rate)
             .ok_or_else(|| ApiError::internal("settlement overflow"))?;
         Ok(Settlement {
-            cooperative_id: coop.clone(),
+            cooperative_id: coop,
             month: month.clone(),
             gross_sales: gross,
             refunds,
@@ -162,7 +161,7 @@ mod tests {
     #[test]
     fn own_rates_win() {
         assert_eq!(
-            rate_for(Some("0.030"), Decimal::new(5, 2)).to_string(),
+            rate_for(CommissionRate::parse("0.030"), Decimal::new(5, 2)).to_string(),
             "0.03"
         );
         assert_eq!(rate_for(None, Decimal::new(5, 2)).to_string(), "0.05");

@@ -93,7 +93,8 @@ async fn a_count_below_what_is_reserved_is_refused() {
         .await;
     {
         let mut conn = app.conn();
-        assert!(shanhe::inventory::reserve(&mut conn, sku, &shop.warehouse, 6).unwrap());
+        let (sku_id, warehouse_id) = (sku.parse().unwrap(), shop.warehouse.parse().unwrap());
+        assert!(shanhe::inventory::reserve(&mut conn, sku_id, warehouse_id, 6).unwrap());
     }
     app.put(
         &format!("/api/v1/skus/{sku}/stock/{}", shop.warehouse),

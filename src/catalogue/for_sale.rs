@@ -1,0 +1,123 @@
+//! What checkout, the cart and CSV import need to know about SKUs on sale: one named row per
+//! SKU with its product and co-op, read in one statement (and its tiers in a second, only for
+//! business buyers, whose prices use them).
+
+use std::collections::HashMap;
+
+use diesel::prelude::*;
+
+use super::domain::{ProductStatus, SalesChannel, Storage};
+use super::pricing::PricedSku;
+use super::product::Tier;
+use super::repo::tiers_of;
+use crate::cooperatives::domain::CooperativeStatus;
+use crate::db::schema::{cooperatives, products, skus};
+use crate::db::DbConn;
+use crate::http::error::ApiError;
+use crate::ids::{CooperativeId, SkuId};
+use crate::money::Money;
+
+/// A SKU as a buyer meets it.
+#[derive(Debug, Clone)]
+pub struct SkuForSale {
+    pub id: SkuId,
+    pub code: String,
+    pub name: String,
+    pub product_name: String,
+    pub cooperative_id: CooperativeId,
+    pub storage: Storage,
+    pub net_weight_grams: i64,
+    pub priced: PricedSku,
+    /// Published, and its co-op active.
+    pub for_sale: bool,
+}
+
+#[derive(Queryable)]
+struct Row {
+    id: SkuId,
+    code: String,
+    name: String,
+    net_weight_grams: i64,
+    price: i64,
+    sales_channel: SalesChannel,
+    min_order_quantity: Option<i64>,
+    cooperative_id: CooperativeId,
+    product_name: String,
+    storage: Storage,
+    product_status: ProductStatus,
+    cooperative_status: CooperativeStatus,
+}
+
+/// The SKUs among `ids` that exist, keyed by id.
+pub fn load(
+    conn: &mut DbConn,
+    ids: &[SkuId],
+    with_tiers: bool,
+) -> Result<HashMap<SkuId, SkuForSale>, ApiError> {
+    let rows: Vec<Row> = skus::table
+        .inner_join(products::table.inner_join(cooperatives::table))
+        .filter(skus::id.eq_any(ids))
+        .select((
+            skus::id,
+            skus::code,
+            skus::name,
+            skus::net_weight_grams,
+            skus::price,
+            skus::sales_channel,
+            skus::min_order_quantity,
+            skus::cooperative_id,
+            products::name,
+            products::storage,
+            products::status,
+            cooperatives::status,
+        ))
+        .load(conn)?;
+    let mut tiers = if with_tiers {
+        tiers_of(conn, ids)?
+    } else {
+        HashMap::new()
+    };
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let sku = SkuForSale {
+                priced: PricedSku {
+                    price: Money::from_fen(r.price),
+                    sales_channel: r.sales_channel,
+                    min_order_quantity: r.min_order_quantity,
+                    tiers: tiers
+                        .remove(&r.id)
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|(min_quantity, fen)| Tier {
+                            min_quantity,
+                            unit_price: Money::from_fen(fen),
+                        })
+                        .collect(),
+                },
+                id: r.id,
+                code: r.code,
+                name: r.name,
+                product_name: r.product_name,
+                cooperative_id: r.cooperative_id,
+                storage: r.storage,
+                net_weight_grams: r.net_weight_grams,
+                for_sale: r.product_status == ProductStatus::Published
+                    && r.cooperative_status == CooperativeStatus::Active,
+            };
+            (sku.id, sku)
+        })
+        .collect())
+}
+
+/// SKUs carrying any of `codes` (a code is unique per co-op, not across them), with their
+/// co-op, so a spreadsheet's codes can be resolved.
+pub fn by_codes(
+    conn: &mut DbConn,
+    codes: &[&str],
+) -> Result<Vec<(String, SkuId, CooperativeId)>, ApiError> {
+    Ok(skus::table
+        .filter(skus::code.eq_any(codes))
+        .select((skus::code, skus::id, skus::cooperative_id))
+        .load(conn)?)
+}

@@ -1,0 +1,184 @@
+//! Placing an order, the use case behind `POST /orders` and the CSV import: the buyer's terms,
+//! the plan, credit for net-30 buyers, the rows, and the stock reservations last.
+
+use std::collections::HashMap;
+
+use actix_web::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::allocation::{insufficient, Shortage};
+use super::cart;
+use super::checkout::{self, LineInput, Lines};
+use super::domain::{Address, AddressInput};
+use super::repo::{self, NewOrder};
+use super::views::{self, OrderView};
+use crate::auth::AuthUser;
+use crate::config::Config;
+use crate::db::{self, DbConn, DbPool};
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::idempotency::{self, Stored};
+use crate::http::validate::{optional_text, Fields};
+use crate::ids::OrganizationId;
+use crate::inventory;
+use crate::organizations::{self, credit};
+
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+pub struct CreateOrder {
+    /// The lines to order; the cart when left out.
+    pub items: Option<Vec<LineInput>>,
+    pub shipping_address: AddressInput,
+    pub buyer_note: Option<String>,
+    pub purchase_order_number: Option<String>,
+    pub organization_id: Option<OrganizationId>,
+}
+
+/// A checked order request.
+#[derive(Debug, Clone)]
+pub struct OrderRequest {
+    /// `None`: order what is in the cart.
+    pub items: Option<Lines>,
+    pub address: Address,
+    pub buyer_note: Option<String>,
+    pub purchase_order_number: Option<String>,
+    pub organization_id: Option<OrganizationId>,
+}
+
+impl TryFrom<CreateOrder> for OrderRequest {
+    type Error = ApiError;
+    fn try_from(c: CreateOrder) -> Result<Self, ApiError> {
+        let mut f = Fields::default();
+        let address = Address::parse(&c.shipping_address, "shipping_address", &mut f);
+        let note = f.check("buyer_note", optional_text(c.buyer_note.as_deref(), 500));
+        let po = f.check(
+            "purchase_order_number",
+            optional_text(c.purchase_order_number.as_deref(), 64),
+        );
+        let items = match c.items.map(Lines::parse) {
+            None => Some(None),
+            Some(Ok(lines)) => Some(Some(lines)),
+            Some(Err(errors)) => {
+                for e in errors {
+                    f.push(e.field, e.message);
+                }
+                None
+            }
+        };
+        let value = (|| {
+            Some(OrderRequest {
+                items: items?,
+                address: address?,
+                buyer_note: note?,
+                purchase_order_number: po?,
+                organization_id: c.organization_id,
+            })
+        })();
+        f.finish(value)
+    }
+}
+
+/// The lines an order or preview is for: the request's, else the cart's (checked the same
+/// way), and whether they came from the cart.
+pub fn lines_for(
+    conn: &mut DbConn,
+    user: &AuthUser,
+    items: &Option<Lines>,
+) -> ApiResult<(Lines, bool)> {
+    match items {
+        Some(items) => Ok((items.clone(), false)),
+        None => {
+            let lines = Lines::parse(cart::lines(conn, user.id)?).map_err(ApiError::Validation)?;
+            Ok((lines, true))
+        }
+    }
+}
+
+/// Places an order inside the caller's write transaction: plan, write the rows, then reserve
+/// every allocation last (sorted) so stock rows are locked only for the end of the transaction.
+pub fn place_order(
+    conn: &mut DbConn,
+    user: &AuthUser,
+    req: &OrderRequest,
+    config: &Config,
+) -> ApiResult<OrderView> {
+    let terms = organizations::terms_for_order(conn, user, req.organization_id)?;
+    let (lines, from_cart) = lines_for(conn, user, &req.items)?;
+    let plan = checkout::plan(conn, &lines, terms.buyer, &req.address)?;
+    if terms.net_30 {
+        if let Some(org) = terms.organization_id {
+            if !credit::reserve(conn, org, plan.total.fen())? {
+                return Err(ApiError::Conflict(
+                    "this order would take the organization past its credit limit".into(),
+                ));
+            }
+        }
+    }
+    let due = chrono::Duration::from_std(config.payment_timeout)
+        .ok()
+        .map(|d| db::now() + d);
+    let inserted = repo::insert(
+        conn,
+        &NewOrder {
+            buyer_id: user.id,
+            organization_id: terms.organization_id,
+            address: &req.address,
+            buyer_note: req.buyer_note.as_deref(),
+            purchase_order_number: req.purchase_order_number.as_deref(),
+            on_terms: terms.net_30,
+            payment_due_at: due,
+        },
+        &plan,
+    )?;
+    let mut short: HashMap<usize, Shortage> = HashMap::new();
+    for r in plan.reservations() {
+        if !inventory::reserve(conn, r.sku_id, r.warehouse_id, r.quantity)? {
+            // another order took the stock since the plan read it: report what is left now
+            let available = inventory::repo::sellable_stock(conn, &[r.sku_id])?
+                .get(&r.sku_id)
+                .map(|o| o.iter().map(|o| o.available.max(0)).sum())
+                .unwrap_or(0);
+            short.insert(
+                r.index,
+                Shortage {
+                    sku_id: r.sku_id,
+                    requested: lines.get(r.index).map_or(r.quantity, |l| l.quantity),
+                    available,
+                    index: r.index,
+                },
+            );
+        }
+    }
+    if !short.is_empty() {
+        let mut list: Vec<Shortage> = short.into_values().collect();
+        list.sort_by_key(|s| s.index);
+        return Err(insufficient(list));
+    }
+    if from_cart {
+        cart::remove(conn, user.id, &lines.sku_ids())?;
+    }
+    views::new_order_view(inserted.order, inserted.items, inserted.fulfilments)
+}
+
+/// Runs a placement through the idempotency mechanism: a retry with the same key gets the
+/// first answer (201 and the order) instead of a second order.
+pub async fn place(
+    pool: &DbPool,
+    config: std::sync::Arc<Config>,
+    user: AuthUser,
+    key: Option<String>,
+    hash: String,
+    request: OrderRequest,
+) -> ApiResult<Stored> {
+    let stored = idempotency::execute(pool, user.id, key, hash, move |conn| {
+        let view = place_order(conn, &user, &request, &config)?;
+        Stored::new(StatusCode::CREATED, view)
+    })
+    .await
+    .inspect_err(|e| {
+        if matches!(e, ApiError::InsufficientStock { .. }) {
+            metrics::counter!("stock_conflicts_total").increment(1);
+        }
+    })?;
+    metrics::counter!("orders_placed_total").increment(1);
+    Ok(stored)
+}
