@@ -14,3 +14,4 @@ mod orders;
 mod organizations;
 mod reports;
 mod schema_check;
+mod stored_values;
