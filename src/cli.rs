@@ -34,7 +34,7 @@ pub enum Command {
     /// running it again changes nothing
     Demo(DbArgs),
     /// Benchmark order placement against a running server (see docs/performance.md)
-    Bench(crate::bench::BenchArgs),
+    Bench(crate::tools::bench::BenchArgs),
 }
 
 #[derive(Debug, Args)]
@@ -95,7 +95,7 @@ pub fn main() -> ExitCode {
             db,
         }) => create_admin(db, &email, password, &display_name),
         Command::Demo(args) => demo(args),
-        Command::Bench(args) => crate::bench::main(args),
+        Command::Bench(args) => crate::tools::bench::main(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -175,7 +175,7 @@ fn demo(args: DbArgs) -> Result<(), String> {
     let pool = app::open_pool(&config)?;
     let mut conn = pool.get().map_err(|e| e.to_string())?;
     db::run_migrations(&mut conn)?;
-    let loaded = crate::demo::load(&mut conn).map_err(|e| e.to_string())?;
+    let loaded = crate::tools::demo::load(&mut conn).map_err(|e| e.to_string())?;
     if loaded.products_created == 0 {
         println!("the demo marketplace was already loaded; nothing changed");
     } else {
@@ -185,7 +185,7 @@ fn demo(args: DbArgs) -> Result<(), String> {
         );
     }
     println!("demo logins:");
-    for a in crate::demo::ACCOUNTS {
+    for a in crate::tools::demo::ACCOUNTS {
         println!("  {:<26} {:<18} {}", a.email, a.password, a.what);
     }
     Ok(())

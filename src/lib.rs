@@ -3,13 +3,11 @@
 pub mod app;
 pub mod audit;
 pub mod auth;
-pub mod bench;
 pub mod catalogue;
 pub mod cli;
 pub mod config;
 pub mod cooperatives;
 pub mod db;
-pub mod demo;
 pub mod fulfilment;
 pub mod http;
 pub mod ids;
@@ -19,3 +17,4 @@ pub mod orders;
 pub mod organizations;
 pub mod payments;
 pub mod reports;
+pub mod tools;

@@ -11,7 +11,8 @@ use diesel::prelude::*;
 
 use super::domain::Role;
 use super::tokens::TokenKeys;
-use crate::db::{self, schema::users, DbPool};
+use crate::db::{schema::users, DbPool};
+use crate::http::blocking;
 use crate::http::error::ApiError;
 use crate::ids::UserId;
 
@@ -53,7 +54,7 @@ async fn authenticate(req: HttpRequest) -> Result<AuthUser, ApiError> {
     let token = bearer(&req).ok_or(ApiError::Unauthorized)?;
     let claims = keys.verify_access(&token).ok_or(ApiError::Unauthorized)?;
     let id: UserId = claims.sub.parse().map_err(|_| ApiError::Unauthorized)?;
-    let role = db::run(&pool, move |conn| {
+    let role = blocking::run(&pool, move |conn| {
         users::table
             .find(id)
             .select(users::role)

@@ -12,6 +12,7 @@ use super::password;
 use super::repo::{self, NewUser, UserRow};
 use super::tokens::{hash_refresh_token, new_refresh_token, TokenKeys};
 use crate::db::{self, DbConn, DbPool};
+use crate::http::blocking;
 use crate::http::error::{ApiError, ApiResult, FieldError, Problem};
 use crate::http::extract::ApiJson;
 use crate::http::validate::{bounded_text, phone};
@@ -184,7 +185,7 @@ pub async fn register(
     let account = NewAccount::try_from(body.0)?;
     let hash = hash_password(account.password.expose().to_owned()).await?;
     let keys_db = keys.clone();
-    let (user, refresh) = db::run(&pool, move |conn| {
+    let (user, refresh) = blocking::run(&pool, move |conn| {
         db::write_tx(conn, |conn| {
             let now = db::now();
             let id = UserId::generate();
@@ -237,7 +238,7 @@ pub async fn login(
         })?;
     let normalised = email.trim().to_lowercase();
     let lookup = normalised.clone();
-    let user = db::run(&pool, move |conn| repo::find_by_email(conn, &lookup)).await?;
+    let user = blocking::run(&pool, move |conn| repo::find_by_email(conn, &lookup)).await?;
     let stored = user.as_ref().map(|u| u.password_hash.clone());
     let attempt = password.clone();
     let valid = web::block(move || password::verify(&attempt, stored.as_deref()))
@@ -255,7 +256,7 @@ pub async fn login(
     };
     let keys_db = keys.clone();
     let user_id = user.id;
-    let refresh = db::run(&pool, move |conn| {
+    let refresh = blocking::run(&pool, move |conn| {
         db::write_tx(conn, |conn| {
             if let Some(h) = &new_hash {
                 repo::set_password_hash(conn, user_id, h)?;
@@ -281,7 +282,7 @@ pub async fn refresh(
 ) -> ApiResult<HttpResponse> {
     let hash = hash_refresh_token(body.0.refresh_token.trim());
     let keys_db = keys.clone();
-    let outcome = db::run(&pool, move |conn| {
+    let outcome = blocking::run(&pool, move |conn| {
         db::write_tx(conn, |conn| {
             let Some(row) = repo::find_refresh_token(conn, &hash)? else {
                 return Ok(RefreshOutcome::Refused);
@@ -317,7 +318,7 @@ pub async fn logout(
     body: ApiJson<RefreshRequest>,
 ) -> ApiResult<HttpResponse> {
     let hash = hash_refresh_token(body.0.refresh_token.trim());
-    db::run(&pool, move |conn| {
+    blocking::run(&pool, move |conn| {
         db::write_tx(conn, |conn| {
             if let Some(row) = repo::find_refresh_token(conn, &hash)? {
                 repo::revoke_family(conn, row.family_id)?;
@@ -332,7 +333,7 @@ pub async fn logout(
 #[utoipa::path(get, path = "/api/v1/me", tag = "auth", security(("bearer" = [])),
     responses((status = 200, body = MeView), (status = 401, body = Problem)))]
 pub async fn me(pool: web::Data<DbPool>, user: AuthUser) -> ApiResult<HttpResponse> {
-    let view = db::run(&pool, move |conn| {
+    let view = blocking::run(&pool, move |conn| {
         let id = user.id;
         let row = repo::find_by_id(conn, id)?.ok_or(ApiError::Unauthorized)?;
         let cooperatives = repo::cooperative_memberships(conn, id)?

@@ -11,6 +11,7 @@ use utoipa::ToSchema;
 use crate::auth::AdminUser;
 use crate::db::schema::categories;
 use crate::db::{self, DbConn, DbPool};
+use crate::http::blocking;
 use crate::http::error::{ApiError, ApiResult, Problem};
 use crate::http::extract::ApiJson;
 use crate::http::pagination::Paginated;
@@ -120,7 +121,7 @@ fn insert(
 #[utoipa::path(get, path = "/api/v1/categories", tag = "catalogue",
     responses((status = 200, body = Paginated<CategoryView>)))]
 pub async fn list(pool: web::Data<DbPool>) -> ApiResult<HttpResponse> {
-    let items = db::run(&pool, all).await?;
+    let items = blocking::run(&pool, all).await?;
     Ok(HttpResponse::Ok().json(Paginated {
         items,
         next_cursor: None,
@@ -139,7 +140,7 @@ pub async fn create(
     let name = f.check("name", bounded_text(&body.0.name, 50));
     let name = f.finish(name)?;
     let parent = body.0.parent_id;
-    let created = db::run(&pool, move |conn| {
+    let created = blocking::run(&pool, move |conn| {
         db::write_tx(conn, |conn| {
             if let Some(p) = parent {
                 let exists = categories::table.find(p).count().get_result::<i64>(conn)? > 0;

@@ -14,6 +14,7 @@ use crate::auth::access::can_see_cooperative;
 use crate::auth::{require_cooperative_member, AuthUser, MaybeUser};
 use crate::cooperatives::repo as coops;
 use crate::db::{self, DbConn, DbPool};
+use crate::http::blocking;
 use crate::http::error::{ApiError, ApiResult, Problem};
 use crate::http::extract::{etag, if_match, ApiJson};
 use crate::http::pagination::Paginated;
@@ -201,7 +202,7 @@ pub async fn create(
 ) -> ApiResult<HttpResponse> {
     let coop_id = id.into_inner();
     let draft = ProductDraft::try_from(body.0)?;
-    let view = db::run(&pool, move |conn| {
+    let view = blocking::run(&pool, move |conn| {
         let detail = db::write_tx(conn, |conn| {
             coops::get(conn, coop_id)?;
             require_cooperative_member(conn, &user, coop_id, false)?;
@@ -223,7 +224,7 @@ pub async fn get(
     id: web::Path<ProductId>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
-    let view = db::run(&pool, move |conn| {
+    let view = blocking::run(&pool, move |conn| {
         let product = repo::find_product(conn, id)?.ok_or(ApiError::NotFound)?;
         if !repo::is_public(conn, &product)?
             && !can_see_cooperative(conn, user.0.as_ref(), product.cooperative_id)?
@@ -250,7 +251,7 @@ pub async fn update(
     let id = id.into_inner();
     let expected = if_match(&req)?;
     let patch = body.0;
-    let view = db::run(&pool, move |conn| {
+    let view = blocking::run(&pool, move |conn| {
         let detail = db::write_tx(conn, |conn| {
             let product = editable_product(conn, &user, id)?;
             if expected.is_some_and(|v| v != product.version) {
@@ -277,7 +278,7 @@ async fn set_status(
     to: ProductStatus,
 ) -> ApiResult<HttpResponse> {
     let expected = if_match(&req)?;
-    let view = db::run(&pool, move |conn| {
+    let view = blocking::run(&pool, move |conn| {
         let detail = db::write_tx(conn, |conn| {
             let product = editable_product(conn, &user, id)?;
             if expected.is_some_and(|v| v != product.version) {
@@ -340,6 +341,6 @@ pub async fn archive(
     responses((status = 200, body = Paginated<ProductSummary>), (status = 422, body = Problem)))]
 pub async fn list(pool: web::Data<DbPool>, q: web::Query<SearchParams>) -> ApiResult<HttpResponse> {
     let s = Search::try_from(q.into_inner())?;
-    let page = db::run(&pool, move |conn| search::search(conn, &s)).await?;
+    let page = blocking::run(&pool, move |conn| search::search(conn, &s)).await?;
     Ok(HttpResponse::Ok().json(page.map(ProductSummary::from)))
 }

@@ -14,6 +14,7 @@ use crate::audit;
 use crate::auth::CoopRole;
 use crate::auth::{require_cooperative_member, AdminUser, AuthUser};
 use crate::db::{self, DbPool};
+use crate::http::blocking;
 use crate::http::error::{ApiError, ApiResult, Problem};
 use crate::http::extract::ApiJson;
 use crate::http::pagination::{Page, PageParams, Paginated};
@@ -93,7 +94,7 @@ pub async fn create(
     body: ApiJson<CreateCooperative>,
 ) -> ApiResult<HttpResponse> {
     let new = NewCooperative::try_from(body.0)?;
-    let row = db::run(&pool, move |conn| {
+    let row = blocking::run(&pool, move |conn| {
         db::write_tx(conn, |conn| {
             let row = repo::insert(conn, &new)?;
             audit::record(
@@ -115,7 +116,7 @@ pub async fn create(
     responses((status = 200, body = Paginated<CooperativeView>)))]
 pub async fn list(pool: web::Data<DbPool>, q: web::Query<PageParams>) -> ApiResult<HttpResponse> {
     let page = Page::try_from(q.into_inner())?;
-    let rows = db::run(&pool, move |conn| repo::list(conn, &page)).await?;
+    let rows = blocking::run(&pool, move |conn| repo::list(conn, &page)).await?;
     Ok(HttpResponse::Ok().json(rows.map(CooperativeView::from)))
 }
 
@@ -123,7 +124,7 @@ pub async fn list(pool: web::Data<DbPool>, q: web::Query<PageParams>) -> ApiResu
     responses((status = 200, body = CooperativeView), (status = 404, body = Problem)))]
 pub async fn get(pool: web::Data<DbPool>, id: web::Path<CooperativeId>) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
-    let row = db::run(&pool, move |conn| repo::get(conn, id)).await?;
+    let row = blocking::run(&pool, move |conn| repo::get(conn, id)).await?;
     Ok(HttpResponse::Ok().json(CooperativeView::from(row)))
 }
 
@@ -138,7 +139,7 @@ pub async fn add_member(
 ) -> ApiResult<HttpResponse> {
     let coop_id = id.into_inner();
     let member = NewMember::try_from(body.0)?;
-    let view = db::run(&pool, move |conn| {
+    let view = blocking::run(&pool, move |conn| {
         db::write_tx(conn, |conn| {
             repo::get(conn, coop_id)?;
             require_cooperative_member(conn, &user, coop_id, true)?;
@@ -183,7 +184,7 @@ pub async fn create_warehouse(
 ) -> ApiResult<HttpResponse> {
     let coop_id = id.into_inner();
     let new = NewWarehouse::try_from(body.0)?;
-    let row = db::run(&pool, move |conn| {
+    let row = blocking::run(&pool, move |conn| {
         db::write_tx(conn, |conn| {
             repo::get(conn, coop_id)?;
             require_cooperative_member(conn, &user, coop_id, true)?;
@@ -203,7 +204,7 @@ pub async fn list_warehouses(
     id: web::Path<CooperativeId>,
 ) -> ApiResult<HttpResponse> {
     let coop_id = id.into_inner();
-    let rows = db::run(&pool, move |conn| {
+    let rows = blocking::run(&pool, move |conn| {
         repo::get(conn, coop_id)?;
         require_cooperative_member(conn, &user, coop_id, false)?;
         repo::warehouses_of(conn, coop_id)
@@ -246,7 +247,7 @@ pub async fn set_commission_rate(
             }
         },
     };
-    let row = db::run(&pool, move |conn| {
+    let row = blocking::run(&pool, move |conn| {
         db::write_tx(conn, |conn| {
             repo::get(conn, coop_id)?;
             repo::set_commission_rate(conn, coop_id, rate)?;

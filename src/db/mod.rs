@@ -12,8 +12,6 @@ use diesel::prelude::*;
 use diesel::r2d2::{CustomizeConnection, ManageConnection, R2D2Connection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
-use crate::http::error::ApiError;
-
 pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 pub const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 
@@ -222,19 +220,30 @@ fn sqlite_writer() -> &'static std::sync::Mutex<()> {
     WRITER.get_or_init(|| std::sync::Mutex::new(()))
 }
 
-/// Runs blocking diesel work on the blocking thread pool with a pooled connection.
-pub async fn run<T, F>(pool: &DbPool, f: F) -> Result<T, ApiError>
+/// Why blocking database work could not run at all (the work's own errors are the caller's).
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("no database connection: {0}")]
+    NoConnection(#[from] r2d2::Error),
+    #[error("blocking task failed: {0}")]
+    WorkerFailed(String),
+}
+
+/// Runs blocking diesel work on the blocking thread pool with a pooled connection. Generic
+/// over the caller's error type, which says how a failure to run maps into it.
+pub async fn run<T, E, F>(pool: &DbPool, f: F) -> Result<T, E>
 where
-    F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
+    F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
     T: Send + 'static,
+    E: From<RunError> + Send + 'static,
 {
     let pool = pool.clone();
     actix_web::web::block(move || {
-        let mut conn = pool.get().map_err(ApiError::from_pool)?;
+        let mut conn = pool.get().map_err(|e| E::from(RunError::NoConnection(e)))?;
         f(&mut conn)
     })
     .await
-    .map_err(|e| ApiError::internal(format!("blocking task failed: {e}")))?
+    .map_err(|e| E::from(RunError::WorkerFailed(e.to_string())))?
 }
 
 /// The current time as the database stores it: UTC, truncated to microseconds so both

@@ -11,6 +11,7 @@ use crate::auth::access::can_see_cooperative;
 use crate::auth::{require_cooperative_member, AuthUser};
 use crate::cooperatives::repo as coops;
 use crate::db::{self, DbConn, DbPool};
+use crate::http::blocking;
 use crate::http::error::{ApiError, ApiResult, Problem};
 use crate::http::extract::ApiJson;
 use crate::http::pagination::{Page, Paginated};
@@ -66,7 +67,7 @@ pub async fn queue(
                 .ok_or_else(|| ApiError::field("status", "is not a fulfilment status"))?,
         ),
     };
-    let out = db::run(&pool, move |conn| {
+    let out = blocking::run(&pool, move |conn| {
         coops::get(conn, coop)?;
         require_cooperative_member(conn, &user, coop, false)?;
         let rows = orders::fulfilment_queue(conn, coop, status, &page)?;
@@ -87,7 +88,7 @@ pub async fn get(
     id: web::Path<FulfilmentId>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
-    let view = db::run(&pool, move |conn| {
+    let view = blocking::run(&pool, move |conn| {
         let f = own_fulfilment(conn, &user, id)?;
         fulfilment_view(conn, f)
     })
@@ -117,7 +118,7 @@ pub async fn ship(
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let new = NewShipment::try_from(body.0)?;
-    let view = db::run(&pool, move |conn| {
+    let view = blocking::run(&pool, move |conn| {
         db::write_tx(conn, |conn| {
             let f = own_fulfilment(conn, &user, id)?;
             let shipment = repo::ship(conn, &f, &new, user.id)?;
@@ -139,7 +140,7 @@ pub async fn add_event(
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let event = NewEvent::parse(body.0, db::now())?;
-    let view = db::run(&pool, move |conn| {
+    let view = blocking::run(&pool, move |conn| {
         db::write_tx(conn, |conn| {
             let shipment = repo::find_shipment(conn, id)?.ok_or(ApiError::NotFound)?;
             if !can_see_cooperative(conn, Some(&user), shipment.cooperative_id)? {
@@ -173,7 +174,7 @@ pub async fn tracking(
     id: web::Path<OrderId>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
-    let view = db::run(&pool, move |conn| {
+    let view = blocking::run(&pool, move |conn| {
         let order = orders::find(conn, id)?.ok_or(ApiError::NotFound)?;
         let scope = views::scope_for(conn, &user, &order)?;
         let fulfilments: Vec<FulfilmentId> = orders::fulfilments_of(conn, id)?

@@ -90,10 +90,6 @@ impl ApiError {
         ApiError::Forbidden(why.into())
     }
 
-    pub fn from_pool(e: r2d2::Error) -> Self {
-        ApiError::Unavailable(format!("no database connection: {e}"))
-    }
-
     pub fn code(&self) -> &'static str {
         match self {
             ApiError::Validation(_) => "validation_failed",
@@ -155,6 +151,15 @@ impl ApiError {
                 "The service is busy or its database is unavailable; try again shortly.".into(),
             ),
             ApiError::Internal(_) => ("Internal error", "Something went wrong on our side.".into()),
+        }
+    }
+}
+
+impl From<crate::db::RunError> for ApiError {
+    fn from(e: crate::db::RunError) -> Self {
+        match e {
+            crate::db::RunError::NoConnection(_) => ApiError::Unavailable(e.to_string()),
+            crate::db::RunError::WorkerFailed(cause) => ApiError::Internal(cause),
         }
     }
 }

@@ -16,6 +16,7 @@ use sha2::{Digest, Sha256};
 use super::error::{ApiError, ApiResult};
 use crate::db::schema::idempotency_keys;
 use crate::db::{self, DbConn, DbPool};
+use crate::http::blocking;
 
 /// What the caller's request looks like, for telling a retry from a different request.
 pub fn fingerprint(method: &str, path: &str, body: &impl Serialize) -> String {
@@ -105,7 +106,7 @@ pub async fn execute<F>(
 where
     F: Fn(&mut DbConn) -> ApiResult<Stored> + Send + 'static,
 {
-    db::run(pool, move |conn| {
+    blocking::run(pool, move |conn| {
         let Some(key) = key else {
             return db::write_tx(conn, |conn| effect(conn));
         };

@@ -1,5 +1,6 @@
 //! HTTP plumbing shared by every domain: errors, extractors, pagination, operations endpoints.
 
+pub mod blocking;
 pub mod error;
 pub mod extract;
 pub mod idempotency;

@@ -13,6 +13,7 @@ use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
 use super::error::{ApiError, ApiResult};
 use crate::db::{self, DbPool};
+use crate::http::blocking;
 
 /// The process-wide metrics recorder (one per process, shared by every app in it).
 pub fn metrics_handle() -> PrometheusHandle {
@@ -38,7 +39,7 @@ pub async fn live() -> HttpResponse {
 }
 
 pub async fn ready(pool: web::Data<DbPool>) -> ApiResult<HttpResponse> {
-    let backend = db::run(&pool, |conn| {
+    let backend = blocking::run(&pool, |conn| {
         diesel::sql_query("SELECT 1")
             .execute(conn)
             .map_err(|e| ApiError::Unavailable(e.to_string()))?;

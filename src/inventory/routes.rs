@@ -12,6 +12,7 @@ use crate::audit;
 use crate::auth::{require_cooperative_member, AuthUser};
 use crate::cooperatives::repo as coops;
 use crate::db::{self, DbConn, DbPool};
+use crate::http::blocking;
 use crate::http::error::{ApiError, ApiResult, FieldError, Problem};
 use crate::http::extract::{etag, idempotency_key, if_match, ApiJson};
 use crate::http::idempotency::{self, Stored};
@@ -103,7 +104,7 @@ pub async fn list(
         warehouse_id: q.warehouse_id,
         low_stock: q.low_stock.unwrap_or(false),
     };
-    let rows = db::run(&pool, move |conn| {
+    let rows = blocking::run(&pool, move |conn| {
         coops::get(conn, coop_id)?;
         require_cooperative_member(conn, &user, coop_id, false)?;
         repo::list(conn, coop_id, &filter, &page)
@@ -141,7 +142,7 @@ pub async fn stocktake(
     let (sku, wh) = path.into_inner();
     let count = Stocktake::try_from(body.0)?;
     let expected = if_match(&req)?;
-    let row = db::run(&pool, move |conn| {
+    let row = blocking::run(&pool, move |conn| {
         db::write_tx(conn, |conn| {
             let coop = sku_and_warehouse_access(conn, &user, sku, wh)?;
             repo::ensure_row(conn, sku, wh, coop)?;
@@ -315,7 +316,7 @@ pub async fn movements(
 ) -> ApiResult<HttpResponse> {
     let sku = sku.into_inner();
     let page = Page::try_from(q.into_inner())?;
-    let rows = db::run(&pool, move |conn| {
+    let rows = blocking::run(&pool, move |conn| {
         let coop = repo::sku_cooperative(conn, sku)?.ok_or(ApiError::NotFound)?;
         require_cooperative_member(conn, &user, coop, false)?;
         repo::movements(conn, sku, &page)

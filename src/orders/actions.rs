@@ -8,6 +8,7 @@ use super::repo;
 use super::views::{self, OrderView, Scope};
 use crate::auth::{AdminUser, AuthUser};
 use crate::db::{self, DbConn, DbPool};
+use crate::http::blocking;
 use crate::http::error::{ApiError, ApiResult, Problem};
 use crate::ids::OrderId;
 use crate::organizations::credit;
@@ -30,7 +31,7 @@ pub async fn confirm_receipt(
     id: web::Path<OrderId>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
-    let view = db::run(&pool, move |conn| {
+    let view = blocking::run(&pool, move |conn| {
         db::write_tx(conn, |conn| {
             let order = own_order(conn, &user, id)?;
             if !repo::set_status(conn, id, order.status, OrderStatus::Completed)? {
@@ -54,7 +55,7 @@ pub async fn mark_paid(
     id: web::Path<OrderId>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
-    let view = db::run(&pool, move |conn| {
+    let view = blocking::run(&pool, move |conn| {
         db::write_tx(conn, |conn| {
             let order = repo::find(conn, id)?.ok_or(ApiError::NotFound)?;
             if order.payment_status != PaymentStatus::OnTerms

@@ -10,6 +10,7 @@ use crate::auth::AuthUser;
 use crate::catalogue::for_sale;
 use crate::db::schema::cart_items;
 use crate::db::{self, DbConn, DbPool};
+use crate::http::blocking;
 use crate::http::error::{ApiError, ApiResult, Problem};
 use crate::http::extract::ApiJson;
 use crate::ids::{SkuId, UserId};
@@ -115,7 +116,7 @@ fn view(conn: &mut DbConn, user_id: UserId) -> Result<CartView, ApiError> {
 #[utoipa::path(get, path = "/api/v1/cart", tag = "orders", security(("bearer" = [])),
     responses((status = 200, body = CartView), (status = 401, body = Problem)))]
 pub async fn get(pool: web::Data<DbPool>, user: AuthUser) -> ApiResult<HttpResponse> {
-    let v = db::run(&pool, move |conn| view(conn, user.id)).await?;
+    let v = blocking::run(&pool, move |conn| view(conn, user.id)).await?;
     Ok(HttpResponse::Ok().json(v))
 }
 
@@ -136,7 +137,7 @@ pub async fn put(
         ));
     }
     let sku = sku.into_inner();
-    let v = db::run(&pool, move |conn| {
+    let v = blocking::run(&pool, move |conn| {
         let user_id = user.id;
         db::write_tx(conn, |conn| {
             let for_sale = for_sale::load(conn, &[sku], false)?
@@ -169,7 +170,7 @@ pub async fn delete(
     sku: web::Path<SkuId>,
 ) -> ApiResult<HttpResponse> {
     let sku = sku.into_inner();
-    let v = db::run(&pool, move |conn| {
+    let v = blocking::run(&pool, move |conn| {
         let user_id = user.id;
         db::write_tx(conn, |conn| {
             diesel::delete(cart_items::table.find((user_id, sku))).execute(conn)?;

@@ -19,7 +19,8 @@ use crate::auth::AuthUser;
 use crate::catalogue::for_sale;
 use crate::catalogue::pricing::{unit_price_for, PriceRefusal};
 use crate::config::Config;
-use crate::db::{self, DbConn, DbPool};
+use crate::db::{DbConn, DbPool};
+use crate::http::blocking;
 use crate::http::error::{ApiError, ApiResult, FieldError, Problem};
 use crate::http::extract::{idempotency_key, parse_json, read_body};
 use crate::http::idempotency;
@@ -327,7 +328,7 @@ pub async fn import(
     let hash = idempotency::fingerprint("POST", req.path(), &(&csv, &order));
     let resolve_user = user.clone();
     let resolve_order = order.clone();
-    let resolved = db::run(&pool, move |conn| {
+    let resolved = blocking::run(&pool, move |conn| {
         resolve(conn, &resolve_user, &resolve_order, &rows)
     })
     .await;

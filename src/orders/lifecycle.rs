@@ -9,6 +9,7 @@ use chrono::NaiveDateTime;
 use super::domain::{FulfilmentStatus, OrderStatus, PaymentStatus};
 use super::repo::{self, OrderRow};
 use crate::db::{self, DbConn, DbPool};
+use crate::http::blocking;
 use crate::http::error::ApiError;
 use crate::ids::OrderId;
 use crate::inventory;
@@ -116,7 +117,7 @@ pub fn complete_delivered(
 
 /// The background sweep each instance runs; safe to run on several at once.
 pub async fn sweep(pool: &DbPool, auto_complete_days: u32) -> Result<(usize, usize), ApiError> {
-    db::run(pool, move |conn| {
+    blocking::run(pool, move |conn| {
         let now = db::now();
         let cancelled = cancel_overdue(conn, now)?;
         let completed = complete_delivered(conn, now, auto_complete_days)?;

@@ -9,7 +9,8 @@ use super::repo::{self, Lister, OrderFilter};
 use super::views::{self, OrderView};
 use crate::auth::access::organization_role;
 use crate::auth::AuthUser;
-use crate::db::{self, DbPool};
+use crate::db::DbPool;
+use crate::http::blocking;
 use crate::http::error::{ApiError, ApiResult, Problem};
 use crate::http::pagination::{Page, Paginated};
 use crate::ids::{OrderId, OrganizationId};
@@ -44,7 +45,7 @@ pub async fn list(
         purchase_order_number: q.purchase_order_number.filter(|s| !s.trim().is_empty()),
     };
     let org = q.organization_id;
-    let page = db::run(&pool, move |conn| {
+    let page = blocking::run(&pool, move |conn| {
         let who = match (org, user.is_admin()) {
             (Some(o), true) => Lister::Organization(o),
             (None, true) => Lister::Admin,
@@ -76,7 +77,7 @@ pub async fn get(
     id: web::Path<OrderId>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
-    let view = db::run(&pool, move |conn| {
+    let view = blocking::run(&pool, move |conn| {
         let order = repo::find(conn, id)?.ok_or(ApiError::NotFound)?;
         let scope = views::scope_for(conn, &user, &order)?;
         views::order_view(conn, order, &scope)

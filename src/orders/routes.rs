@@ -12,7 +12,8 @@ use super::views::OrderView;
 use crate::auth::AuthUser;
 use crate::catalogue::Storage;
 use crate::config::Config;
-use crate::db::{self, DbPool};
+use crate::db::DbPool;
+use crate::http::blocking;
 use crate::http::error::{ApiResult, Problem};
 use crate::http::extract::{idempotency_key, ApiJson};
 use crate::http::idempotency;
@@ -131,7 +132,7 @@ pub async fn preview(
         purchase_order_number: None,
         organization_id: p.organization_id,
     })?;
-    let view = db::run(&pool, move |conn| {
+    let view = blocking::run(&pool, move |conn| {
         let terms = organizations::terms_for_order(conn, &user, request.organization_id)?;
         let (lines, _) = place::lines_for(conn, &user, &request.items)?;
         checkout::plan(conn, &lines, terms.buyer, &request.address).map(PreviewView::from)

@@ -11,6 +11,7 @@ use crate::auth::AdminUser;
 use crate::catalogue::Storage;
 use crate::db::schema::shipping_rates;
 use crate::db::{self, DbConn, DbPool};
+use crate::http::blocking;
 use crate::http::error::{ApiError, ApiResult, Problem};
 use crate::http::extract::ApiJson;
 use crate::http::pagination::Paginated;
@@ -147,7 +148,7 @@ fn check(rates: Vec<Rate>) -> Result<Vec<Rate>, ApiError> {
 #[utoipa::path(get, path = "/api/v1/shipping-rates", tag = "orders",
     responses((status = 200, body = Paginated<Rate>)))]
 pub async fn list(pool: web::Data<DbPool>) -> ApiResult<HttpResponse> {
-    let items = db::run(&pool, load).await?;
+    let items = blocking::run(&pool, load).await?;
     Ok(HttpResponse::Ok().json(Paginated {
         items,
         next_cursor: None,
@@ -163,7 +164,7 @@ pub async fn replace(
     body: ApiJson<ReplaceRates>,
 ) -> ApiResult<HttpResponse> {
     let rates = check(body.0.rates())?;
-    let items = db::run(&pool, move |conn| {
+    let items = blocking::run(&pool, move |conn| {
         db::write_tx(conn, |conn| {
             diesel::delete(shipping_rates::table).execute(conn)?;
             let rows: Vec<_> = rates

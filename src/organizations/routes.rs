@@ -14,6 +14,7 @@ use crate::auth::domain::Email;
 use crate::auth::{AdminUser, AuthUser, OrgRole};
 use crate::db::schema::{organizations, users};
 use crate::db::{self, DbPool};
+use crate::http::blocking;
 use crate::http::error::{ApiError, ApiResult, Problem};
 use crate::http::extract::ApiJson;
 use crate::http::pagination::Paginated;
@@ -107,7 +108,7 @@ pub async fn apply(
     let contact = f.check("contact_phone", phone(&a.contact_phone));
     let (name, license, city, contact) =
         f.finish((|| Some((name?, license?, city?, contact?)))())?;
-    let row = db::run(&pool, move |conn| {
+    let row = blocking::run(&pool, move |conn| {
         db::write_tx(conn, |conn| {
             let id = OrganizationId::generate();
             let now = db::now();
@@ -135,7 +136,7 @@ pub async fn apply(
 #[utoipa::path(get, path = "/api/v1/organizations", tag = "organizations", security(("bearer" = [])),
     responses((status = 200, body = Paginated<OrganizationView>)))]
 pub async fn list(pool: web::Data<DbPool>, user: AuthUser) -> ApiResult<HttpResponse> {
-    let rows = db::run(&pool, move |conn| {
+    let rows = blocking::run(&pool, move |conn| {
         let mut q = organizations::table
             .select(OrganizationRow::as_select())
             .order(organizations::id.asc())
@@ -167,7 +168,7 @@ pub async fn get(
     id: web::Path<OrganizationId>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
-    let row = db::run(&pool, move |conn| {
+    let row = blocking::run(&pool, move |conn| {
         let row = repo::find(conn, id)?.ok_or(ApiError::NotFound)?;
         if !user.is_admin() && organization_role(conn, &user, id)?.is_none() {
             return Err(ApiError::NotFound);
@@ -192,7 +193,7 @@ pub async fn approve(
         payment_terms,
         credit_limit,
     } = body.0;
-    let row = db::run(&pool, move |conn| {
+    let row = blocking::run(&pool, move |conn| {
         db::write_tx(conn, |conn| {
             let org = repo::find(conn, id)?.ok_or(ApiError::NotFound)?;
             let limit = credit_limit.map(Money::fen);
@@ -231,7 +232,7 @@ pub async fn reject(
             .and_then(|r| r.ok_or_else(|| "must not be empty".to_string())),
     );
     let reason = f.finish(reason)?;
-    let row = db::run(&pool, move |conn| {
+    let row = blocking::run(&pool, move |conn| {
         db::write_tx(conn, |conn| {
             let org = repo::find(conn, id)?.ok_or(ApiError::NotFound)?;
             if !repo::reject(conn, id, org.status, &reason)? {
@@ -263,7 +264,7 @@ pub async fn add_member(
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let email = Email::parse(&body.0.email).map_err(|m| ApiError::field("email", m))?;
-    let view = db::run(&pool, move |conn| {
+    let view = blocking::run(&pool, move |conn| {
         db::write_tx(conn, |conn| {
             repo::find(conn, id)?.ok_or(ApiError::NotFound)?;
             match organization_role(conn, &user, id)? {

@@ -9,6 +9,7 @@ use super::refunds;
 use crate::audit;
 use crate::auth::AuthUser;
 use crate::db::{self, DbPool};
+use crate::http::blocking;
 use crate::http::error::{ApiError, ApiResult, Problem};
 use crate::http::extract::OptionalJson;
 use crate::http::validate::optional_text;
@@ -35,7 +36,7 @@ pub async fn cancel(
     let id = id.into_inner();
     let reason =
         optional_text(body.0.reason.as_deref(), 500).map_err(|m| ApiError::field("reason", m))?;
-    let view = db::run(&pool, move |conn| {
+    let view = blocking::run(&pool, move |conn| {
         db::write_tx(conn, |conn| {
             let order = own_order(conn, &user, id)?;
             let by_staff = user.is_admin() && order.buyer_id != user.id;

@@ -10,6 +10,7 @@ use super::signature;
 use super::{refunds, repo};
 use crate::config::Config;
 use crate::db::{self, DbConn, DbPool};
+use crate::http::blocking;
 use crate::http::error::{ApiError, ApiResult, Problem};
 use crate::http::extract::{parse_json, read_body, JSON_LIMIT};
 use crate::ids::PaymentId;
@@ -95,7 +96,7 @@ pub async fn receive(
         return Err(ApiError::Unauthorized);
     }
     let notification: Notification = parse_json(&body)?;
-    let result = db::run(&pool, move |conn| {
+    let result = blocking::run(&pool, move |conn| {
         db::write_tx(conn, |conn| apply(conn, &notification))
     })
     .await?;

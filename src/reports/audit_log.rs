@@ -10,6 +10,7 @@ use super::period::{day_start_utc, parse_day};
 use crate::auth::AdminUser;
 use crate::db::schema::audit_events;
 use crate::db::{self, DbPool};
+use crate::http::blocking;
 use crate::http::error::{ApiError, ApiResult, Problem};
 use crate::http::pagination::{time_key, Page, Paginated};
 use crate::ids::{AuditEventId, UserId};
@@ -71,7 +72,7 @@ pub async fn list(
         q.to.as_deref()
             .map(|t| instant(t, true, "to"))
             .transpose()?;
-    let out = db::run(&pool, move |conn| {
+    let out = blocking::run(&pool, move |conn| {
         #[allow(clippy::type_complexity)]
         let mut query = audit_events::table
             .select((

@@ -14,7 +14,8 @@ use super::period::{cst_day, day_start_utc, parse_day};
 use crate::auth::AuthUser;
 use crate::auth::CoopRole;
 use crate::db::schema::{cooperative_members, cooperatives, order_items, orders, skus};
-use crate::db::{self, DbConn, DbPool};
+use crate::db::{DbConn, DbPool};
+use crate::http::blocking;
 use crate::http::error::{ApiError, ApiResult, Problem};
 use crate::http::validate::Fields;
 use crate::ids::{CooperativeId, OrderId, ProductId};
@@ -180,7 +181,7 @@ pub async fn sales(
     }
     let (from, to, by) = f.finish((|| Some((from?, to?, by?)))())?;
     let (start, end) = (day_start_utc(from), day_start_utc(to) + Duration::days(1));
-    let rows = db::run(&pool, move |conn| {
+    let rows = blocking::run(&pool, move |conn| {
         let scope = owned_cooperatives(conn, &user)?;
         let mut query = order_items::table
             .inner_join(orders::table)

@@ -15,7 +15,8 @@ use crate::config::Config;
 use crate::cooperatives::domain::CommissionRate;
 use crate::cooperatives::repo as coops;
 use crate::db::schema::{order_items, orders, refunds};
-use crate::db::{self, DbPool};
+use crate::db::DbPool;
+use crate::http::blocking;
 use crate::http::error::{ApiError, ApiResult, Problem};
 use crate::ids::{CooperativeId, OrderId};
 use crate::money::Money;
@@ -68,7 +69,7 @@ pub async fn settlement(
     let (start, end) =
         month_range(&month).ok_or_else(|| ApiError::field("month", "must be a month YYYY-MM"))?;
     let default_rate = config.commission_rate;
-    let out = db::run(&pool, move |conn| {
+    let out = blocking::run(&pool, move |conn| {
         let row = coops::get(conn, coop)?;
         require_cooperative_member(conn, &user, coop, true)?;
         // goods of this co-op on orders delivered (or delivered and then completed) this month

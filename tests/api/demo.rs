@@ -24,13 +24,13 @@ async fn the_demo_loads_once_and_a_second_run_changes_nothing() {
     let app = spawn_app().await;
     let first = {
         let mut conn = app.conn();
-        shanhe::demo::load(&mut conn).unwrap()
+        shanhe::tools::demo::load(&mut conn).unwrap()
     };
     assert_eq!(first.products_created, 4);
     let after_first = counts(&app);
     let second = {
         let mut conn = app.conn();
-        shanhe::demo::load(&mut conn).unwrap()
+        shanhe::tools::demo::load(&mut conn).unwrap()
     };
     assert_eq!(second.products_created, 0);
     assert_eq!(counts(&app), after_first);
@@ -57,7 +57,7 @@ async fn the_demo_loads_once_and_a_second_run_changes_nothing() {
         .await
         .expect(200);
     assert_eq!(pear["items"][0]["name"], "冻梨切片");
-    for a in shanhe::demo::ACCOUNTS {
+    for a in shanhe::tools::demo::ACCOUNTS {
         app.post(
             "/api/v1/auth/login",
             None,

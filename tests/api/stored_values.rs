@@ -124,7 +124,10 @@ async fn an_approve_racing_a_reject_leaves_exactly_one_winner() {
             .expect(200);
         assert_eq!(now["status"], winner, "round {round}: {now}");
         let audit = app
-            .get(&format!("/api/v1/audit-events?target_id={id}"), Some(&admin.token))
+            .get(
+                &format!("/api/v1/audit-events?target_id={id}"),
+                Some(&admin.token),
+            )
             .await
             .expect(200);
         assert_eq!(

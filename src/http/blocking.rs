@@ -1,0 +1,14 @@
+//! Database work from a handler: diesel is synchronous, so every call runs on the blocking
+//! pool through this one helper, with failures to run at all answered as `ApiError`s.
+
+use crate::db::{self, DbConn, DbPool};
+use crate::http::error::ApiError;
+
+/// Runs `f` with a pooled connection off the async workers.
+pub async fn run<T, F>(pool: &DbPool, f: F) -> Result<T, ApiError>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
+    T: Send + 'static,
+{
+    db::run(pool, f).await
+}
