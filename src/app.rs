@@ -34,7 +34,7 @@ use crate::reports;
         auth::routes::login,
         auth::routes::refresh,
         auth::routes::logout,
-        auth::routes::me,
+        organizations::me::me,
         cooperatives::routes::create,
         cooperatives::routes::list,
         cooperatives::routes::get,
@@ -131,7 +131,7 @@ pub fn api_routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/auth/login").route(web::post().to(a::login)))
         .service(web::resource("/auth/refresh").route(web::post().to(a::refresh)))
         .service(web::resource("/auth/logout").route(web::post().to(a::logout)))
-        .service(web::resource("/me").route(web::get().to(a::me)))
+        .service(web::resource("/me").route(web::get().to(organizations::me::me)))
         .service(
             web::resource("/cooperatives")
                 .route(web::post().to(co::create))

@@ -1,6 +1,5 @@
 //! Accounts, sessions and roles: who is calling, and what they may touch.
 
-pub mod access;
 pub mod domain;
 pub mod extract;
 pub mod limiter;
@@ -9,6 +8,5 @@ pub mod repo;
 pub mod routes;
 pub mod tokens;
 
-pub use access::{require_cooperative_member, CoopRole, OrgRole};
 pub use domain::Role;
 pub use extract::{AdminUser, AuthUser, MaybeUser};

@@ -3,15 +3,11 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::access::{CoopRole, OrgRole};
 use super::domain::Role;
-use crate::db::schema::{
-    cooperative_members, cooperatives, organization_members, organizations, refresh_tokens, users,
-};
+use crate::db::schema::{refresh_tokens, users};
 use crate::db::{self, DbConn};
 use crate::http::error::ApiError;
-use crate::ids::{CooperativeId, OrganizationId, RefreshTokenId, UserId};
-use crate::organizations::OrganizationStatus;
+use crate::ids::{RefreshTokenId, UserId};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = users)]
@@ -137,39 +133,6 @@ pub fn revoke_family(conn: &mut DbConn, family_id: RefreshTokenId) -> Result<(),
     .set(refresh_tokens::revoked_at.eq(db::now()))
     .execute(conn)?;
     Ok(())
-}
-
-pub fn cooperative_memberships(
-    conn: &mut DbConn,
-    user_id: UserId,
-) -> Result<Vec<(CooperativeId, String, CoopRole)>, ApiError> {
-    Ok(cooperative_members::table
-        .inner_join(cooperatives::table)
-        .filter(cooperative_members::user_id.eq(user_id))
-        .order(cooperatives::name.asc())
-        .select((
-            cooperatives::id,
-            cooperatives::name,
-            cooperative_members::role,
-        ))
-        .load(conn)?)
-}
-
-pub fn organization_memberships(
-    conn: &mut DbConn,
-    user_id: UserId,
-) -> Result<Vec<(OrganizationId, String, OrgRole, OrganizationStatus)>, ApiError> {
-    Ok(organization_members::table
-        .inner_join(organizations::table)
-        .filter(organization_members::user_id.eq(user_id))
-        .order(organizations::name.asc())
-        .select((
-            organizations::id,
-            organizations::name,
-            organization_members::role,
-            organizations::status,
-        ))
-        .load(conn)?)
 }
 
 /// What `ensure_admin` did.

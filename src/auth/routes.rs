@@ -6,7 +6,6 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::domain::{Email, Password, Role};
-use super::extract::AuthUser;
 use super::limiter::LoginLimiter;
 use super::password;
 use super::repo::{self, NewUser, UserRow};
@@ -17,7 +16,6 @@ use crate::http::error::{ApiError, ApiResult, FieldError, Problem};
 use crate::http::extract::ApiJson;
 use crate::http::validate::{bounded_text, phone};
 use crate::ids::{RefreshTokenId, UserId};
-use crate::organizations::OrganizationStatus;
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct RegisterRequest {
@@ -69,27 +67,6 @@ pub struct TokenResponse {
     pub token_type: &'static str,
     /// Seconds until the access token expires.
     pub expires_in: u64,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct MembershipView {
-    /// The cooperative's or the organization's id.
-    pub id: uuid::Uuid,
-    pub name: String,
-    pub role: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub status: Option<OrganizationStatus>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct MeView {
-    pub id: UserId,
-    pub email: String,
-    pub display_name: String,
-    pub phone: Option<String>,
-    pub role: Role,
-    pub cooperatives: Vec<MembershipView>,
-    pub organizations: Vec<MembershipView>,
 }
 
 /// A registration that passed every rule.
@@ -328,43 +305,4 @@ pub async fn logout(
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())
-}
-
-#[utoipa::path(get, path = "/api/v1/me", tag = "auth", security(("bearer" = [])),
-    responses((status = 200, body = MeView), (status = 401, body = Problem)))]
-pub async fn me(pool: web::Data<DbPool>, user: AuthUser) -> ApiResult<HttpResponse> {
-    let view = blocking::run(&pool, move |conn| {
-        let id = user.id;
-        let row = repo::find_by_id(conn, id)?.ok_or(ApiError::Unauthorized)?;
-        let cooperatives = repo::cooperative_memberships(conn, id)?
-            .into_iter()
-            .map(|(id, name, role)| MembershipView {
-                id: id.into(),
-                name,
-                role: role.as_str(),
-                status: None,
-            })
-            .collect();
-        let organizations = repo::organization_memberships(conn, id)?
-            .into_iter()
-            .map(|(id, name, role, status)| MembershipView {
-                id: id.into(),
-                name,
-                role: role.as_str(),
-                status: Some(status),
-            })
-            .collect();
-        let u = UserView::from(&row);
-        Ok(MeView {
-            id: u.id,
-            email: u.email,
-            display_name: u.display_name,
-            phone: u.phone,
-            role: u.role,
-            cooperatives,
-            organizations,
-        })
-    })
-    .await?;
-    Ok(HttpResponse::Ok().json(view))
 }

@@ -6,8 +6,8 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::access::CoopRole;
 use crate::auth::domain::Email;
-use crate::auth::CoopRole;
 use crate::http::error::ApiError;
 use crate::http::validate::{bounded_text, optional_text, phone, Fields};
 

@@ -4,12 +4,11 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::domain::{CommissionRate, CooperativeStatus, NewCooperative, NewWarehouse};
-use crate::auth::CoopRole;
-use crate::db::schema::{cooperative_members, cooperatives, users, warehouses};
+use crate::db::schema::{cooperatives, warehouses};
 use crate::db::{self, DbConn};
 use crate::http::error::ApiError;
 use crate::http::pagination::{Page, Paginated};
-use crate::ids::{CooperativeId, UserId, WarehouseId};
+use crate::ids::{CooperativeId, WarehouseId};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = cooperatives)]
@@ -74,6 +73,14 @@ pub fn find(conn: &mut DbConn, id: CooperativeId) -> Result<Option<CooperativeRo
         .optional()?)
 }
 
+pub fn find_by_name(conn: &mut DbConn, name: &str) -> Result<Option<CooperativeId>, ApiError> {
+    Ok(cooperatives::table
+        .filter(cooperatives::name.eq(name))
+        .select(cooperatives::id)
+        .first(conn)
+        .optional()?)
+}
+
 /// The co-op, or 404.
 pub fn get(conn: &mut DbConn, id: CooperativeId) -> Result<CooperativeRow, ApiError> {
     find(conn, id)?.ok_or(ApiError::NotFound)
@@ -91,42 +98,6 @@ pub fn list(conn: &mut DbConn, page: &Page) -> Result<Paginated<CooperativeRow>,
     }
     let rows = q.load(conn)?;
     Ok(page.finish(rows, |r| vec![r.id.to_string()]))
-}
-
-/// Adds a member; 409 when already one.
-pub fn add_member(
-    conn: &mut DbConn,
-    cooperative_id: CooperativeId,
-    user_id: UserId,
-    role: CoopRole,
-) -> Result<NaiveDateTime, ApiError> {
-    let now = db::now();
-    diesel::insert_into(cooperative_members::table)
-        .values((
-            cooperative_members::cooperative_id.eq(cooperative_id),
-            cooperative_members::user_id.eq(user_id),
-            cooperative_members::role.eq(role),
-            cooperative_members::created_at.eq(now),
-        ))
-        .execute(conn)
-        .map_err(|e| match ApiError::from(e) {
-            ApiError::Conflict(_) => {
-                ApiError::Conflict("This user is already a member of the cooperative.".into())
-            }
-            other => other,
-        })?;
-    Ok(now)
-}
-
-pub fn user_id_by_email(
-    conn: &mut DbConn,
-    email: &str,
-) -> Result<Option<(UserId, String)>, ApiError> {
-    Ok(users::table
-        .filter(users::email.eq(email))
-        .select((users::id, users::display_name))
-        .first(conn)
-        .optional()?)
 }
 
 pub fn insert_warehouse(

@@ -5,14 +5,16 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::access::{self, CoopRole};
 use super::domain::{self, CooperativeStatus};
 use super::domain::{
     AddMember, CreateCooperative, CreateWarehouse, NewCooperative, NewMember, NewWarehouse,
 };
 use super::repo::{self, CooperativeRow, WarehouseRow};
 use crate::audit;
-use crate::auth::CoopRole;
-use crate::auth::{require_cooperative_member, AdminUser, AuthUser};
+use crate::auth;
+use crate::auth::{AdminUser, AuthUser};
+use crate::cooperatives::require_cooperative_member;
 use crate::db::{self, DbPool};
 use crate::http::blocking;
 use crate::http::error::{ApiError, ApiResult, Problem};
@@ -143,14 +145,15 @@ pub async fn add_member(
         db::write_tx(conn, |conn| {
             repo::get(conn, coop_id)?;
             require_cooperative_member(conn, &user, coop_id, true)?;
-            let (user_id, display_name) = repo::user_id_by_email(conn, member.email.as_str())?
-                .ok_or_else(|| {
+            let account =
+                auth::repo::find_by_email(conn, member.email.as_str())?.ok_or_else(|| {
                     ApiError::field(
                         "email",
                         "no account uses this email; ask them to register first",
                     )
                 })?;
-            let created_at = repo::add_member(conn, coop_id, user_id, member.role)?;
+            let (user_id, display_name) = (account.id, account.display_name);
+            let created_at = access::add_member(conn, coop_id, user_id, member.role)?;
             audit::record(
                 conn,
                 Some(user.id),

@@ -7,9 +7,10 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::domain::{CreateEvent, CreateShipment, NewEvent, NewShipment};
 use super::repo;
-use crate::auth::access::can_see_cooperative;
-use crate::auth::{require_cooperative_member, AuthUser};
+use crate::auth::AuthUser;
+use crate::cooperatives::can_see_cooperative;
 use crate::cooperatives::repo as coops;
+use crate::cooperatives::require_cooperative_member;
 use crate::db::{self, DbConn, DbPool};
 use crate::http::blocking;
 use crate::http::error::{ApiError, ApiResult, Problem};

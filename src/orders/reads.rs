@@ -7,13 +7,13 @@ use utoipa::IntoParams;
 use super::domain::OrderStatus;
 use super::repo::{self, Lister, OrderFilter};
 use super::views::{self, OrderView};
-use crate::auth::access::organization_role;
 use crate::auth::AuthUser;
 use crate::db::DbPool;
 use crate::http::blocking;
 use crate::http::error::{ApiError, ApiResult, Problem};
 use crate::http::pagination::{Page, Paginated};
 use crate::ids::{OrderId, OrganizationId};
+use crate::organizations::organization_role;
 
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct ListQuery {

@@ -8,7 +8,6 @@ use utoipa::ToSchema;
 
 use super::domain::{Address, FulfilmentStatus, OrderStatus, PaymentStatus};
 use super::repo::{self, FulfilmentRow, ItemRow, OrderRow};
-use crate::auth::access::organization_role;
 use crate::auth::AuthUser;
 use crate::catalogue::Storage;
 use crate::db::schema::{cooperative_members, shipment_events, shipment_items, shipments};
@@ -20,6 +19,7 @@ use crate::ids::{
     SkuId, UserId, WarehouseId,
 };
 use crate::money::Money;
+use crate::organizations::organization_role;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ItemView {

@@ -3,14 +3,14 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::access::organization_role;
 use super::domain::{OrganizationStatus, PaymentTerms};
-use crate::auth::access::organization_role;
-use crate::auth::{AuthUser, OrgRole};
+use crate::auth::AuthUser;
 use crate::catalogue::pricing::Buyer;
-use crate::db::schema::{organization_members, organizations};
+use crate::db::schema::organizations;
 use crate::db::{self, DbConn};
 use crate::http::error::ApiError;
-use crate::ids::{OrganizationId, UserId};
+use crate::ids::OrganizationId;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = organizations)]
@@ -35,30 +35,6 @@ pub fn find(conn: &mut DbConn, id: OrganizationId) -> Result<Option<Organization
         .select(OrganizationRow::as_select())
         .first(conn)
         .optional()?)
-}
-
-pub fn add_member(
-    conn: &mut DbConn,
-    org: OrganizationId,
-    user: UserId,
-    role: OrgRole,
-) -> Result<NaiveDateTime, ApiError> {
-    let now = db::now();
-    diesel::insert_into(organization_members::table)
-        .values((
-            organization_members::organization_id.eq(org),
-            organization_members::user_id.eq(user),
-            organization_members::role.eq(role),
-            organization_members::created_at.eq(now),
-        ))
-        .execute(conn)
-        .map_err(|e| match ApiError::from(e) {
-            ApiError::Conflict(_) => {
-                ApiError::Conflict("This user is already a member of the organization.".into())
-            }
-            other => other,
-        })?;
-    Ok(now)
 }
 
 /// How an order for an organization is priced and paid.

@@ -6,12 +6,12 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::access;
 use super::domain::{OrganizationStatus, PaymentTerms};
 use super::repo::{self, OrganizationRow};
 use crate::audit;
-use crate::auth::access::organization_role;
 use crate::auth::domain::Email;
-use crate::auth::{AdminUser, AuthUser, OrgRole};
+use crate::auth::{AdminUser, AuthUser};
 use crate::db::schema::{organizations, users};
 use crate::db::{self, DbPool};
 use crate::http::blocking;
@@ -21,6 +21,8 @@ use crate::http::pagination::Paginated;
 use crate::http::validate::{bounded_text, optional_text, phone, Fields};
 use crate::ids::{OrganizationId, UserId};
 use crate::money::Money;
+use crate::organizations::organization_role;
+use crate::organizations::OrgRole;
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct Apply {
@@ -125,7 +127,7 @@ pub async fn apply(
                     organizations::credit_used.eq(0_i64),
                 ))
                 .execute(conn)?;
-            repo::add_member(conn, id, user.id, OrgRole::Owner)?;
+            access::add_member(conn, id, user.id, OrgRole::Owner)?;
             repo::find(conn, id)?.ok_or(ApiError::NotFound)
         })
     })
@@ -288,7 +290,7 @@ pub async fn add_member(
                         "no account uses this email; ask them to register first",
                     )
                 })?;
-            let created = repo::add_member(conn, id, member, OrgRole::Member)?;
+            let created = access::add_member(conn, id, member, OrgRole::Member)?;
             Ok(OrgMemberView {
                 organization_id: id,
                 user_id: member,

@@ -12,8 +12,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::period::{cst_day, day_start_utc, parse_day};
 use crate::auth::AuthUser;
-use crate::auth::CoopRole;
-use crate::db::schema::{cooperative_members, cooperatives, order_items, orders, skus};
+use crate::cooperatives;
+use crate::db::schema::{cooperatives as cooperative_rows, order_items, orders, skus};
 use crate::db::{DbConn, DbPool};
 use crate::http::blocking;
 use crate::http::error::{ApiError, ApiResult, Problem};
@@ -70,11 +70,7 @@ pub fn owned_cooperatives(
     if user.is_admin() {
         return Ok(None);
     }
-    let owned: Vec<CooperativeId> = cooperative_members::table
-        .filter(cooperative_members::user_id.eq(user.id))
-        .filter(cooperative_members::role.eq(CoopRole::Owner))
-        .select(cooperative_members::cooperative_id)
-        .load(conn)?;
+    let owned = cooperatives::access::owned_by(conn, user.id)?;
     if owned.is_empty() {
         return Err(ApiError::forbidden(
             "reports are for admins and co-op owners",
@@ -186,7 +182,9 @@ pub async fn sales(
         let mut query = order_items::table
             .inner_join(orders::table)
             .inner_join(skus::table)
-            .inner_join(cooperatives::table.on(cooperatives::id.eq(order_items::cooperative_id)))
+            .inner_join(
+                cooperative_rows::table.on(cooperative_rows::id.eq(order_items::cooperative_id)),
+            )
             .filter(orders::status.eq_any(SOLD))
             .filter(orders::created_at.ge(start))
             .filter(orders::created_at.lt(end))
@@ -194,7 +192,7 @@ pub async fn sales(
                 orders::id,
                 orders::created_at,
                 order_items::cooperative_id,
-                cooperatives::name,
+                cooperative_rows::name,
                 skus::product_id,
                 order_items::product_name,
                 order_items::quantity,

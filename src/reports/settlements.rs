@@ -10,10 +10,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::period::month_range;
-use crate::auth::{require_cooperative_member, AuthUser};
+use crate::auth::AuthUser;
 use crate::config::Config;
 use crate::cooperatives::domain::CommissionRate;
 use crate::cooperatives::repo as coops;
+use crate::cooperatives::require_cooperative_member;
 use crate::db::schema::{order_items, orders, refunds};
 use crate::db::DbPool;
 use crate::http::blocking;

@@ -2,16 +2,15 @@
 //! Loading is idempotent — everything is found by its natural key first — so running it twice
 //! changes nothing.
 
-use diesel::prelude::*;
-
-use crate::auth::{self, CoopRole, Role};
+use crate::auth::{self, Role};
 use crate::catalogue::categories;
 use crate::catalogue::domain::{ProductStatus, SalesChannel, Storage};
+use crate::catalogue::for_sale;
 use crate::catalogue::product::{ProductDraft, ProductInput, SkuInput, TierInput};
 use crate::catalogue::repo as products;
 use crate::cooperatives::domain::{NewCooperative, NewWarehouse};
 use crate::cooperatives::repo as coops;
-use crate::db::schema::{cooperative_members, cooperatives, skus, warehouses};
+use crate::cooperatives::{access, CoopRole};
 use crate::db::{self, DbConn};
 use crate::http::error::ApiError;
 use crate::ids::{CooperativeId, UserId, WarehouseId};
@@ -303,12 +302,7 @@ fn ensure_user(conn: &mut DbConn, account: &DemoAccount, role: Role) -> Result<U
 }
 
 fn ensure_coop(conn: &mut DbConn, spec: &CoopSpec) -> Result<CooperativeId, ApiError> {
-    let existing: Option<CooperativeId> = cooperatives::table
-        .filter(cooperatives::name.eq(spec.name))
-        .select(cooperatives::id)
-        .first(conn)
-        .optional()?;
-    let id = match existing {
+    let id = match coops::find_by_name(conn, spec.name)? {
         Some(id) => id,
         None => {
             coops::insert(
@@ -330,22 +324,12 @@ fn ensure_coop(conn: &mut DbConn, spec: &CoopSpec) -> Result<CooperativeId, ApiE
         .find(|a| a.email == spec.owner)
         .ok_or_else(|| ApiError::internal("demo owner missing"))?;
     let owner = ensure_user(conn, account, Role::Customer)?;
-    let is_member = cooperative_members::table
-        .find((id, owner))
-        .count()
-        .get_result::<i64>(conn)?
-        > 0;
-    if !is_member {
-        coops::add_member(conn, id, owner, CoopRole::Owner)?;
+    if !access::is_member(conn, id, owner)? {
+        access::add_member(conn, id, owner, CoopRole::Owner)?;
     }
+    let existing = coops::warehouses_of(conn, id)?;
     for (name, address, cold) in spec.warehouses {
-        let exists = warehouses::table
-            .filter(warehouses::cooperative_id.eq(id))
-            .filter(warehouses::name.eq(*name))
-            .count()
-            .get_result::<i64>(conn)?
-            > 0;
-        if !exists {
+        if !existing.iter().any(|w| w.name == *name) {
             coops::insert_warehouse(
                 conn,
                 id,
@@ -390,12 +374,9 @@ pub fn load(conn: &mut DbConn) -> Result<Loaded, ApiError> {
                 .get(coop_name)
                 .ok_or_else(|| ApiError::internal("demo co-op missing"))?;
             let first_code = input.skus[0].code.clone();
-            let exists = skus::table
-                .filter(skus::cooperative_id.eq(coop))
-                .filter(skus::code.eq(&first_code))
-                .count()
-                .get_result::<i64>(conn)?
-                > 0;
+            let exists = for_sale::by_codes(conn, &[first_code.as_str()])?
+                .iter()
+                .any(|(_, _, c)| *c == coop);
             if exists {
                 continue;
             }
@@ -407,12 +388,11 @@ pub fn load(conn: &mut DbConn) -> Result<Loaded, ApiError> {
             let product_id = products::insert_product(conn, coop, &draft)?;
             let row = products::find_product(conn, product_id)?.ok_or(ApiError::NotFound)?;
             products::change_status(conn, &row, ProductStatus::Published)?;
-            let warehouse: WarehouseId = warehouses::table
-                .filter(warehouses::cooperative_id.eq(coop))
-                .filter(warehouses::cold_storage.eq(cold))
-                .select(warehouses::id)
-                .order(warehouses::id.asc())
-                .first(conn)?;
+            let warehouse: WarehouseId = coops::warehouses_of(conn, coop)?
+                .into_iter()
+                .find(|w| w.cold_storage == cold)
+                .map(|w| w.id)
+                .ok_or_else(|| ApiError::internal("demo co-op without a fitting warehouse"))?;
             for s in products::skus_of(conn, product_id)? {
                 stock::ensure_row(conn, s.id, warehouse, coop)?;
                 stock::apply_delta(
