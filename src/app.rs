@@ -422,6 +422,8 @@ pub fn start(shared: Shared, listener: TcpListener) -> std::io::Result<Running> 
             .app_data(shared.pool.clone())
             .app_data(shared.keys.clone())
             .app_data(shared.limiter.clone())
+            // order views show parcels through fulfilment's query (orders never reads them)
+            .app_data(web::Data::new(fulfilment::views::PARCELS))
             .app_data(web::PathConfig::default().error_handler(extract::path_error))
             .app_data(web::QueryConfig::default().error_handler(extract::query_error))
             .wrap(middleware::from_fn(ops::problems_everywhere))

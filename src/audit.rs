@@ -1,5 +1,6 @@
-//! The audit log: one row per state-changing staff action, written by the action's own
-//! transaction so a rolled-back action leaves no trace and a committed one always does.
+//! Owns `audit_events`. The audit log: one row per state-changing staff action, written by the
+//! action's own transaction so a rolled-back action leaves no trace and a committed one always
+//! does.
 
 use diesel::prelude::*;
 

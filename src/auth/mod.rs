@@ -1,12 +1,13 @@
-//! Accounts, sessions and roles: who is calling, and what they may touch.
+//! Owns `users`, `refresh_tokens`. Accounts and sessions: who is calling (tokens, passwords,
+//! login throttling). Memberships of co-ops and organizations are theirs, not auth's.
 
-pub mod domain;
-pub mod extract;
-pub mod limiter;
-pub mod password;
-pub mod repo;
-pub mod routes;
-pub mod tokens;
+pub(crate) mod domain;
+pub(crate) mod extract;
+pub(crate) mod limiter;
+pub(crate) mod password;
+pub(crate) mod repo;
+pub(crate) mod routes;
+pub(crate) mod tokens;
 
 pub use domain::Role;
 pub use extract::{AdminUser, AuthUser, MaybeUser};

@@ -19,7 +19,6 @@ pub struct UserRow {
     pub role: Role,
     pub password_hash: String,
     pub created_at: NaiveDateTime,
-    pub updated_at: NaiveDateTime,
 }
 
 #[derive(Insertable)]

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use actix_web::{web, HttpResponse};
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -29,8 +29,6 @@ pub struct CategoryView {
     pub id: CategoryId,
     pub name: String,
     pub parent_id: Option<CategoryId>,
-    #[serde(skip)]
-    pub created: NaiveDateTime,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -44,12 +42,7 @@ pub struct CategoryCreated {
 pub fn all(conn: &mut DbConn) -> Result<Vec<CategoryView>, ApiError> {
     Ok(categories::table
         .order((categories::name.asc(), categories::id.asc()))
-        .select((
-            categories::id,
-            categories::name,
-            categories::parent_id,
-            categories::created_at,
-        ))
+        .select((categories::id, categories::name, categories::parent_id))
         .load(conn)?)
 }
 

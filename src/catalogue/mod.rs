@@ -1,13 +1,14 @@
-//! The catalogue: categories, products owned by co-ops, SKUs with retail and tier prices,
-//! and the public search shoppers browse.
+//! Owns `categories`, `products`, `skus`, `sku_tiers`. The catalogue: categories, products owned
+//! by co-ops, SKUs with retail and tier prices, and the public search shoppers browse. Reads
+//! co-ops' names and status by join; stock comes from inventory through the edge.
 
-pub mod categories;
-pub mod domain;
-pub mod for_sale;
-pub mod pricing;
-pub mod product;
-pub mod repo;
-pub mod routes;
-pub mod search;
+pub(crate) mod categories;
+pub(crate) mod domain;
+pub(crate) mod for_sale;
+pub(crate) mod pricing;
+pub(crate) mod product;
+pub(crate) mod repo;
+pub(crate) mod routes;
+pub(crate) mod search;
 
 pub use domain::{SalesChannel, Storage};

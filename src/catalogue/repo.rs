@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use super::domain::{ProductStatus, SalesChannel, Storage};
 use super::product::{ProductDraft, ProductInput, SkuInput, TierInput};
 use crate::cooperatives::domain::CooperativeStatus;
-use crate::db::schema::{categories, cooperatives, products, sku_tiers, skus, stock};
+use crate::db::schema::{categories, products, sku_tiers, skus};
 use crate::db::{self, DbConn};
 use crate::http::error::ApiError;
 use crate::ids::{CategoryId, CooperativeId, ProductId, SkuId};
@@ -48,8 +48,6 @@ impl ProductRow {
 #[diesel(table_name = skus)]
 pub struct SkuRow {
     pub id: SkuId,
-    pub product_id: ProductId,
-    pub cooperative_id: CooperativeId,
     pub code: String,
     pub name: String,
     pub unit: String,
@@ -58,10 +56,7 @@ pub struct SkuRow {
     pub sales_channel: SalesChannel,
     pub min_order_quantity: Option<i64>,
     pub low_stock_threshold: i64,
-    pub position: i32,
     pub version: i64,
-    pub created_at: NaiveDateTime,
-    pub updated_at: NaiveDateTime,
 }
 
 /// A product with everything its page shows.
@@ -72,12 +67,11 @@ pub struct ProductDetail {
     pub skus: Vec<SkuDetail>,
 }
 
-/// A SKU with its tiers (min quantity, unit price in fen) and sellable units now.
+/// A SKU with its tiers (min quantity, unit price in fen).
 #[derive(Debug, Clone)]
 pub struct SkuDetail {
     pub sku: SkuRow,
     pub tiers: Vec<(i64, i64)>,
-    pub available: i64,
 }
 
 fn insert_skus(
@@ -233,33 +227,15 @@ pub fn tiers_of(
     Ok(map)
 }
 
-/// Sellable units now per SKU, summed over its warehouses.
-pub fn available_of(conn: &mut DbConn, sku_ids: &[SkuId]) -> Result<HashMap<SkuId, i64>, ApiError> {
-    let rows: Vec<(SkuId, i64, i64)> = stock::table
-        .filter(stock::sku_id.eq_any(sku_ids))
-        .select((stock::sku_id, stock::on_hand, stock::reserved))
-        .load(conn)?;
-    let mut map = HashMap::new();
-    for (sku, on_hand, reserved) in rows {
-        *map.entry(sku).or_insert(0) += on_hand - reserved;
-    }
-    Ok(map)
-}
-
 pub fn detail(conn: &mut DbConn, product: ProductRow) -> Result<ProductDetail, ApiError> {
-    let cooperative_name = cooperatives::table
-        .find(product.cooperative_id)
-        .select(cooperatives::name)
-        .first::<String>(conn)?;
+    let cooperative_name = crate::cooperatives::repo::name_of(conn, product.cooperative_id)?;
     let sku_rows = skus_of(conn, product.id)?;
     let ids: Vec<SkuId> = sku_rows.iter().map(|s| s.id).collect();
     let mut tiers = tiers_of(conn, &ids)?;
-    let available = available_of(conn, &ids)?;
     let skus = sku_rows
         .into_iter()
         .map(|s| SkuDetail {
             tiers: tiers.remove(&s.id).unwrap_or_default(),
-            available: available.get(&s.id).copied().unwrap_or(0),
             sku: s,
         })
         .collect();
@@ -418,11 +394,8 @@ pub fn is_public(conn: &mut DbConn, product: &ProductRow) -> Result<bool, ApiErr
     if product.status != ProductStatus::Published {
         return Ok(false);
     }
-    let status: CooperativeStatus = cooperatives::table
-        .find(product.cooperative_id)
-        .select(cooperatives::status)
-        .first(conn)?;
-    Ok(status == CooperativeStatus::Active)
+    let co_op = crate::cooperatives::repo::get(conn, product.cooperative_id)?;
+    Ok(co_op.status == CooperativeStatus::Active)
 }
 
 /// The storage classes of these SKUs' products (for how a parcel of them travels).

@@ -1,5 +1,7 @@
 //! Product endpoints: co-op members create and edit; the public browses what is published.
 
+use std::collections::HashMap;
+
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -20,6 +22,7 @@ use crate::http::error::{ApiError, ApiResult, Problem};
 use crate::http::extract::{etag, if_match, ApiJson};
 use crate::http::pagination::Paginated;
 use crate::ids::{CategoryId, CooperativeId, ProductId, SkuId};
+use crate::inventory;
 use crate::money::Money;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -114,8 +117,16 @@ impl From<(ProductRow, String)> for ProductSummary {
     }
 }
 
-impl From<ProductDetail> for ProductView {
-    fn from(d: ProductDetail) -> Self {
+/// The product view: the catalogue's detail with inventory's sellable units per SKU (the
+/// edge joins the two domains; the catalogue never reads stock).
+fn product_view(conn: &mut DbConn, d: ProductDetail) -> ApiResult<ProductView> {
+    let ids: Vec<SkuId> = d.skus.iter().map(|s| s.sku.id).collect();
+    let available = inventory::repo::available_by_sku(conn, &ids)?;
+    Ok(ProductView::new(d, &available))
+}
+
+impl ProductView {
+    fn new(d: ProductDetail, available: &HashMap<SkuId, i64>) -> Self {
         let p = d.product;
         ProductView {
             certifications: p.certifications(),
@@ -132,32 +143,26 @@ impl From<ProductDetail> for ProductView {
             skus: d
                 .skus
                 .into_iter()
-                .map(
-                    |SkuDetail {
-                         sku: s,
-                         tiers,
-                         available,
-                     }| SkuView {
-                        sales_channel: s.sales_channel,
-                        id: s.id,
-                        code: s.code,
-                        name: s.name,
-                        unit: s.unit,
-                        net_weight_grams: s.net_weight_grams,
-                        price: Money::from_fen(s.price),
-                        min_order_quantity: s.min_order_quantity,
-                        tiers: tiers
-                            .into_iter()
-                            .map(|(q, p)| TierView {
-                                min_quantity: q,
-                                unit_price: Money::from_fen(p),
-                            })
-                            .collect(),
-                        available,
-                        low_stock_threshold: s.low_stock_threshold,
-                        version: s.version,
-                    },
-                )
+                .map(|SkuDetail { sku: s, tiers }| SkuView {
+                    available: available.get(&s.id).copied().unwrap_or(0),
+                    sales_channel: s.sales_channel,
+                    id: s.id,
+                    code: s.code,
+                    name: s.name,
+                    unit: s.unit,
+                    net_weight_grams: s.net_weight_grams,
+                    price: Money::from_fen(s.price),
+                    min_order_quantity: s.min_order_quantity,
+                    tiers: tiers
+                        .into_iter()
+                        .map(|(q, p)| TierView {
+                            min_quantity: q,
+                            unit_price: Money::from_fen(p),
+                        })
+                        .collect(),
+                    low_stock_threshold: s.low_stock_threshold,
+                    version: s.version,
+                })
                 .collect(),
             id: p.id,
             cooperative_id: p.cooperative_id,
@@ -211,7 +216,7 @@ pub async fn create(
             let row = repo::find_product(conn, id)?.ok_or(ApiError::NotFound)?;
             repo::detail(conn, row)
         })?;
-        Ok(ProductView::from(detail))
+        product_view(conn, detail)
     })
     .await?;
     Ok(with_etag(actix_web::http::StatusCode::CREATED, view))
@@ -232,7 +237,8 @@ pub async fn get(
         {
             return Err(ApiError::NotFound);
         }
-        repo::detail(conn, product).map(ProductView::from)
+        let detail = repo::detail(conn, product)?;
+        product_view(conn, detail)
     })
     .await?;
     Ok(with_etag(actix_web::http::StatusCode::OK, view))
@@ -265,7 +271,7 @@ pub async fn update(
             let row = repo::find_product(conn, id)?.ok_or(ApiError::NotFound)?;
             repo::detail(conn, row)
         })?;
-        Ok(ProductView::from(detail))
+        product_view(conn, detail)
     })
     .await?;
     Ok(with_etag(actix_web::http::StatusCode::OK, view))
@@ -299,7 +305,7 @@ async fn set_status(
             let row = repo::find_product(conn, id)?.ok_or(ApiError::NotFound)?;
             repo::detail(conn, row)
         })?;
-        Ok(ProductView::from(detail))
+        product_view(conn, detail)
     })
     .await?;
     Ok(with_etag(actix_web::http::StatusCode::OK, view))
@@ -342,6 +348,10 @@ pub async fn archive(
     responses((status = 200, body = Paginated<ProductSummary>), (status = 422, body = Problem)))]
 pub async fn list(pool: web::Data<DbPool>, q: web::Query<SearchParams>) -> ApiResult<HttpResponse> {
     let s = Search::try_from(q.into_inner())?;
-    let page = blocking::run(&pool, move |conn| search::search(conn, &s)).await?;
+    let page = blocking::run(&pool, move |conn| {
+        let in_stock = s.in_stock.then(inventory::repo::skus_in_stock);
+        search::search(conn, &s, in_stock)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(page.map(ProductSummary::from)))
 }

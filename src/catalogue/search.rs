@@ -157,8 +157,20 @@ fn parse_time(s: &str) -> Result<NaiveDateTime, ApiError> {
     NaiveDateTime::parse_from_str(s, TIME_FORMAT).map_err(|_| bad_cursor())
 }
 
+/// SKU ids with sellable stock: inventory's subquery (inventory owns the stock), handed in by
+/// the edge when a search asks for `in_stock`, so the filter stays inside the one statement.
+pub type SkusInStock = diesel::dsl::Select<
+    diesel::dsl::Filter<stock::table, diesel::dsl::Gt<stock::on_hand, stock::reserved>>,
+    stock::sku_id,
+>;
+
 /// Published products of active co-ops matching `s`, one page of them, with co-op names.
-pub fn search(conn: &mut DbConn, s: &Search) -> Result<Paginated<(ProductRow, String)>, ApiError> {
+/// `in_stock` narrows to products with a SKU in that subquery.
+pub fn search(
+    conn: &mut DbConn,
+    s: &Search,
+    in_stock: Option<SkusInStock>,
+) -> Result<Paginated<(ProductRow, String)>, ApiError> {
     let category_ids = match s.category_id {
         Some(c) => Some(categories::with_descendants(conn, c)?),
         None => None,
@@ -185,12 +197,11 @@ pub fn search(conn: &mut DbConn, s: &Search) -> Result<Paginated<(ProductRow, St
     if let Some(m) = s.max_price {
         q = q.filter(products::sort_price.le(m.fen()));
     }
-    if s.in_stock {
+    if let Some(skus_in_stock) = in_stock {
         q = q.filter(
             products::id.eq_any(
-                stock::table
-                    .inner_join(skus::table)
-                    .filter(stock::on_hand.gt(stock::reserved))
+                skus::table
+                    .filter(skus::id.eq_any(skus_in_stock))
                     .select(skus::product_id),
             ),
         );

@@ -131,3 +131,16 @@ pub fn memberships_of(
         ))
         .load(conn)?)
 }
+
+/// Which of `cooperatives` the user belongs to.
+pub fn member_of(
+    conn: &mut DbConn,
+    user_id: UserId,
+    cooperatives: &[CooperativeId],
+) -> Result<Vec<CooperativeId>, ApiError> {
+    Ok(cooperative_members::table
+        .filter(cooperative_members::user_id.eq(user_id))
+        .filter(cooperative_members::cooperative_id.eq_any(cooperatives))
+        .select(cooperative_members::cooperative_id)
+        .load(conn)?)
+}

@@ -81,6 +81,14 @@ pub fn find_by_name(conn: &mut DbConn, name: &str) -> Result<Option<CooperativeI
         .optional()?)
 }
 
+/// A co-op's name, or 404.
+pub fn name_of(conn: &mut DbConn, id: CooperativeId) -> Result<String, ApiError> {
+    Ok(cooperatives::table
+        .find(id)
+        .select(cooperatives::name)
+        .first(conn)?)
+}
+
 /// The co-op, or 404.
 pub fn get(conn: &mut DbConn, id: CooperativeId) -> Result<CooperativeRow, ApiError> {
     find(conn, id)?.ok_or(ApiError::NotFound)

@@ -1,6 +1,8 @@
-//! Fulfilment, the Hegang side: each co-op's shipping queue, parcels with tracking numbers,
-//! cold-chain events on the way to Shantou, delivery.
+//! Owns `shipments`, `shipment_items`, `shipment_events`. Fulfilment, the Hegang side: each
+//! co-op's shipping queue, parcels with tracking numbers, cold-chain events on the way to
+//! Shantou, delivery. Orders' rows change only through orders' functions.
 
-pub mod domain;
-pub mod repo;
-pub mod routes;
+pub(crate) mod domain;
+pub(crate) mod repo;
+pub(crate) mod routes;
+pub(crate) mod views;

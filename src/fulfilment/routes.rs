@@ -7,6 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::domain::{CreateEvent, CreateShipment, NewEvent, NewShipment};
 use super::repo;
+use super::views::{self as parcels, PARCELS};
 use crate::auth::AuthUser;
 use crate::cooperatives::can_see_cooperative;
 use crate::cooperatives::repo as coops;
@@ -30,7 +31,7 @@ pub struct QueueQuery {
 }
 
 fn fulfilment_view(conn: &mut DbConn, f: FulfilmentRow) -> ApiResult<FulfilmentView> {
-    views::fulfilment_page(conn, vec![f])?
+    views::fulfilment_page(conn, PARCELS, vec![f])?
         .pop()
         .ok_or(ApiError::NotFound)
 }
@@ -73,7 +74,7 @@ pub async fn queue(
         require_cooperative_member(conn, &user, coop, false)?;
         let rows = orders::fulfilment_queue(conn, coop, status, &page)?;
         Ok(Paginated {
-            items: views::fulfilment_page(conn, rows.items)?,
+            items: views::fulfilment_page(conn, PARCELS, rows.items)?,
             next_cursor: rows.next_cursor,
         })
     })
@@ -102,7 +103,7 @@ fn shipment_view(
     fulfilment_id: FulfilmentId,
     shipment_id: ShipmentId,
 ) -> ApiResult<ShipmentView> {
-    views::shipments_of(conn, &[fulfilment_id])?
+    parcels::shipments_of(conn, &[fulfilment_id])?
         .into_iter()
         .find(|s| s.id == shipment_id)
         .ok_or(ApiError::NotFound)
@@ -190,7 +191,7 @@ pub async fn tracking(
             status: order.status,
             order_id: order.id,
             order_number: order.number,
-            shipments: views::shipments_of(conn, &fulfilments)?,
+            shipments: parcels::shipments_of(conn, &fulfilments)?,
         })
     })
     .await?;

@@ -1,4 +1,5 @@
-//! `Idempotency-Key`: a retried request gets the first response again, never a second effect.
+//! Owns `idempotency_keys`. `Idempotency-Key`: a retried request gets the first response again,
+//! never a second effect.
 //!
 //! The key is claimed by inserting its row inside the same write transaction as the effect,
 //! so the claim and the effect commit together or not at all. A concurrent request with the

@@ -1,8 +1,9 @@
-//! Inventory: stock per (SKU, warehouse), the append-only movements ledger, and the
-//! single-statement primitives orders and fulfilment call inside their own transactions.
+//! Owns `stock`, `stock_movements`. Stock per (SKU, warehouse), the append-only movements ledger,
+//! and the single-statement primitives orders and fulfilment call inside their own
+//! transactions. Reads SKU codes and warehouses' cold flag by join.
 
-pub mod domain;
-pub mod repo;
-pub mod routes;
+pub(crate) mod domain;
+pub(crate) mod repo;
+pub(crate) mod routes;
 
 pub use repo::{release, reserve, ship};

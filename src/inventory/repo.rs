@@ -8,6 +8,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::domain::{MovementKind, StockOption};
+use crate::catalogue::search::SkusInStock;
 use crate::db::schema::{skus, stock, stock_movements, warehouses};
 use crate::db::{self, DbConn};
 use crate::http::error::ApiError;
@@ -83,6 +84,29 @@ pub fn find(
         .select(STOCK_COLUMNS)
         .first(conn)
         .optional()?)
+}
+
+/// Sellable units now per SKU, summed over its warehouses.
+pub fn available_by_sku(
+    conn: &mut DbConn,
+    sku_ids: &[SkuId],
+) -> Result<HashMap<SkuId, i64>, ApiError> {
+    let rows: Vec<(SkuId, i64, i64)> = stock::table
+        .filter(stock::sku_id.eq_any(sku_ids))
+        .select((stock::sku_id, stock::on_hand, stock::reserved))
+        .load(conn)?;
+    let mut map = HashMap::new();
+    for (sku, on_hand, reserved) in rows {
+        *map.entry(sku).or_insert(0) += on_hand - reserved;
+    }
+    Ok(map)
+}
+
+/// SKU ids with something sellable, as a subquery other domains may filter by.
+pub fn skus_in_stock() -> SkusInStock {
+    stock::table
+        .filter(stock::on_hand.gt(stock::reserved))
+        .select(stock::sku_id)
 }
 
 /// Sellable stock per SKU and warehouse, in one statement.

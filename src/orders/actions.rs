@@ -5,7 +5,7 @@ use actix_web::{web, HttpResponse};
 
 use super::domain::{OrderStatus, PaymentStatus};
 use super::repo;
-use super::views::{self, OrderView, Scope};
+use super::views::{self, OrderView, Parcels, Scope};
 use crate::auth::{AdminUser, AuthUser};
 use crate::db::{self, DbConn, DbPool};
 use crate::http::blocking;
@@ -27,9 +27,11 @@ pub fn own_order(conn: &mut DbConn, user: &AuthUser, id: OrderId) -> ApiResult<r
     responses((status = 200, body = OrderView), (status = 404, body = Problem), (status = 409, body = Problem)))]
 pub async fn confirm_receipt(
     pool: web::Data<DbPool>,
+    parcels: web::Data<Parcels>,
     user: AuthUser,
     id: web::Path<OrderId>,
 ) -> ApiResult<HttpResponse> {
+    let parcels = **parcels;
     let id = id.into_inner();
     let view = blocking::run(&pool, move |conn| {
         db::write_tx(conn, |conn| {
@@ -40,7 +42,7 @@ pub async fn confirm_receipt(
                 ));
             }
             let row = repo::find(conn, id)?.ok_or(ApiError::NotFound)?;
-            views::order_view(conn, row, &Scope::Whole)
+            views::order_view(conn, parcels, row, &Scope::Whole)
         })
     })
     .await?;
@@ -51,9 +53,11 @@ pub async fn confirm_receipt(
     responses((status = 200, body = OrderView), (status = 404, body = Problem), (status = 409, body = Problem)))]
 pub async fn mark_paid(
     pool: web::Data<DbPool>,
+    parcels: web::Data<Parcels>,
     _admin: AdminUser,
     id: web::Path<OrderId>,
 ) -> ApiResult<HttpResponse> {
+    let parcels = **parcels;
     let id = id.into_inner();
     let view = blocking::run(&pool, move |conn| {
         db::write_tx(conn, |conn| {
@@ -70,7 +74,7 @@ pub async fn mark_paid(
                 credit::release(conn, org, order.total)?;
             }
             let row = repo::find(conn, id)?.ok_or(ApiError::NotFound)?;
-            views::order_view(conn, row, &Scope::Whole)
+            views::order_view(conn, parcels, row, &Scope::Whole)
         })
     })
     .await?;

@@ -1,20 +1,21 @@
+//! Owns `orders`, `order_items`, `fulfilments`, `cart_items`, `shipping_rates`, `counters`.
 //! Orders, the heart of "Shantou orders, Hegang ships": carts, checkout, atomic stock
 //! reservation, the split into one fulfilment per co-op (and warehouse), shipping fees, the
-//! order lifecycle and its timeouts.
+//! order lifecycle and its timeouts. Parcels are shown through fulfilment's port (`views::Parcels`).
 
-pub mod actions;
-pub mod allocation;
-pub mod cart;
-pub mod checkout;
-pub mod domain;
-pub mod import;
-pub mod lifecycle;
-pub mod place;
-pub mod plan;
-pub mod reads;
-pub mod repo;
-pub mod routes;
-pub mod shipping;
-pub mod views;
+pub(crate) mod actions;
+pub(crate) mod allocation;
+pub(crate) mod cart;
+pub(crate) mod checkout;
+pub(crate) mod domain;
+pub(crate) mod import;
+pub(crate) mod lifecycle;
+pub(crate) mod place;
+pub(crate) mod plan;
+pub(crate) mod reads;
+pub(crate) mod repo;
+pub(crate) mod routes;
+pub(crate) mod shipping;
+pub(crate) mod views;
 
 pub use domain::{FulfilmentStatus, OrderStatus, PaymentStatus};

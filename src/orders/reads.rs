@@ -6,7 +6,7 @@ use utoipa::IntoParams;
 
 use super::domain::OrderStatus;
 use super::repo::{self, Lister, OrderFilter};
-use super::views::{self, OrderView};
+use super::views::{self, OrderView, Parcels};
 use crate::auth::AuthUser;
 use crate::db::DbPool;
 use crate::http::blocking;
@@ -28,9 +28,11 @@ pub struct ListQuery {
     responses((status = 200, body = Paginated<OrderView>), (status = 403, body = Problem)))]
 pub async fn list(
     pool: web::Data<DbPool>,
+    parcels: web::Data<Parcels>,
     user: AuthUser,
     q: web::Query<ListQuery>,
 ) -> ApiResult<HttpResponse> {
+    let parcels = **parcels;
     let q = q.into_inner();
     let page = Page::parse(q.limit, q.cursor.as_deref())?;
     let status = match q.status.as_deref().filter(|s| !s.is_empty()) {
@@ -61,7 +63,7 @@ pub async fn list(
         };
         let rows = repo::list(conn, &who, &filter, &page)?;
         Ok(Paginated {
-            items: views::order_views(conn, rows.items)?,
+            items: views::order_views(conn, parcels, rows.items)?,
             next_cursor: rows.next_cursor,
         })
     })
@@ -73,14 +75,16 @@ pub async fn list(
     responses((status = 200, body = OrderView), (status = 404, body = Problem)))]
 pub async fn get(
     pool: web::Data<DbPool>,
+    parcels: web::Data<Parcels>,
     user: AuthUser,
     id: web::Path<OrderId>,
 ) -> ApiResult<HttpResponse> {
+    let parcels = **parcels;
     let id = id.into_inner();
     let view = blocking::run(&pool, move |conn| {
         let order = repo::find(conn, id)?.ok_or(ApiError::NotFound)?;
         let scope = views::scope_for(conn, &user, &order)?;
-        views::order_view(conn, order, &scope)
+        views::order_view(conn, parcels, order, &scope)
     })
     .await?;
     Ok(HttpResponse::Ok().json(view))

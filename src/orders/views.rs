@@ -10,7 +10,8 @@ use super::domain::{Address, FulfilmentStatus, OrderStatus, PaymentStatus};
 use super::repo::{self, FulfilmentRow, ItemRow, OrderRow};
 use crate::auth::AuthUser;
 use crate::catalogue::Storage;
-use crate::db::schema::{cooperative_members, shipment_events, shipment_items, shipments};
+use crate::cooperatives;
+use crate::db::schema::fulfilments;
 use crate::db::{self, DbConn};
 use crate::fulfilment::domain::ShipmentStatus;
 use crate::http::error::ApiError;
@@ -140,15 +141,13 @@ pub fn scope_for(conn: &mut DbConn, user: &AuthUser, order: &OrderRow) -> Result
             return Ok(Scope::Whole);
         }
     }
-    let involved: Vec<CooperativeId> = crate::db::schema::fulfilments::table
-        .filter(crate::db::schema::fulfilments::order_id.eq(order.id))
-        .inner_join(cooperative_members::table.on(
-            cooperative_members::cooperative_id.eq(crate::db::schema::fulfilments::cooperative_id),
-        ))
-        .filter(cooperative_members::user_id.eq(user.id))
-        .select(crate::db::schema::fulfilments::cooperative_id)
-        .distinct()
+    let mut coops: Vec<CooperativeId> = fulfilments::table
+        .filter(fulfilments::order_id.eq(order.id))
+        .select(fulfilments::cooperative_id)
         .load(conn)?;
+    coops.sort();
+    coops.dedup();
+    let involved = cooperatives::access::member_of(conn, user.id, &coops)?;
     if involved.is_empty() {
         Err(ApiError::NotFound)
     } else {
@@ -160,122 +159,19 @@ fn utc_opt(t: Option<NaiveDateTime>) -> Option<DateTime<Utc>> {
     t.map(db::utc)
 }
 
-/// Shipments (with items and events in time order) of the given fulfilments.
-pub fn shipments_of(
-    conn: &mut DbConn,
-    fulfilment_ids: &[FulfilmentId],
-) -> Result<Vec<ShipmentView>, ApiError> {
-    #[allow(clippy::type_complexity)]
-    let rows: Vec<(
-        ShipmentId,
-        FulfilmentId,
-        OrderId,
-        String,
-        String,
-        bool,
-        Storage,
-        ShipmentStatus,
-        i32,
-        NaiveDateTime,
-    )> = shipments::table
-        .filter(shipments::fulfilment_id.eq_any(fulfilment_ids))
-        .order((shipments::created_at.asc(), shipments::id.asc()))
-        .select((
-            shipments::id,
-            shipments::fulfilment_id,
-            shipments::order_id,
-            shipments::carrier,
-            shipments::tracking_number,
-            shipments::cold_chain,
-            shipments::storage,
-            shipments::status,
-            shipments::excursions,
-            shipments::created_at,
-        ))
-        .load(conn)?;
-    if rows.is_empty() {
-        return Ok(Vec::new());
+/// Parcels are fulfilment's: order views carry them in the shape above but never read the
+/// shipment tables. The app wiring hands every handler fulfilment's query through this port.
+#[derive(Clone, Copy)]
+pub struct Parcels(pub fn(&mut DbConn, &[FulfilmentId]) -> Result<Vec<ShipmentView>, ApiError>);
+
+impl Parcels {
+    pub fn of(
+        self,
+        conn: &mut DbConn,
+        fulfilments: &[FulfilmentId],
+    ) -> Result<Vec<ShipmentView>, ApiError> {
+        (self.0)(conn, fulfilments)
     }
-    let ids: Vec<ShipmentId> = rows.iter().map(|r| r.0).collect();
-    let items: Vec<(ShipmentId, OrderItemId, i64)> = shipment_items::table
-        .filter(shipment_items::shipment_id.eq_any(&ids))
-        .select((
-            shipment_items::shipment_id,
-            shipment_items::order_item_id,
-            shipment_items::quantity,
-        ))
-        .order((
-            shipment_items::shipment_id.asc(),
-            shipment_items::order_item_id.asc(),
-        ))
-        .load(conn)?;
-    #[allow(clippy::type_complexity)]
-    let events: Vec<(
-        ShipmentEventId,
-        ShipmentId,
-        ShipmentStatus,
-        NaiveDateTime,
-        Option<String>,
-        Option<String>,
-        Option<f64>,
-        bool,
-    )> = shipment_events::table
-        .filter(shipment_events::shipment_id.eq_any(&ids))
-        .order((
-            shipment_events::occurred_at.asc(),
-            shipment_events::id.asc(),
-        ))
-        .select((
-            shipment_events::id,
-            shipment_events::shipment_id,
-            shipment_events::status,
-            shipment_events::occurred_at,
-            shipment_events::location,
-            shipment_events::note,
-            shipment_events::temperature_celsius,
-            shipment_events::excursion,
-        ))
-        .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(
-            |(id, fid, oid, carrier, tracking, cold, storage, status, excursions, created)| {
-                ShipmentView {
-                    items: items
-                        .iter()
-                        .filter(|(s, _, _)| *s == id)
-                        .map(|(_, item, q)| ShipmentItemView {
-                            order_item_id: *item,
-                            quantity: *q,
-                        })
-                        .collect(),
-                    events: events
-                        .iter()
-                        .filter(|e| e.1 == id)
-                        .map(|e| EventView {
-                            id: e.0,
-                            status: e.2,
-                            occurred_at: db::utc(e.3),
-                            location: e.4.clone(),
-                            note: e.5.clone(),
-                            temperature_celsius: e.6,
-                            excursion: e.7,
-                        })
-                        .collect(),
-                    id,
-                    fulfilment_id: fid,
-                    order_id: oid,
-                    carrier,
-                    tracking_number: tracking,
-                    cold_chain: cold,
-                    storage,
-                    status,
-                    excursions,
-                    created_at: db::utc(created),
-                }
-            },
-        )
-        .collect())
 }
 
 pub fn address_of(order: &OrderRow) -> Result<Address, ApiError> {
@@ -286,12 +182,13 @@ pub fn address_of(order: &OrderRow) -> Result<Address, ApiError> {
 /// Fulfilment views for an order's fulfilments (given rows and the order's items).
 pub fn fulfilment_views(
     conn: &mut DbConn,
+    parcels: Parcels,
     order: &OrderRow,
     fulfilments: Vec<FulfilmentRow>,
     items: &[ItemRow],
 ) -> Result<Vec<FulfilmentView>, ApiError> {
     let ids: Vec<FulfilmentId> = fulfilments.iter().map(|f| f.id).collect();
-    let shipments = shipments_of(conn, &ids)?;
+    let shipments = parcels.of(conn, &ids)?;
     assemble_fulfilments(order, fulfilments, items, shipments)
 }
 
@@ -340,6 +237,7 @@ pub fn assemble_fulfilments(
 /// The order as `scope` may see it.
 pub fn order_view(
     conn: &mut DbConn,
+    parcels: Parcels,
     order: OrderRow,
     scope: &Scope,
 ) -> Result<OrderView, ApiError> {
@@ -349,18 +247,22 @@ pub fn order_view(
         items.retain(|i| coops.contains(&i.cooperative_id));
         fulfilments.retain(|f| coops.contains(&f.cooperative_id));
     }
-    let fulfilment_views = fulfilment_views(conn, &order, fulfilments, &items)?;
+    let fulfilment_views = fulfilment_views(conn, parcels, &order, fulfilments, &items)?;
     assemble_order(order, items, fulfilment_views)
 }
 
 /// Whole views of a page of orders in a fixed number of statements (items, fulfilments and
 /// the parcels' three), not a handful per order.
-pub fn order_views(conn: &mut DbConn, orders: Vec<OrderRow>) -> Result<Vec<OrderView>, ApiError> {
+pub fn order_views(
+    conn: &mut DbConn,
+    parcels: Parcels,
+    orders: Vec<OrderRow>,
+) -> Result<Vec<OrderView>, ApiError> {
     let ids: Vec<OrderId> = orders.iter().map(|o| o.id).collect();
     let items = repo::items_of_orders(conn, &ids)?;
     let fulfilments = repo::fulfilments_of_orders(conn, &ids)?;
     let fids: Vec<FulfilmentId> = fulfilments.iter().map(|f| f.id).collect();
-    let mut shipments = shipments_of(conn, &fids)?;
+    let mut shipments = parcels.of(conn, &fids)?;
     let mut out = Vec::with_capacity(orders.len());
     for order in orders {
         let mine: Vec<ItemRow> = items
@@ -384,6 +286,7 @@ pub fn order_views(conn: &mut DbConn, orders: Vec<OrderRow>) -> Result<Vec<Order
 /// Views of a page of fulfilments (a co-op's queue) in a fixed number of statements.
 pub fn fulfilment_page(
     conn: &mut DbConn,
+    parcels: Parcels,
     page: Vec<FulfilmentRow>,
 ) -> Result<Vec<FulfilmentView>, ApiError> {
     let mut order_ids: Vec<OrderId> = page.iter().map(|f| f.order_id).collect();
@@ -392,7 +295,7 @@ pub fn fulfilment_page(
     let orders = repo::find_many(conn, &order_ids)?;
     let items = repo::items_of_orders(conn, &order_ids)?;
     let fids: Vec<FulfilmentId> = page.iter().map(|f| f.id).collect();
-    let mut shipments = shipments_of(conn, &fids)?;
+    let mut shipments = parcels.of(conn, &fids)?;
     let mut out = Vec::with_capacity(page.len());
     for f in page {
         let order = orders

@@ -7,10 +7,10 @@ use super::access::organization_role;
 use super::domain::{OrganizationStatus, PaymentTerms};
 use crate::auth::AuthUser;
 use crate::catalogue::pricing::Buyer;
-use crate::db::schema::organizations;
+use crate::db::schema::{organization_members, organizations};
 use crate::db::{self, DbConn};
 use crate::http::error::ApiError;
-use crate::ids::OrganizationId;
+use crate::ids::{OrganizationId, UserId};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = organizations)]
@@ -25,8 +25,51 @@ pub struct OrganizationRow {
     pub credit_limit: Option<i64>,
     pub rejection_reason: Option<String>,
     pub created_at: NaiveDateTime,
-    pub updated_at: NaiveDateTime,
     pub credit_used: i64,
+}
+
+/// An application, checked.
+pub struct NewOrganization<'a> {
+    pub name: &'a str,
+    pub business_license_no: &'a str,
+    pub city: &'a str,
+    pub contact_phone: &'a str,
+}
+
+/// Records an application, pending approval.
+pub fn insert(conn: &mut DbConn, new: &NewOrganization<'_>) -> Result<OrganizationId, ApiError> {
+    let id = OrganizationId::generate();
+    let now = db::now();
+    diesel::insert_into(organizations::table)
+        .values((
+            organizations::id.eq(id),
+            organizations::name.eq(new.name),
+            organizations::business_license_no.eq(new.business_license_no),
+            organizations::city.eq(new.city),
+            organizations::contact_phone.eq(new.contact_phone),
+            organizations::status.eq(OrganizationStatus::Pending),
+            organizations::created_at.eq(now),
+            organizations::updated_at.eq(now),
+            organizations::credit_used.eq(0_i64),
+        ))
+        .execute(conn)?;
+    Ok(id)
+}
+
+/// Organizations (at most 500): all of them, or those `member` belongs to.
+pub fn list(conn: &mut DbConn, member: Option<UserId>) -> Result<Vec<OrganizationRow>, ApiError> {
+    let mut q = organizations::table
+        .select(OrganizationRow::as_select())
+        .order(organizations::id.asc())
+        .limit(500)
+        .into_boxed();
+    if let Some(user) = member {
+        let mine = organization_members::table
+            .filter(organization_members::user_id.eq(user))
+            .select(organization_members::organization_id);
+        q = q.filter(organizations::id.eq_any(mine));
+    }
+    Ok(q.load(conn)?)
 }
 
 pub fn find(conn: &mut DbConn, id: OrganizationId) -> Result<Option<OrganizationRow>, ApiError> {

@@ -2,7 +2,6 @@
 
 use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Utc};
-use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -11,8 +10,7 @@ use super::domain::{OrganizationStatus, PaymentTerms};
 use super::repo::{self, OrganizationRow};
 use crate::audit;
 use crate::auth::domain::Email;
-use crate::auth::{AdminUser, AuthUser};
-use crate::db::schema::{organizations, users};
+use crate::auth::{self, AdminUser, AuthUser};
 use crate::db::{self, DbPool};
 use crate::http::blocking;
 use crate::http::error::{ApiError, ApiResult, Problem};
@@ -112,21 +110,15 @@ pub async fn apply(
         f.finish((|| Some((name?, license?, city?, contact?)))())?;
     let row = blocking::run(&pool, move |conn| {
         db::write_tx(conn, |conn| {
-            let id = OrganizationId::generate();
-            let now = db::now();
-            diesel::insert_into(organizations::table)
-                .values((
-                    organizations::id.eq(id),
-                    organizations::name.eq(&name),
-                    organizations::business_license_no.eq(&license),
-                    organizations::city.eq(&city),
-                    organizations::contact_phone.eq(&contact),
-                    organizations::status.eq(OrganizationStatus::Pending),
-                    organizations::created_at.eq(now),
-                    organizations::updated_at.eq(now),
-                    organizations::credit_used.eq(0_i64),
-                ))
-                .execute(conn)?;
+            let id = repo::insert(
+                conn,
+                &repo::NewOrganization {
+                    name: &name,
+                    business_license_no: &license,
+                    city: &city,
+                    contact_phone: &contact,
+                },
+            )?;
             access::add_member(conn, id, user.id, OrgRole::Owner)?;
             repo::find(conn, id)?.ok_or(ApiError::NotFound)
         })
@@ -139,18 +131,8 @@ pub async fn apply(
     responses((status = 200, body = Paginated<OrganizationView>)))]
 pub async fn list(pool: web::Data<DbPool>, user: AuthUser) -> ApiResult<HttpResponse> {
     let rows = blocking::run(&pool, move |conn| {
-        let mut q = organizations::table
-            .select(OrganizationRow::as_select())
-            .order(organizations::id.asc())
-            .limit(500)
-            .into_boxed();
-        if !user.is_admin() {
-            let mine = crate::db::schema::organization_members::table
-                .filter(crate::db::schema::organization_members::user_id.eq(user.id))
-                .select(crate::db::schema::organization_members::organization_id);
-            q = q.filter(organizations::id.eq_any(mine));
-        }
-        Ok(q.load(conn)?)
+        let member = (!user.is_admin()).then_some(user.id);
+        repo::list(conn, member)
     })
     .await?;
     Ok(HttpResponse::Ok().json(Paginated {
@@ -279,11 +261,8 @@ pub async fn add_member(
                 }
                 None => return Err(ApiError::NotFound),
             }
-            let member: UserId = users::table
-                .filter(users::email.eq(email.as_str()))
-                .select(users::id)
-                .first(conn)
-                .optional()?
+            let member = auth::repo::find_by_email(conn, email.as_str())?
+                .map(|u| u.id)
                 .ok_or_else(|| {
                     ApiError::field(
                         "email",

@@ -17,7 +17,7 @@ use crate::ids::OrderId;
 use crate::orders::actions::own_order;
 use crate::orders::lifecycle;
 use crate::orders::repo as orders;
-use crate::orders::views::{self, OrderView, Scope};
+use crate::orders::views::{self, OrderView, Parcels, Scope};
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct CancelRequest {
@@ -29,10 +29,12 @@ pub struct CancelRequest {
     responses((status = 200, body = OrderView), (status = 404, body = Problem), (status = 409, body = Problem)))]
 pub async fn cancel(
     pool: web::Data<DbPool>,
+    parcels: web::Data<Parcels>,
     user: AuthUser,
     id: web::Path<OrderId>,
     body: OptionalJson<CancelRequest>,
 ) -> ApiResult<HttpResponse> {
+    let parcels = **parcels;
     let id = id.into_inner();
     let reason =
         optional_text(body.0.reason.as_deref(), 500).map_err(|m| ApiError::field("reason", m))?;
@@ -62,7 +64,7 @@ pub async fn cancel(
                 )?;
             }
             let row = orders::find(conn, id)?.ok_or(ApiError::NotFound)?;
-            views::order_view(conn, row, &Scope::Whole)
+            views::order_view(conn, parcels, row, &Scope::Whole)
         })
     })
     .await?;

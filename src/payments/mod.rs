@@ -1,11 +1,10 @@
-//! Payments: sandbox payment intents for orders, the provider's signed webhook, and refunds
-//! (cancelling a paid order gives its money back here).
-//! Owns the tables `payments` and `refunds`.
+//! Owns `payments`, `refunds`. Sandbox payment intents for orders, the provider's signed
+//! webhook, and refunds (cancelling a paid order gives its money back here).
 
-pub mod cancel;
-pub mod domain;
-pub mod refunds;
-pub mod repo;
-pub mod routes;
+pub(crate) mod cancel;
+pub(crate) mod domain;
+pub(crate) mod refunds;
+pub(crate) mod repo;
+pub(crate) mod routes;
 pub mod signature;
-pub mod webhook;
+pub(crate) mod webhook;

@@ -21,9 +21,7 @@ pub struct PaymentRow {
     pub provider: String,
     pub amount: i64,
     pub status: PaymentState,
-    pub provider_reference: Option<String>,
     pub created_at: NaiveDateTime,
-    pub updated_at: NaiveDateTime,
 }
 
 /// Records a new pending payment of `amount` fen for an order.
@@ -35,9 +33,7 @@ pub fn insert(conn: &mut DbConn, order_id: OrderId, amount: i64) -> Result<Payme
         provider: PROVIDER.into(),
         amount,
         status: PaymentState::Pending,
-        provider_reference: None,
         created_at: now,
-        updated_at: now,
     };
     diesel::insert_into(payments::table)
         .values((

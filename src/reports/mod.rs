@@ -1,7 +1,7 @@
-//! Reports: sales by co-op, product or day; monthly co-op settlements; the audit log.
-//! Reports only read. Days and months are calendar days in China Standard Time (UTC+8).
+//! Owns no table; only reads. Sales by co-op, product and day, monthly settlements with
+//! co-ops, and the audit log for admins.
 
-pub mod audit_log;
-pub mod period;
-pub mod sales;
-pub mod settlements;
+pub(crate) mod audit_log;
+pub(crate) mod period;
+pub(crate) mod sales;
+pub(crate) mod settlements;
