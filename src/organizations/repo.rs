@@ -127,49 +127,55 @@ pub fn terms_for_order(
     })
 }
 
-/// Approves (or re-approves with new terms) an organization that is still `from`; false when
-/// a racing request changed its status first.
-pub fn approve(
-    conn: &mut DbConn,
-    id: OrganizationId,
-    from: OrganizationStatus,
-    terms: PaymentTerms,
-    credit_limit: Option<i64>,
-) -> Result<bool, ApiError> {
-    let to = from.transition(OrganizationStatus::Approved)?;
-    let n = diesel::update(
-        organizations::table
-            .filter(organizations::id.eq(id))
-            .filter(organizations::status.eq(from)),
-    )
-    .set((
-        organizations::status.eq(to),
-        organizations::payment_terms.eq(Some(terms)),
-        organizations::credit_limit.eq(credit_limit),
-        organizations::updated_at.eq(db::now()),
-    ))
-    .execute(conn)?;
-    Ok(n == 1)
+/// What an approval decision writes besides the status (`None`: the column is left alone).
+#[derive(AsChangeset)]
+#[diesel(table_name = organizations)]
+pub struct Decision<'a> {
+    pub status: OrganizationStatus,
+    pub payment_terms: Option<Option<PaymentTerms>>,
+    pub credit_limit: Option<Option<i64>>,
+    pub rejection_reason: Option<Option<&'a str>>,
+    pub updated_at: NaiveDateTime,
 }
 
-/// Rejects an organization that is still `from`; false when a racing request changed it.
-pub fn reject(
+impl<'a> Decision<'a> {
+    /// Approval (or new terms for an approved organization).
+    pub fn approve(terms: PaymentTerms, credit_limit: Option<i64>) -> Self {
+        Decision {
+            status: OrganizationStatus::Approved,
+            payment_terms: Some(Some(terms)),
+            credit_limit: Some(credit_limit),
+            rejection_reason: None,
+            updated_at: db::now(),
+        }
+    }
+
+    pub fn reject(reason: &'a str) -> Self {
+        Decision {
+            status: OrganizationStatus::Rejected,
+            payment_terms: None,
+            credit_limit: None,
+            rejection_reason: Some(Some(reason)),
+            updated_at: db::now(),
+        }
+    }
+}
+
+/// Applies a decision to an organization that is still `from` (checked by the transition
+/// rule first); false when a racing request changed its status meanwhile.
+pub fn decide(
     conn: &mut DbConn,
     id: OrganizationId,
     from: OrganizationStatus,
-    reason: &str,
+    decision: &Decision<'_>,
 ) -> Result<bool, ApiError> {
-    let to = from.transition(OrganizationStatus::Rejected)?;
+    from.transition(decision.status)?;
     let n = diesel::update(
         organizations::table
             .filter(organizations::id.eq(id))
             .filter(organizations::status.eq(from)),
     )
-    .set((
-        organizations::status.eq(to),
-        organizations::rejection_reason.eq(Some(reason)),
-        organizations::updated_at.eq(db::now()),
-    ))
+    .set(decision)
     .execute(conn)?;
     Ok(n == 1)
 }

@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 
 use super::access;
 use super::domain::{OrganizationStatus, PaymentTerms};
-use super::repo::{self, OrganizationRow};
+use super::repo::{self, Decision, OrganizationRow};
 use crate::audit;
 use crate::auth::domain::Email;
 use crate::auth::{self, AdminUser, AuthUser};
@@ -181,7 +181,7 @@ pub async fn approve(
         db::write_tx(conn, |conn| {
             let org = repo::find(conn, id)?.ok_or(ApiError::NotFound)?;
             let limit = credit_limit.map(Money::fen);
-            if !repo::approve(conn, id, org.status, payment_terms, limit)? {
+            if !repo::decide(conn, id, org.status, &Decision::approve(payment_terms, limit))? {
                 return Err(changed_meanwhile());
             }
             audit::record(
@@ -219,7 +219,7 @@ pub async fn reject(
     let row = blocking::run(&pool, move |conn| {
         db::write_tx(conn, |conn| {
             let org = repo::find(conn, id)?.ok_or(ApiError::NotFound)?;
-            if !repo::reject(conn, id, org.status, &reason)? {
+            if !repo::decide(conn, id, org.status, &Decision::reject(&reason))? {
                 return Err(changed_meanwhile());
             }
             audit::record(
