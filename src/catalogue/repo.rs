@@ -382,8 +382,8 @@ pub fn change_status(
     ))
     .execute(conn)?;
     if n == 0 {
-        return Err(ApiError::Conflict(
-            "the product changed meanwhile; try again".into(),
+        return Err(ApiError::InvalidState(
+            "the product changed meanwhile; read it again".into(),
         ));
     }
     Ok(())

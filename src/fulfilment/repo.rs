@@ -89,7 +89,7 @@ pub fn ship(
 }
 
 fn changed_meanwhile() -> ApiError {
-    ApiError::Conflict("the order changed meanwhile; try again".into())
+    ApiError::InvalidState("the order changed meanwhile; read it again".into())
 }
 
 fn insert_shipment(

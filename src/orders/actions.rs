@@ -69,7 +69,12 @@ pub async fn mark_paid(
                     "only open on-terms orders are marked paid".into(),
                 ));
             }
-            repo::set_payment_status(conn, id, PaymentStatus::Paid)?;
+            // conditional: of two racing mark-paids one wins, so credit is given back once
+            if !repo::set_payment_status(conn, id, PaymentStatus::OnTerms, PaymentStatus::Paid)? {
+                return Err(ApiError::InvalidState(
+                    "the order's payment changed meanwhile; reload it".into(),
+                ));
+            }
             if let Some(org) = order.organization_id {
                 credit::release(conn, org, order.total)?;
             }

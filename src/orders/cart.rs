@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::checkout::{LineInput, MAX_QUANTITY};
+use super::lines::{LineInput, MAX_QUANTITY};
 use crate::auth::AuthUser;
 use crate::catalogue::for_sale;
 use crate::db::schema::cart_items;

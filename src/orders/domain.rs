@@ -94,6 +94,24 @@ vocabulary! {
     }
 }
 
+impl PaymentStatus {
+    /// The one place that says how an order's payment may change: money arrives (or net-30
+    /// terms are settled), and what was paid (or arrived after cancelling) goes back.
+    pub fn transition(self, to: PaymentStatus) -> Result<PaymentStatus, ApiError> {
+        use PaymentStatus::*;
+        if matches!(
+            (self, to),
+            (Unpaid | OnTerms, Paid) | (Unpaid | Paid, Refunded)
+        ) {
+            Ok(to)
+        } else {
+            Err(ApiError::InvalidState(format!(
+                "an order whose payment is {self} cannot become {to}"
+            )))
+        }
+    }
+}
+
 /// Mainland China's province-level divisions, with the short names people also write.
 pub const PROVINCES: &[(&str, &str)] = &[
     ("北京市", "北京"),
@@ -207,6 +225,18 @@ impl Address {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn payment_status_transitions() {
+        use PaymentStatus::*;
+        assert!(Unpaid.transition(Paid).is_ok());
+        assert!(OnTerms.transition(Paid).is_ok());
+        assert!(Paid.transition(Refunded).is_ok());
+        assert!(Unpaid.transition(Refunded).is_ok());
+        assert!(Paid.transition(Paid).is_err());
+        assert!(OnTerms.transition(Refunded).is_err());
+        assert!(Refunded.transition(Paid).is_err());
+    }
 
     #[test]
     fn order_transitions() {

@@ -12,8 +12,8 @@ use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::checkout::{LineInput, MAX_QUANTITY};
 use super::domain::AddressInput;
+use super::lines::{LineInput, MAX_QUANTITY};
 use super::place::{self, CreateOrder, OrderRequest};
 use crate::auth::AuthUser;
 use crate::catalogue::for_sale;

@@ -24,7 +24,8 @@ pub fn confirm_paid(conn: &mut DbConn, order_id: OrderId) -> Result<bool, ApiErr
     )? {
         return Ok(false);
     }
-    repo::set_payment_status(conn, order_id, PaymentStatus::Paid)?;
+    // the order was awaiting payment, so it was unpaid
+    repo::set_payment_status(conn, order_id, PaymentStatus::Unpaid, PaymentStatus::Paid)?;
     repo::set_fulfilments(
         conn,
         order_id,

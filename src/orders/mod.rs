@@ -10,6 +10,7 @@ pub(crate) mod checkout;
 pub(crate) mod domain;
 pub(crate) mod import;
 pub(crate) mod lifecycle;
+pub(crate) mod lines;
 pub(crate) mod place;
 pub(crate) mod plan;
 pub(crate) mod reads;

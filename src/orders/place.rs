@@ -9,8 +9,9 @@ use utoipa::ToSchema;
 
 use super::allocation::{insufficient, Shortage};
 use super::cart;
-use super::checkout::{self, LineInput, Lines};
+use super::checkout;
 use super::domain::{Address, AddressInput};
+use super::lines::{LineInput, Lines};
 use super::repo::{self, NewOrder};
 use super::views::{self, OrderView};
 use crate::auth::AuthUser;

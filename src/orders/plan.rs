@@ -14,7 +14,7 @@ use crate::http::error::{ApiError, FieldError};
 use crate::ids::{CooperativeId, SkuId, WarehouseId};
 use crate::money::Money;
 
-use super::checkout::Lines;
+use super::lines::Lines;
 
 /// A request line that passed the price rules.
 #[derive(Debug, Clone)]
@@ -218,7 +218,7 @@ mod tests {
     use crate::catalogue::pricing::PricedSku;
     use crate::catalogue::product::Tier;
     use crate::catalogue::SalesChannel;
-    use crate::orders::checkout::LineInput;
+    use crate::orders::lines::LineInput;
 
     fn yuan(s: &str) -> Money {
         s.parse().unwrap()

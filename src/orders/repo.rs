@@ -333,24 +333,37 @@ pub fn set_cancel_reason(conn: &mut DbConn, id: OrderId, reason: &str) -> Result
     Ok(())
 }
 
+#[derive(AsChangeset)]
+#[diesel(table_name = orders)]
+struct PaymentChange {
+    payment_status: PaymentStatus,
+    /// Set when the order becomes paid; left alone otherwise.
+    paid_at: Option<Option<NaiveDateTime>>,
+    updated_at: NaiveDateTime,
+}
+
+/// Moves an order's payment status from `from` to `to` (checked by the transition rule) while
+/// it is still `from`; false when a racing request changed it first. One statement.
 pub fn set_payment_status(
     conn: &mut DbConn,
     id: OrderId,
-    to: super::PaymentStatus,
-) -> Result<(), ApiError> {
-    let paid_at = (to == PaymentStatus::Paid).then(db::now);
-    diesel::update(orders::table.find(id))
-        .set((
-            orders::payment_status.eq(to),
-            orders::updated_at.eq(db::now()),
-        ))
-        .execute(conn)?;
-    if paid_at.is_some() {
-        diesel::update(orders::table.find(id))
-            .set(orders::paid_at.eq(paid_at))
-            .execute(conn)?;
-    }
-    Ok(())
+    from: PaymentStatus,
+    to: PaymentStatus,
+) -> Result<bool, ApiError> {
+    from.transition(to)?;
+    let now = db::now();
+    let n = diesel::update(
+        orders::table
+            .filter(orders::id.eq(id))
+            .filter(orders::payment_status.eq(from)),
+    )
+    .set(&PaymentChange {
+        payment_status: to,
+        paid_at: (to == PaymentStatus::Paid).then_some(Some(now)),
+        updated_at: now,
+    })
+    .execute(conn)?;
+    Ok(n == 1)
 }
 
 /// Moves every fulfilment of an order that is in `from` to `to`.

@@ -4,8 +4,9 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::checkout::{self, LineInput};
+use super::checkout;
 use super::domain::AddressInput;
+use super::lines::LineInput;
 use super::place::{self, CreateOrder, OrderRequest};
 use super::plan::{Plan, PlannedItem};
 use super::views::OrderView;

@@ -54,7 +54,8 @@ pub fn refund_cancelled_order(
     for payment in repo::succeeded_of(conn, order.id)? {
         refund_payment(conn, &payment, reason)?;
     }
-    orders::set_payment_status(conn, order.id, PaymentStatus::Refunded)
+    orders::set_payment_status(conn, order.id, PaymentStatus::Paid, PaymentStatus::Refunded)?;
+    Ok(())
 }
 
 /// Refunds a payment that arrived for an order no longer waiting for it.
@@ -72,7 +73,12 @@ pub fn refund_late_payment(
     if order.status == crate::orders::OrderStatus::Cancelled
         && order.payment_status != PaymentStatus::Refunded
     {
-        orders::set_payment_status(conn, order_id, PaymentStatus::Refunded)?;
+        orders::set_payment_status(
+            conn,
+            order_id,
+            order.payment_status,
+            PaymentStatus::Refunded,
+        )?;
     }
     Ok(())
 }

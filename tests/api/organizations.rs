@@ -476,3 +476,42 @@ async fn net_30_without_a_limit_has_no_ceiling() {
     assert_eq!(org["credit_limit"], Value::Null);
     assert_eq!(org["credit_used"], "63000.00");
 }
+
+#[actix_web::test]
+async fn racing_mark_paids_free_an_orders_credit_once() {
+    let app = spawn_app().await;
+    let r = restaurant(&app, "net_30", Some("5000.00")).await;
+    let sack = &r.shop.skus["25KG"];
+    // two open orders of 10 sacks at 225.00 = 2250.00 each
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let order = app
+            .post(
+                "/api/v1/orders",
+                Some(&r.owner.token),
+                business_order(&r.org, json!([{"sku_id": sack, "quantity": 10}])),
+            )
+            .await
+            .expect(201);
+        ids.push(order["id"].as_str().unwrap().to_owned());
+    }
+    let admin = app.admin().await;
+    let path = format!("/api/v1/orders/{}/mark-paid", ids[0]);
+    let results = join_all((0..6).map(|_| app.post(&path, Some(&admin.token), json!({})))).await;
+    let paid = results.iter().filter(|r| r.status == 200).count();
+    assert_eq!(paid, 1, "one mark-paid wins");
+    for r in results.into_iter().filter(|r| r.status != 200) {
+        r.expect_problem(409, "invalid_state");
+    }
+    let org = app
+        .get(
+            &format!("/api/v1/organizations/{}", r.org),
+            Some(&r.owner.token),
+        )
+        .await
+        .expect(200);
+    assert_eq!(
+        org["credit_used"], "2250.00",
+        "only the paid order's credit came back; the other order still holds its own"
+    );
+}
