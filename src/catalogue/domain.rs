@@ -1,11 +1,12 @@
 //! The catalogue's vocabulary: storage classes, sales channels, and how a product's status
 //! may change.
 
-use crate::vocabulary;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::db::stored::StoredText;
 use crate::http::error::ApiError;
+use crate::vocabulary;
 
 vocabulary! {
     #[derive(Serialize, Deserialize, ToSchema)]
@@ -88,6 +89,32 @@ impl ProductStatus {
         }
     }
 }
+
+/// A list of short texts (certifications, image URLs) stored as one JSON array.
+#[derive(
+    Debug,
+    Clone,
+    Default,
+    PartialEq,
+    Eq,
+    diesel::expression::AsExpression,
+    diesel::deserialize::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
+pub struct TextList(pub Vec<String>);
+
+impl StoredText for TextList {
+    const WHAT: &'static str = "list of texts (a JSON array)";
+    fn from_stored(raw: &str) -> Option<Self> {
+        serde_json::from_str(raw).ok().map(TextList)
+    }
+    fn to_stored(&self) -> std::borrow::Cow<'static, str> {
+        // a list of strings always serializes
+        std::borrow::Cow::Owned(serde_json::to_string(&self.0).unwrap_or_else(|_| "[]".into()))
+    }
+}
+
+crate::stored_as_text!(TextList);
 
 #[cfg(test)]
 mod tests {

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::domain::{ProductStatus, SalesChannel, Storage};
+use super::domain::{ProductStatus, SalesChannel, Storage, TextList};
 use super::product::{ProductDraft, ProductInput, SkuInput, TierInput};
 use crate::cooperatives::domain::CooperativeStatus;
 use crate::db::schema::{categories, products, sku_tiers, skus};
@@ -26,8 +26,8 @@ pub struct ProductRow {
     pub origin: String,
     pub storage: Storage,
     pub shelf_life_days: Option<i32>,
-    pub certifications: String,
-    pub images: String,
+    pub certifications: TextList,
+    pub images: TextList,
     pub status: ProductStatus,
     pub version: i64,
     pub sort_price: i64,
@@ -37,10 +37,10 @@ pub struct ProductRow {
 
 impl ProductRow {
     pub fn certifications(&self) -> Vec<String> {
-        serde_json::from_str(&self.certifications).unwrap_or_default()
+        self.certifications.0.clone()
     }
     pub fn images(&self) -> Vec<String> {
-        serde_json::from_str(&self.images).unwrap_or_default()
+        self.images.0.clone()
     }
 }
 
@@ -167,8 +167,8 @@ pub fn insert_product(
             products::origin.eq(&draft.origin),
             products::storage.eq(draft.storage),
             products::shelf_life_days.eq(draft.shelf_life_days),
-            products::certifications.eq(json_list(&draft.certifications)),
-            products::images.eq(json_list(&draft.images)),
+            products::certifications.eq(TextList(draft.certifications.clone())),
+            products::images.eq(TextList(draft.images.clone())),
             products::status.eq(ProductStatus::Draft),
             products::version.eq(1_i64),
             products::sort_price.eq(draft.sort_price().fen()),
@@ -184,10 +184,6 @@ pub fn insert_product(
         .collect();
     insert_skus(conn, id, cooperative_id, &with_ids)?;
     Ok(id)
-}
-
-fn json_list(items: &[String]) -> String {
-    serde_json::to_string(items).unwrap_or_else(|_| "[]".into())
 }
 
 pub fn find_product(conn: &mut DbConn, id: ProductId) -> Result<Option<ProductRow>, ApiError> {
@@ -307,8 +303,8 @@ pub fn update_product(
         products::origin.eq(&draft.origin),
         products::storage.eq(draft.storage),
         products::shelf_life_days.eq(draft.shelf_life_days),
-        products::certifications.eq(json_list(&draft.certifications)),
-        products::images.eq(json_list(&draft.images)),
+        products::certifications.eq(TextList(draft.certifications.clone())),
+        products::images.eq(TextList(draft.images.clone())),
         products::sort_price.eq(draft.sort_price().fen()),
         products::version.eq(products::version + 1),
         products::updated_at.eq(now),

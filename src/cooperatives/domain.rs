@@ -1,15 +1,15 @@
 //! What a co-operative, a membership and a warehouse may be.
 
-use crate::db::stored::StoredText;
-use crate::vocabulary;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::access::CoopRole;
 use crate::auth::domain::Email;
+use crate::db::stored::StoredText;
 use crate::http::error::ApiError;
 use crate::http::validate::{bounded_text, optional_text, phone, Fields};
+use crate::vocabulary;
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct CreateCooperative {

@@ -1,6 +1,5 @@
 //! Shipping rules: what a shipment and a tracking event may say, and when a cold chain broke.
 
-use crate::vocabulary;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -10,6 +9,7 @@ use crate::http::validate::{optional_text, Fields};
 use crate::ids::{FulfilmentId, OrderItemId};
 use crate::orders::repo::{FulfilmentRow, ItemRow};
 use crate::orders::{FulfilmentStatus, OrderStatus};
+use crate::vocabulary;
 
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 pub struct ShipmentLine {

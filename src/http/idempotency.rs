@@ -68,8 +68,17 @@ fn lookup(conn: &mut DbConn, user_id: UserId, key: &str, hash: &str) -> ApiResul
         None => Ok(Lookup::Absent),
         Some((stored_hash, _, _)) if stored_hash != hash => Err(ApiError::IdempotencyConflict),
         Some((_, Some(status), Some(body))) => Ok(Lookup::Replay(Stored {
-            status: StatusCode::from_u16(status as u16).unwrap_or(StatusCode::OK),
-            body: serde_json::from_str(&body).unwrap_or_default(),
+            status: u16::try_from(status)
+                .ok()
+                .and_then(|s| StatusCode::from_u16(s).ok())
+                .ok_or_else(|| {
+                    ApiError::internal(format!(
+                        "idempotency_keys.status_code {status} is not an HTTP status"
+                    ))
+                })?,
+            body: serde_json::from_str(&body).map_err(|e| {
+                ApiError::internal(format!("idempotency_keys.response_body is not JSON: {e}"))
+            })?,
         })),
         // only visible once committed, and committed rows carry their response
         Some(_) => Err(ApiError::Conflict(

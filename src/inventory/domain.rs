@@ -1,12 +1,12 @@
 //! Stock rules: movement kinds and what an adjustment or a stocktake may say.
 
-use crate::vocabulary;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::http::error::ApiError;
 use crate::http::validate::{optional_text, Fields};
 use crate::ids::{SkuId, WarehouseId};
+use crate::vocabulary;
 
 vocabulary! {
     /// Why `on_hand` (or, for reservations, `reserved`) moved.

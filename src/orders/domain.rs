@@ -1,11 +1,11 @@
 //! Order rules: statuses and their one transition function each, and shipping addresses.
 
-use crate::vocabulary;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::http::error::ApiError;
 use crate::http::validate::{bounded_text, mobile, Fields};
+use crate::vocabulary;
 
 vocabulary! {
     #[derive(Serialize, Deserialize, ToSchema)]
