@@ -11,11 +11,22 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Money(i64);
 
-/// The largest amount accepted from a client: 100 million yuan.
+/// The largest amount the marketplace deals in: 100 million yuan. A price, a line, an order
+/// total, a credit limit and a payment are each at most this; sums of many (reports) are
+/// computed wider.
 const MAX_FEN: i64 = 10_000_000_000;
+
+/// Longer input is no amount this marketplace takes (and is not worth parsing).
+const MAX_INPUT_LEN: usize = 24;
 
 impl Money {
     pub const ZERO: Money = Money(0);
+    pub const MAX: Money = Money(MAX_FEN);
+
+    /// `self` when it is within the ceiling every single amount keeps to.
+    pub fn within_ceiling(self) -> Option<Money> {
+        (0..=MAX_FEN).contains(&self.0).then_some(self)
+    }
 
     pub fn from_fen(fen: i64) -> Self {
         Money(fen)
@@ -43,9 +54,16 @@ impl Money {
 
     /// Rounds a decimal yuan amount to the fen, half away from zero.
     pub fn round_from(yuan: Decimal) -> Option<Money> {
-        let fen = (yuan * Decimal::ONE_HUNDRED)
+        let fen = yuan
+            .checked_mul(Decimal::ONE_HUNDRED)?
             .round_dp_with_strategy(0, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
         fen.to_i64().map(Money)
+    }
+
+    /// A sum of many amounts (a report's gross), added without overflow.
+    pub fn sum_wide(amounts: impl IntoIterator<Item = i64>) -> Option<Money> {
+        let total: i128 = amounts.into_iter().map(i128::from).sum();
+        i64::try_from(total).ok().map(Money)
     }
 }
 
@@ -63,6 +81,9 @@ impl FromStr for Money {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let s = s.trim();
+        if s.len() > MAX_INPUT_LEN {
+            return Err(MoneyError("is too large"));
+        }
         if s.is_empty()
             || !s.chars().all(|c| c.is_ascii_digit() || c == '.')
             || s.starts_with('.')
@@ -76,8 +97,9 @@ impl FromStr for Money {
         if d.scale() > 2 {
             return Err(MoneyError("must have at most two decimals"));
         }
-        let fen = (d * Decimal::ONE_HUNDRED)
-            .to_i64()
+        let fen = d
+            .checked_mul(Decimal::ONE_HUNDRED)
+            .and_then(|f| f.to_i64())
             .filter(|f| *f <= MAX_FEN)
             .ok_or(MoneyError("is too large"))?;
         Ok(Money(fen))
@@ -160,6 +182,42 @@ mod tests {
             serde_json::from_str::<Money>("\"12.5\"").unwrap().fen(),
             1250
         );
+    }
+
+    #[test]
+    fn huge_amounts_are_refused_not_a_panic() {
+        for huge in [
+            "79228162514264337593543950335",
+            "79228162514264337593543950335.99",
+            "99999999999999999999",
+            "100000000.01",
+            "0000000000000000000000000001",
+        ] {
+            assert_eq!(
+                huge.parse::<Money>(),
+                Err(MoneyError("is too large")),
+                "{huge}"
+            );
+        }
+        assert_eq!("100000000.00".parse::<Money>(), Ok(Money::MAX));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn parsing_any_text_never_panics(s in "\\PC{0,40}") {
+            let _ = s.parse::<Money>();
+        }
+
+        #[test]
+        fn parsing_digit_strings_never_panics(s in "[0-9]{0,40}(\\.[0-9]{0,4})?") {
+            let _ = s.parse::<Money>();
+        }
+
+        #[test]
+        fn every_amount_in_range_round_trips(fen in 0i64..=MAX_FEN) {
+            let shown = Money(fen).to_string();
+            proptest::prop_assert_eq!(shown.parse::<Money>(), Ok(Money(fen)));
+        }
     }
 
     #[test]

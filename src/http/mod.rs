@@ -1,6 +1,7 @@
 //! HTTP plumbing shared by every domain: errors, extractors, pagination, operations endpoints.
 
 pub mod blocking;
+pub mod csv;
 pub mod error;
 pub mod extract;
 pub mod idempotency;

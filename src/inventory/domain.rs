@@ -33,6 +33,8 @@ pub struct StockOption {
 }
 
 const MAX_QUANTITY: i64 = 10_000_000;
+/// The most one stock row may hold: no receipt takes a row past it.
+pub const MAX_ON_HAND: i64 = 1_000_000_000;
 const MAX_LINES: usize = 200;
 
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
@@ -79,7 +81,7 @@ impl TryFrom<AdjustmentBatch> for Vec<Adjustment> {
         let mut out = Vec::new();
         for (i, line) in b.adjustments.into_iter().enumerate() {
             let at = format!("adjustments[{i}]");
-            if line.delta == 0 || line.delta.abs() > MAX_QUANTITY {
+            if line.delta == 0 || line.delta.unsigned_abs() > MAX_QUANTITY.unsigned_abs() {
                 f.push(
                     format!("{at}.delta"),
                     "must be a non-zero whole number of units up to 10,000,000",
@@ -161,6 +163,19 @@ mod tests {
             reason: Some("到货".into()),
             kind,
         }
+    }
+
+    #[test]
+    fn the_most_negative_delta_is_refused() {
+        let r: Result<Vec<Adjustment>, _> = AdjustmentBatch {
+            adjustments: vec![line(i64::MIN, None), line(i64::MAX, None)],
+        }
+        .try_into();
+        let Err(ApiError::Validation(e)) = r else {
+            panic!("expected both deltas refused")
+        };
+        let fields: Vec<_> = e.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["adjustments[0].delta", "adjustments[1].delta"]);
     }
 
     #[test]

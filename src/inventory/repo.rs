@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::domain::{MovementKind, StockOption};
+use super::domain::{MovementKind, StockOption, MAX_ON_HAND};
 use crate::catalogue::search::SkusInStock;
 use crate::db::schema::{skus, stock, stock_movements, warehouses};
 use crate::db::{self, DbConn};
@@ -196,8 +196,8 @@ pub fn record_movement(
     Ok(())
 }
 
-/// Adds `delta` to `on_hand` unless that would leave less than is reserved; false when it
-/// would (or the row does not exist). Records the movement.
+/// Adds `delta` to `on_hand` unless that would leave less than is reserved or more than
+/// [`MAX_ON_HAND`]; false when it would (or the row does not exist). Records the movement.
 pub fn apply_delta(
     conn: &mut DbConn,
     sku_id: SkuId,
@@ -211,7 +211,8 @@ pub fn apply_delta(
         stock::table
             .filter(stock::sku_id.eq(sku_id))
             .filter(stock::warehouse_id.eq(warehouse_id))
-            .filter((stock::on_hand + delta).ge(stock::reserved)),
+            .filter((stock::on_hand + delta).ge(stock::reserved))
+            .filter((stock::on_hand + delta).le(MAX_ON_HAND)),
     )
     .set((
         stock::on_hand.eq(stock::on_hand + delta),

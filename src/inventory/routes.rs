@@ -262,7 +262,7 @@ fn apply_batch(
         )? {
             short.push(FieldError::new(
                 format!("adjustments[{}]", l.index),
-                "would leave less stock on hand than is available or reserved",
+                "would leave less stock on hand than is reserved, or more than 1,000,000,000",
             ));
         }
     }

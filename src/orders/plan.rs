@@ -115,6 +115,17 @@ pub fn price_lines(
             continue;
         };
         match unit_price_for(&sku.priced, buyer, l.quantity) {
+            Ok(unit_price)
+                if unit_price
+                    .checked_mul(l.quantity)
+                    .and_then(Money::within_ceiling)
+                    .is_none() =>
+            {
+                invalid.push(FieldError::new(
+                    format!("items[{i}]"),
+                    format!("a line may come to at most {} yuan", Money::MAX),
+                ))
+            }
             Ok(unit_price) => priced.push(PricedLine {
                 index: i,
                 sku: sku.clone(),
@@ -151,7 +162,12 @@ pub fn build_plan(
     rates: &[Rate],
     destination: &Address,
 ) -> Result<Plan, ApiError> {
-    let overflow = || ApiError::field("items", "the order total is too large");
+    let overflow = || {
+        ApiError::field(
+            "items",
+            format!("an order may come to at most {} yuan", Money::MAX),
+        )
+    };
     let mut groups: BTreeMap<(CooperativeId, WarehouseId), Vec<PlannedItem>> = BTreeMap::new();
     for a in allocations {
         let line = lines
@@ -201,7 +217,10 @@ pub fn build_plan(
             items,
         });
     }
-    let total = subtotal.checked_add(shipping_fee).ok_or_else(overflow)?;
+    let total = subtotal
+        .checked_add(shipping_fee)
+        .and_then(Money::within_ceiling)
+        .ok_or_else(overflow)?;
     Ok(Plan {
         fulfilments,
         subtotal,
@@ -389,6 +408,35 @@ mod tests {
             ..one[0].clone()
         }];
         let err = build_plan(&dear, &many, &[rate(Storage::Chilled)], &shantou()).unwrap_err();
+        assert!(matches!(err, ApiError::Validation(_)), "{err:?}");
+    }
+
+    #[test]
+    fn lines_and_orders_keep_to_the_ceiling() {
+        let mut s = sku(
+            CooperativeId::generate(),
+            Storage::Ambient,
+            SalesChannel::Both,
+        );
+        s.priced.price = Money::MAX;
+        let skus = HashMap::from([(s.id, s.clone())]);
+        assert!(price_lines(&lines(&[(s.id, 1)]), &skus, Buyer::Retail).is_ok());
+        let ApiError::Validation(e) =
+            price_lines(&lines(&[(s.id, 2)]), &skus, Buyer::Retail).unwrap_err()
+        else {
+            panic!("expected the line ceiling")
+        };
+        assert_eq!(e[0].field, "items[0]");
+        // one line at the ceiling plus shipping is over it as an order
+        let priced = price_lines(&lines(&[(s.id, 1)]), &skus, Buyer::Retail).unwrap();
+        let one = vec![Allocation {
+            index: 0,
+            warehouse_id: WarehouseId::generate(),
+            quantity: 1,
+        }];
+        let mut no_free = rate(Storage::Ambient);
+        no_free.free_over = None;
+        let err = build_plan(&priced, &one, &[no_free], &shantou()).unwrap_err();
         assert!(matches!(err, ApiError::Validation(_)), "{err:?}");
     }
 

@@ -82,12 +82,13 @@ pub async fn settlement(
             .filter(orders::delivered_at.lt(end))
             .select((orders::id, order_items::line_total, orders::subtotal))
             .load(conn)?;
-        let mut goods_by_order: HashMap<OrderId, (i64, i64)> = HashMap::new();
+        // sums in 128 bits: no number of lines wraps a total around
+        let mut goods_by_order: HashMap<OrderId, (i128, i64)> = HashMap::new();
         for (order, line, subtotal) in &lines {
             let e = goods_by_order.entry(*order).or_insert((0, *subtotal));
-            e.0 += line;
+            e.0 += i128::from(*line);
         }
-        let gross: i64 = goods_by_order.values().map(|(g, _)| g).sum();
+        let gross: i128 = goods_by_order.values().map(|(g, _)| g).sum();
         // refunds recorded this month on those orders, shared by the co-op's part of the goods
         let ids: Vec<OrderId> = goods_by_order.keys().copied().collect();
         let refund_rows: Vec<(OrderId, i64)> = refunds::table
@@ -110,7 +111,9 @@ pub async fn settlement(
         let refunds = Money::round_from(refunded / Decimal::ONE_HUNDRED)
             .ok_or_else(|| ApiError::internal("settlement refunds overflow"))?;
         let rate = rate_for(row.commission_rate, default_rate);
-        let gross = Money::from_fen(gross);
+        let gross = i64::try_from(gross)
+            .map(Money::from_fen)
+            .map_err(|_| ApiError::internal("settlement gross does not fit in 64 bits"))?;
         let (commission, net) = settle(gross, refunds, rate)
             .ok_or_else(|| ApiError::internal("settlement overflow"))?;
         Ok(Settlement {

@@ -9,6 +9,7 @@ mod cooperatives;
 mod demo;
 mod foundation;
 mod fulfilment;
+mod hostile_input;
 mod inventory;
 mod orders;
 mod organizations;

@@ -1,0 +1,168 @@
+//! Hostile input gets a clear 422 naming the field: never a panic, a dropped connection or a
+//! 500; and what the server writes out (CSV) cannot run as a formula.
+
+use serde_json::json;
+
+use crate::helpers::*;
+
+const HUGE: &str = "79228162514264337593543950335";
+
+#[actix_web::test]
+async fn huge_amounts_are_a_422_naming_the_field_not_a_dropped_connection() {
+    let app = spawn_app().await;
+    for field in ["min_price", "max_price"] {
+        let problem = app
+            .get(&format!("/api/v1/products?{field}={HUGE}"), None)
+            .await
+            .expect_problem(422, "validation_failed");
+        assert_eq!(problem["errors"][0]["field"], field, "{problem}");
+    }
+    let (owner, coop) = app.coop_owner("绥滨合作社").await;
+    let problem = app
+        .post(
+            &format!("/api/v1/cooperatives/{coop}/products"),
+            Some(&owner.token),
+            simple_product("有机大米", "RICE-HUGE", HUGE, "ambient"),
+        )
+        .await
+        .expect_problem(422, "validation_failed");
+    assert!(
+        problem.to_string().contains("price"),
+        "the price is named: {problem}"
+    );
+    let buyer = app.register("chef@restaurant.cn").await;
+    let org = app
+        .post(
+            "/api/v1/organizations",
+            Some(&buyer.token),
+            json!({"name": "汕头老牌潮菜馆", "business_license_no": "91440500MA4UXXXX1", "city": "汕头市", "contact_phone": "0754-88881234"}),
+        )
+        .await
+        .expect(201);
+    let admin = app.admin().await;
+    app.post(
+        &format!(
+            "/api/v1/organizations/{}/approve",
+            org["id"].as_str().unwrap()
+        ),
+        Some(&admin.token),
+        json!({"payment_terms": "net_30", "credit_limit": format!("{HUGE}.99")}),
+    )
+    .await
+    .expect_problem(422, "validation_failed");
+    app.webhook(
+        json!({"payment_id": uuid::Uuid::now_v7(), "status": "succeeded", "provider_reference": "SBX", "amount": HUGE}),
+        WEBHOOK_SECRET,
+        None,
+    )
+    .await
+    .expect_problem(422, "validation_failed");
+}
+
+#[actix_web::test]
+async fn a_line_over_the_ceiling_is_refused_by_its_index() {
+    let app = spawn_app().await;
+    let (owner, coop) = app.coop_owner("绥滨合作社").await;
+    let warehouse = app.create_warehouse(&owner, &coop, false).await;
+    let product = app
+        .create_product(
+            &owner,
+            &coop,
+            simple_product("金镶玉大米", "RICE-GOLD", "100000000.00", "ambient"),
+        )
+        .await;
+    let product = app
+        .publish_product(&owner, product["id"].as_str().unwrap())
+        .await;
+    let sku = product["skus"][0]["id"].as_str().unwrap().to_owned();
+    app.receive(&owner, &coop, &sku, &warehouse, 10).await;
+    let buyer = app.register("lin@shantou.cn").await;
+    let problem = app
+        .place_order(&buyer, json!([{"sku_id": sku, "quantity": 2}]))
+        .await
+        .expect_problem(422, "validation_failed");
+    assert_eq!(problem["errors"][0]["field"], "items[0]", "{problem}");
+    assert_eq!(app.reserved(&sku), 0, "nothing reserved");
+}
+
+#[actix_web::test]
+async fn the_most_negative_delta_is_a_422() {
+    let app = spawn_app().await;
+    let shop = app.shop("绥滨合作社", "RICE").await;
+    let problem = app
+        .post(
+            &format!("/api/v1/cooperatives/{}/stock/adjustments", shop.coop),
+            Some(&shop.owner.token),
+            json!({"adjustments": [{"sku_id": shop.skus["5KG"], "warehouse_id": shop.warehouse,
+                                    "delta": i64::MIN, "reason": "x"}]}),
+        )
+        .await
+        .expect_problem(422, "validation_failed");
+    assert_eq!(problem["errors"][0]["field"], "adjustments[0].delta");
+    app.assert_ledger_balanced();
+}
+
+#[actix_web::test]
+async fn formulas_in_names_are_neutralised_in_the_sales_csv() {
+    let app = spawn_app().await;
+    let (owner, coop) = app.coop_owner("绥滨合作社").await;
+    let warehouse = app.create_warehouse(&owner, &coop, false).await;
+    let mut skus = Vec::new();
+    for (i, name) in [
+        "=HYPERLINK(\"http://evil.example\")",
+        "+cmd|' /C calc'!A0",
+        "@SUM(A1)",
+        "-2+3",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let product = app
+            .create_product(
+                &owner,
+                &coop,
+                simple_product(name, &format!("F-{i}"), "10.00", "ambient"),
+            )
+            .await;
+        let product = app
+            .publish_product(&owner, product["id"].as_str().unwrap())
+            .await;
+        let sku = product["skus"][0]["id"].as_str().unwrap().to_owned();
+        app.receive(&owner, &coop, &sku, &warehouse, 5).await;
+        skus.push(sku);
+    }
+    let buyer = app.register("lin@shantou.cn").await;
+    let items: Vec<_> = skus
+        .iter()
+        .map(|s| json!({"sku_id": s, "quantity": 1}))
+        .collect();
+    let order = app.place_order(&buyer, json!(items)).await.expect(201);
+    app.pay(&buyer, order["id"].as_str().unwrap()).await;
+    let admin = app.admin().await;
+    let day = (chrono::Utc::now() + chrono::Duration::hours(8))
+        .format("%Y-%m-%d")
+        .to_string();
+    let csv = app
+        .request(
+            awc::http::Method::GET,
+            &format!("/api/v1/reports/sales?from={day}&to={day}&group_by=product"),
+            Some(&admin.token),
+            None,
+            &[("Accept", "text/csv")],
+        )
+        .await;
+    assert_eq!(csv.status, 200);
+    let text = csv.body.as_str().unwrap().to_owned();
+    let labels: Vec<&str> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(1).unwrap_or(""))
+        .collect();
+    assert_eq!(labels.len(), 4, "{text}");
+    for label in labels {
+        assert!(
+            label.starts_with('\'') || label.starts_with("\"'"),
+            "a formula cell is neutralised: {label:?} in {text}"
+        );
+    }
+}
