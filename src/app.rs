@@ -75,6 +75,7 @@ use crate::reports;
         organizations::routes::approve,
         organizations::routes::reject,
         organizations::routes::add_member,
+        organizations::routes::leave,
         fulfilment::routes::queue,
         fulfilment::routes::get,
         fulfilment::routes::ship,
@@ -217,6 +218,9 @@ pub fn api_routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/organizations/{id}/reject").route(web::post().to(org::reject)))
         .service(
             web::resource("/organizations/{id}/members").route(web::post().to(org::add_member)),
+        )
+        .service(
+            web::resource("/organizations/{id}/members/me").route(web::delete().to(org::leave)),
         )
         .service(
             web::resource("/cooperatives/{id}/fulfilments")

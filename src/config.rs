@@ -28,7 +28,7 @@ impl fmt::Debug for Secret {
     }
 }
 
-/// Parses `30m`, `90s`, `2h`, `30d` or plain seconds.
+/// Parses `250ms`, `30m`, `90s`, `2h`, `30d` or plain seconds.
 pub fn parse_duration(raw: &str) -> Result<Duration, String> {
     let raw = raw.trim();
     let (digits, unit) = match raw.find(|c: char| !c.is_ascii_digit()) {
@@ -37,15 +37,25 @@ pub fn parse_duration(raw: &str) -> Result<Duration, String> {
     };
     let n: u64 = digits
         .parse()
-        .map_err(|_| format!("{raw:?} is not a duration like 30m, 90s or 1800"))?;
-    let secs = match unit.trim() {
-        "s" | "" => n,
-        "m" => n * 60,
-        "h" => n * 3600,
-        "d" => n * 86_400,
-        other => return Err(format!("unknown duration unit {other:?} in {raw:?}")),
-    };
-    Ok(Duration::from_secs(secs))
+        .map_err(|_| format!("{raw:?} is not a duration like 250ms, 30m, 90s or 1800"))?;
+    let too_long = || format!("{raw:?} is too long a duration");
+    match unit.trim() {
+        "ms" => Ok(Duration::from_millis(n)),
+        "s" | "" => Ok(Duration::from_secs(n)),
+        "m" => n
+            .checked_mul(60)
+            .map(Duration::from_secs)
+            .ok_or_else(too_long),
+        "h" => n
+            .checked_mul(3600)
+            .map(Duration::from_secs)
+            .ok_or_else(too_long),
+        "d" => n
+            .checked_mul(86_400)
+            .map(Duration::from_secs)
+            .ok_or_else(too_long),
+        other => Err(format!("unknown duration unit {other:?} in {raw:?}")),
+    }
 }
 
 fn parse_db_url(raw: &str) -> Result<DbUrl, String> {
@@ -192,6 +202,8 @@ mod tests {
             Duration::from_secs(2_592_000)
         );
         assert!(parse_duration("soon").is_err());
+        assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
+        assert!(parse_duration("307445734561825861m").is_err());
     }
 
     #[test]

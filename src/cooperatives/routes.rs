@@ -13,7 +13,7 @@ use super::domain::{
 use super::repo::{self, CooperativeRow, WarehouseRow};
 use crate::audit;
 use crate::auth;
-use crate::auth::{AdminUser, AuthUser};
+use crate::auth::{AdminUser, AuthUser, MaybeUser};
 use crate::cooperatives::require_cooperative_member;
 use crate::db::{self, DbPool};
 use crate::http::blocking;
@@ -32,9 +32,22 @@ pub struct CooperativeView {
     pub description: Option<String>,
     pub contact_phone: Option<String>,
     pub status: CooperativeStatus,
-    /// The co-op's own commission rate; `null` means the platform's.
-    pub commission_rate: Option<String>,
+    /// The co-op's own commission rate; `null` means the platform's. Shown only to the
+    /// co-op's members and admins (it is negotiated, not public).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub commission_rate: Option<Option<String>>,
     pub created_at: DateTime<Utc>,
+}
+
+impl CooperativeView {
+    /// The view for someone outside the co-op: without its terms.
+    fn public(r: CooperativeRow) -> Self {
+        CooperativeView {
+            commission_rate: None,
+            ..CooperativeView::from(r)
+        }
+    }
 }
 
 impl From<CooperativeRow> for CooperativeView {
@@ -48,7 +61,7 @@ impl From<CooperativeRow> for CooperativeView {
             description: r.description,
             contact_phone: r.contact_phone,
             status: r.status,
-            commission_rate: r.commission_rate.map(|r| r.to_string()),
+            commission_rate: Some(r.commission_rate.map(|r| r.to_string())),
             created_at: db::utc(r.created_at),
         }
     }
@@ -116,18 +129,52 @@ pub async fn create(
 
 #[utoipa::path(get, path = "/api/v1/cooperatives", tag = "cooperatives", params(PageParams),
     responses((status = 200, body = Paginated<CooperativeView>)))]
-pub async fn list(pool: web::Data<DbPool>, q: web::Query<PageParams>) -> ApiResult<HttpResponse> {
+pub async fn list(
+    pool: web::Data<DbPool>,
+    user: MaybeUser,
+    q: web::Query<PageParams>,
+) -> ApiResult<HttpResponse> {
     let page = Page::try_from(q.into_inner())?;
-    let rows = blocking::run(&pool, move |conn| repo::list(conn, &page)).await?;
-    Ok(HttpResponse::Ok().json(rows.map(CooperativeView::from)))
+    let page = blocking::run(&pool, move |conn| {
+        let rows = repo::list(conn, &page)?;
+        let mine = match &user.0 {
+            Some(u) if !u.is_admin() => access::memberships_of(conn, u.id)?
+                .into_iter()
+                .map(|(id, _, _)| id)
+                .collect(),
+            _ => Vec::new(),
+        };
+        let everything = user.0.as_ref().is_some_and(AuthUser::is_admin);
+        Ok(rows.map(|r| {
+            if everything || mine.contains(&r.id) {
+                CooperativeView::from(r)
+            } else {
+                CooperativeView::public(r)
+            }
+        }))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(page))
 }
 
 #[utoipa::path(get, path = "/api/v1/cooperatives/{id}", tag = "cooperatives",
     responses((status = 200, body = CooperativeView), (status = 404, body = Problem)))]
-pub async fn get(pool: web::Data<DbPool>, id: web::Path<CooperativeId>) -> ApiResult<HttpResponse> {
+pub async fn get(
+    pool: web::Data<DbPool>,
+    user: MaybeUser,
+    id: web::Path<CooperativeId>,
+) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
-    let row = blocking::run(&pool, move |conn| repo::get(conn, id)).await?;
-    Ok(HttpResponse::Ok().json(CooperativeView::from(row)))
+    let view = blocking::run(&pool, move |conn| {
+        let row = repo::get(conn, id)?;
+        Ok(if access::can_see_cooperative(conn, user.0.as_ref(), id)? {
+            CooperativeView::from(row)
+        } else {
+            CooperativeView::public(row)
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(view))
 }
 
 #[utoipa::path(post, path = "/api/v1/cooperatives/{id}/members", tag = "cooperatives", request_body = AddMember,

@@ -35,16 +35,16 @@ pub fn confirm_paid(conn: &mut DbConn, order_id: OrderId) -> Result<bool, ApiErr
     Ok(true)
 }
 
-/// Cancels an order that has not shipped: releases every reservation, cancels the
-/// fulfilments and gives back net-30 credit. Returns the order as it was before, for the
-/// caller to refund what was paid (payments does that); `None` when another request got
-/// there first.
+/// Cancels `order` (as the caller read it) if it has not shipped: releases every
+/// reservation, cancels the fulfilments and gives back net-30 credit. Returns the order as it
+/// was, for the caller to refund what was paid (payments does that); `None` when another
+/// request or instance changed it since it was read.
 pub fn cancel(
     conn: &mut DbConn,
-    order_id: OrderId,
+    order: OrderRow,
     reason: Option<&str>,
 ) -> Result<Option<OrderRow>, ApiError> {
-    let order = repo::find(conn, order_id)?.ok_or(ApiError::NotFound)?;
+    let order_id = order.id;
     let from = order.status;
     from.transition(OrderStatus::Cancelled)?;
     if !repo::set_status(conn, order_id, from, OrderStatus::Cancelled)? {
@@ -87,9 +87,10 @@ pub fn cancel_overdue(conn: &mut DbConn, now: NaiveDateTime) -> Result<usize, Ap
         let cancelled = db::write_tx(conn, |conn| {
             // re-checked inside the transaction: a payment may have landed meanwhile
             match repo::find(conn, id)? {
-                // an unpaid order took no money, so there is nothing to refund
+                // an unpaid order took no money, so there is nothing to refund; one that
+                // another instance (or its buyer) cancels meanwhile is skipped
                 Some(o) if o.status == OrderStatus::PendingPayment => Ok::<_, ApiError>(
-                    cancel(conn, id, Some("payment not received in time"))?.is_some(),
+                    cancel(conn, o, Some("payment not received in time"))?.is_some(),
                 ),
                 _ => Ok(false),
             }

@@ -241,11 +241,16 @@ pub fn order_view(
     order: OrderRow,
     scope: &Scope,
 ) -> Result<OrderView, ApiError> {
+    let mut order = order;
     let mut items = repo::items_of(conn, order.id)?;
     let mut fulfilments = repo::fulfilments_of(conn, order.id)?;
     if let Scope::Cooperatives(coops) = scope {
         items.retain(|i| coops.contains(&i.cooperative_id));
         fulfilments.retain(|f| coops.contains(&f.cooperative_id));
+        // a co-op sees the money of its own part only: its goods, its parcels' fees
+        order.subtotal = items.iter().map(|i| i.line_total).sum();
+        order.shipping_fee = fulfilments.iter().map(|f| f.shipping_fee).sum();
+        order.total = order.subtotal + order.shipping_fee;
     }
     let fulfilment_views = fulfilment_views(conn, parcels, &order, fulfilments, &items)?;
     assemble_order(order, items, fulfilment_views)

@@ -77,3 +77,13 @@ pub fn memberships_of(
         ))
         .load(conn)?)
 }
+
+/// Removes a member (not the owner: the caller decides who may leave).
+pub fn remove_member(
+    conn: &mut DbConn,
+    organization_id: OrganizationId,
+    user_id: UserId,
+) -> Result<(), ApiError> {
+    diesel::delete(organization_members::table.find((organization_id, user_id))).execute(conn)?;
+    Ok(())
+}

@@ -17,7 +17,7 @@ use crate::http::error::{ApiError, ApiResult, Problem};
 use crate::http::extract::ApiJson;
 use crate::http::pagination::Paginated;
 use crate::http::validate::{bounded_text, optional_text, phone, Fields};
-use crate::ids::{OrganizationId, UserId};
+use crate::ids::OrganizationId;
 use crate::money::Money;
 use crate::organizations::organization_role;
 use crate::organizations::OrgRole;
@@ -83,7 +83,6 @@ impl From<OrganizationRow> for OrganizationView {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct OrgMemberView {
     pub organization_id: OrganizationId,
-    pub user_id: UserId,
     pub email: String,
     pub role: OrgRole,
     pub created_at: DateTime<Utc>,
@@ -272,7 +271,6 @@ pub async fn add_member(
             let created = access::add_member(conn, id, member, OrgRole::Member)?;
             Ok(OrgMemberView {
                 organization_id: id,
-                user_id: member,
                 email: email.as_str().to_owned(),
                 role: OrgRole::Member,
                 created_at: db::utc(created),
@@ -286,4 +284,30 @@ pub async fn add_member(
 /// The answer when another request changed the organization between our read and our write.
 fn changed_meanwhile() -> ApiError {
     ApiError::InvalidState("the organization's status changed meanwhile; read it again".into())
+}
+
+#[utoipa::path(delete, path = "/api/v1/organizations/{id}/members/me", tag = "organizations",
+    security(("bearer" = [])),
+    responses((status = 204, description = "The caller is no longer a member"), (status = 404, body = Problem),
+        (status = 409, body = Problem)))]
+pub async fn leave(
+    pool: web::Data<DbPool>,
+    user: AuthUser,
+    id: web::Path<OrganizationId>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    blocking::run(&pool, move |conn| {
+        db::write_tx(conn, |conn| match organization_role(conn, &user, id)? {
+            None => Err(ApiError::NotFound),
+            Some(OrgRole::Owner) => Err(ApiError::Conflict(
+                "the owner cannot leave the organization".into(),
+            )),
+            Some(OrgRole::Member) => {
+                access::remove_member(conn, id, user.id)?;
+                Ok(())
+            }
+        })
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
 }

@@ -47,7 +47,7 @@ pub async fn cancel(
             } else {
                 "cancelled by the buyer"
             });
-            let Some(before) = lifecycle::cancel(conn, id, Some(why))? else {
+            let Some(before) = lifecycle::cancel(conn, order, Some(why))? else {
                 return Err(ApiError::InvalidState(
                     "the order changed meanwhile; reload it".into(),
                 ));
@@ -60,7 +60,7 @@ pub async fn cancel(
                     "order.cancelled_by_staff",
                     "order",
                     id,
-                    serde_json::json!({"number": order.number, "reason": why}),
+                    serde_json::json!({"number": before.number, "reason": why}),
                 )?;
             }
             let row = orders::find(conn, id)?.ok_or(ApiError::NotFound)?;

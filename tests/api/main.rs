@@ -7,6 +7,7 @@ mod auth;
 mod catalogue;
 mod cooperatives;
 mod demo;
+mod exposure;
 mod foundation;
 mod fulfilment;
 mod hostile_input;

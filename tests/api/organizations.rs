@@ -515,3 +515,46 @@ async fn racing_mark_paids_free_an_orders_credit_once() {
         "only the paid order's credit came back; the other order still holds its own"
     );
 }
+
+/// On purpose (see the README): an order placed for an organization is the organization's, so
+/// its owner may cancel (or confirm receipt of) an order a member placed.
+#[actix_web::test]
+async fn an_organizations_owner_may_act_on_a_members_order() {
+    let app = spawn_app().await;
+    let r = restaurant(&app, "prepaid", None).await;
+    let member = app.register("cook@restaurant.cn").await;
+    app.post(
+        &format!("/api/v1/organizations/{}/members", r.org),
+        Some(&r.owner.token),
+        json!({"email": "cook@restaurant.cn"}),
+    )
+    .await
+    .expect(201);
+    let sack = &r.shop.skus["25KG"];
+    let order = app
+        .post(
+            "/api/v1/orders",
+            Some(&member.token),
+            business_order(&r.org, json!([{"sku_id": sack, "quantity": 4}])),
+        )
+        .await
+        .expect(201);
+    let id = order["id"].as_str().unwrap();
+    let outsider = app.register("other@restaurant.cn").await;
+    app.post(
+        &format!("/api/v1/orders/{id}/cancel"),
+        Some(&outsider.token),
+        json!({}),
+    )
+    .await
+    .expect_problem(404, "not_found");
+    let cancelled = app
+        .post(
+            &format!("/api/v1/orders/{id}/cancel"),
+            Some(&r.owner.token),
+            json!({"reason": "菜单改了"}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(cancelled["status"], "cancelled");
+}
