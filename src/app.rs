@@ -430,6 +430,7 @@ pub fn start(shared: Shared, listener: TcpListener) -> std::io::Result<Running> 
             .app_data(web::Data::new(fulfilment::views::PARCELS))
             .app_data(web::PathConfig::default().error_handler(extract::path_error))
             .app_data(web::QueryConfig::default().error_handler(extract::query_error))
+            .wrap(middleware::from_fn(extract::refuse_control_in_query))
             .wrap(middleware::from_fn(ops::problems_everywhere))
             .wrap(middleware::from_fn(ops::observe))
             .wrap(TracingLogger::default())

@@ -1,16 +1,20 @@
 //! Request extractors that turn bad input into the contract's problems: a JSON body that is
-//! too large (413), not JSON (400) or of the wrong shape (422 naming the field).
+//! too large (413), not JSON (400) or of the wrong shape (422 naming the field), and any text
+//! with a control character in a body or a query string (422 naming the field).
 
 use std::future::Future;
 use std::pin::Pin;
 
-use actix_web::dev::Payload;
+use actix_web::body::MessageBody;
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::header;
-use actix_web::{web, FromRequest, HttpRequest};
+use actix_web::middleware::Next;
+use actix_web::{web, FromRequest, HttpRequest, ResponseError};
 use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 
 use super::error::{ApiError, FieldError};
+use super::validate::{has_forbidden_control, CONTROL_MESSAGE};
 
 /// The body limit for ordinary JSON requests.
 pub const JSON_LIMIT: usize = 64 * 1024;
@@ -73,10 +77,18 @@ where
     Ok(body.freeze())
 }
 
-/// Parses JSON: syntax errors are 400, shape errors 422 with the field's path.
+/// Parses JSON: syntax errors are 400, shape errors 422 with the field's path, and a string
+/// holding a control character (escaped, since JSON forbids them raw) 422 naming its field.
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     if body.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(ApiError::Malformed("the request body is empty".into()));
+    }
+    if may_escape_a_control(body) {
+        if let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) {
+            if let Some(field) = control_in(&value, String::new()) {
+                return Err(ApiError::field(field, CONTROL_MESSAGE));
+            }
+        }
     }
     let mut de = serde_json::Deserializer::from_slice(body);
     match serde_path_to_error::deserialize::<_, T>(&mut de) {
@@ -103,6 +115,74 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
             }
         }
     }
+}
+
+/// A cheap look at the raw body: could any string in it carry an escaped control character?
+/// (`\u0000`–`\u001f`, `\u007f`, `\b`, `\f`; a false alarm only costs a second parse.)
+fn may_escape_a_control(body: &[u8]) -> bool {
+    body.windows(2).enumerate().any(|(i, w)| {
+        w[0] == b'\\'
+            && match w[1] {
+                b'b' | b'f' => true,
+                b'u' => {
+                    let hex = body.get(i + 2..i + 6).unwrap_or_default();
+                    hex.len() == 4
+                        && hex[0] == b'0'
+                        && hex[1] == b'0'
+                        && (matches!(hex[2], b'0' | b'1')
+                            || (hex[2] == b'7' && matches!(hex[3], b'f' | b'F')))
+                }
+                _ => false,
+            }
+    })
+}
+
+/// The path of the first string (or object key) holding a forbidden control character.
+fn control_in(value: &serde_json::Value, path: String) -> Option<String> {
+    use serde_json::Value;
+    match value {
+        Value::String(s) if has_forbidden_control(s) => {
+            Some(if path.is_empty() { "body".into() } else { path })
+        }
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| control_in(v, format!("{path}[{i}]"))),
+        Value::Object(map) => map.iter().find_map(|(k, v)| {
+            let at = if path.is_empty() {
+                k.clone()
+            } else {
+                format!("{path}.{k}")
+            };
+            if has_forbidden_control(k) {
+                Some(at)
+            } else {
+                control_in(v, at)
+            }
+        }),
+        _ => None,
+    }
+}
+
+/// Refuses a query string whose parameters hold a control character, before any handler or
+/// query sees it: 422 naming the parameter. One place for every endpoint.
+pub async fn refuse_control_in_query(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
+    let bad = url::form_urlencoded::parse(req.query_string().as_bytes())
+        .find(|(k, v)| has_forbidden_control(k) || has_forbidden_control(v))
+        .map(|(k, _)| k.into_owned());
+    if let Some(param) = bad {
+        let field = if has_forbidden_control(&param) {
+            "query".to_owned()
+        } else {
+            param
+        };
+        let res = ApiError::field(field, CONTROL_MESSAGE).error_response();
+        return Ok(req.into_response(res));
+    }
+    Ok(next.call(req).await?.map_into_boxed_body())
 }
 
 /// serde reports a missing field at the parent; name the field itself.

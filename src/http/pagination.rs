@@ -111,7 +111,15 @@ pub fn decode_cursor(raw: &str) -> Result<Vec<String>, ApiError> {
     let bytes = hex::decode(raw).map_err(|_| ApiError::field("cursor", "is not a valid cursor"))?;
     let text =
         String::from_utf8(bytes).map_err(|_| ApiError::field("cursor", "is not a valid cursor"))?;
-    Ok(text.split('\u{1f}').map(str::to_owned).collect())
+    let parts: Vec<String> = text.split('\u{1f}').map(str::to_owned).collect();
+    // the separator is a control character; inside a part none may be
+    if parts
+        .iter()
+        .any(|p| super::validate::has_forbidden_control(p))
+    {
+        return Err(ApiError::field("cursor", "is not a valid cursor"));
+    }
+    Ok(parts)
 }
 
 #[cfg(test)]

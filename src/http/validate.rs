@@ -3,6 +3,20 @@
 
 use super::error::{ApiError, FieldError};
 
+/// Control characters no text this marketplace stores may hold (NUL, which PostgreSQL
+/// refuses, and the rest of C0 and DEL); tab, newline and carriage return are kept for
+/// free text.
+pub fn is_forbidden_control(c: char) -> bool {
+    (c.is_control() && !matches!(c, '\t' | '\n' | '\r')) && (c <= '\u{1f}' || c == '\u{7f}')
+}
+
+pub fn has_forbidden_control(s: &str) -> bool {
+    s.chars().any(is_forbidden_control)
+}
+
+/// The message every refused control character gets.
+pub const CONTROL_MESSAGE: &str = "must not contain control characters";
+
 /// Collects field errors while a request is parsed, so one response names them all.
 #[derive(Default)]
 pub struct Fields {

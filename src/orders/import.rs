@@ -24,6 +24,7 @@ use crate::http::blocking;
 use crate::http::error::{ApiError, ApiResult, FieldError, Problem};
 use crate::http::extract::{idempotency_key, parse_json, read_body};
 use crate::http::idempotency;
+use crate::http::validate::{has_forbidden_control, CONTROL_MESSAGE};
 use crate::ids::{CooperativeId, OrganizationId, SkuId};
 use crate::organizations;
 
@@ -118,6 +119,10 @@ pub fn parse_csv(text: &str) -> (Vec<Row>, Vec<FieldError>) {
         let code = get(code_col);
         let qty = get(qty_col);
         let mut problems = Vec::new();
+        if f.iter().any(|cell| has_forbidden_control(cell)) {
+            errors.push(line_error(line, CONTROL_MESSAGE));
+            continue;
+        }
         if code.is_empty() {
             problems.push("sku_code is empty".to_owned());
         }

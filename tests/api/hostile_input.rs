@@ -166,3 +166,99 @@ async fn formulas_in_names_are_neutralised_in_the_sales_csv() {
         );
     }
 }
+
+#[actix_web::test]
+async fn control_characters_are_refused_by_field_on_both_databases() {
+    let app = spawn_app().await;
+    let shop = app.shop("绥滨合作社", "RICE").await;
+    let buyer = app.register("lin@shantou.cn").await;
+    // query strings, anonymous and signed in
+    let p = app
+        .get("/api/v1/products?q=%00", None)
+        .await
+        .expect_problem(422, "validation_failed");
+    assert_eq!(p["errors"][0]["field"], "q");
+    let p = app
+        .get(
+            "/api/v1/orders?purchase_order_number=PO%00",
+            Some(&buyer.token),
+        )
+        .await
+        .expect_problem(422, "validation_failed");
+    assert_eq!(p["errors"][0]["field"], "purchase_order_number");
+    // a cursor that decodes to text with a NUL in it
+    for path in [
+        "/api/v1/products?cursor=61626300",
+        "/api/v1/orders?cursor=61626300",
+    ] {
+        let p = app
+            .get(path, Some(&buyer.token))
+            .await
+            .expect_problem(422, "validation_failed");
+        assert_eq!(p["errors"][0]["field"], "cursor", "{path}");
+    }
+    let p = app
+        .get(
+            &format!("/api/v1/cooperatives/{}/stock?cursor=61626300", shop.coop),
+            Some(&shop.owner.token),
+        )
+        .await
+        .expect_problem(422, "validation_failed");
+    assert_eq!(p["errors"][0]["field"], "cursor");
+    // ids in paths
+    app.get("/api/v1/fulfilments/%00", Some(&shop.owner.token))
+        .await
+        .expect_problem(404, "not_found");
+    app.post(
+        "/api/v1/shipments/%00/events",
+        Some(&shop.owner.token),
+        json!({"status": "in_transit"}),
+    )
+    .await
+    .expect_problem(404, "not_found");
+    // JSON bodies: the field is named, whatever its depth
+    let mut product = simple_product("有机\u{0}大米", "RICE-NUL", "10.00", "ambient");
+    let p = app
+        .post(
+            &format!("/api/v1/cooperatives/{}/products", shop.coop),
+            Some(&shop.owner.token),
+            product.clone(),
+        )
+        .await
+        .expect_problem(422, "validation_failed");
+    assert_eq!(p["errors"][0]["field"], "name");
+    product["name"] = json!("有机大米");
+    product["skus"][0]["code"] = json!("RICE\u{1}X");
+    let p = app
+        .post(
+            &format!("/api/v1/cooperatives/{}/products", shop.coop),
+            Some(&shop.owner.token),
+            product,
+        )
+        .await
+        .expect_problem(422, "validation_failed");
+    assert_eq!(p["errors"][0]["field"], "skus[0].code");
+    app.webhook(
+        json!({"payment_id": "\u{0}", "status": "succeeded", "provider_reference": "SBX", "amount": "1.00"}),
+        WEBHOOK_SECRET,
+        None,
+    )
+    .await
+    .expect_problem(422, "validation_failed");
+    // a spreadsheet line
+    let order = json!({"shipping_address": shantou()});
+    let query: String = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("order", &order.to_string())
+        .finish();
+    let p = app
+        .send_raw(
+            awc::http::Method::POST,
+            &format!("/api/v1/orders/import?{query}"),
+            Some(&buyer.token),
+            "text/csv",
+            "sku_code,quantity\nRICE-5KG\u{0},2\n".as_bytes().to_vec(),
+        )
+        .await
+        .expect_problem(422, "validation_failed");
+    assert_eq!(p["errors"][0]["field"], "line 2", "{p}");
+}
