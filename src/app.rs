@@ -11,7 +11,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::auth::limiter::LoginLimiter;
+use crate::auth::limiter::Limits;
+use crate::auth::password::HashGate;
 use crate::auth::tokens::{load_or_create_secret, TokenKeys};
 use crate::auth::{self, password};
 use crate::catalogue;
@@ -257,7 +258,8 @@ pub struct Shared {
     pub config: web::Data<Config>,
     pub pool: web::Data<DbPool>,
     pub keys: web::Data<TokenKeys>,
-    pub limiter: web::Data<LoginLimiter>,
+    pub limits: web::Data<Limits>,
+    pub hash_gate: web::Data<HashGate>,
 }
 
 /// Where generated files (the JWT key) live: beside the SQLite file, else `data/`.
@@ -279,6 +281,7 @@ pub fn open_pool(config: &Config) -> Result<DbPool, String> {
         SessionSettings {
             sqlite_synchronous_full: config.sqlite_sync_full,
         },
+        config.queue_timeout,
     )
 }
 
@@ -304,7 +307,12 @@ pub fn prepare(config: Config) -> Result<Shared, String> {
         config: web::Data::new(config),
         pool: web::Data::new(pool),
         keys: web::Data::new(keys),
-        limiter: web::Data::new(LoginLimiter::new(Duration::from_secs(15 * 60), 5, 50)),
+        limits: web::Data::new(Limits::default()),
+        // about one argon2 hash per core at a time; a turn is waited for at most 2 s
+        hash_gate: web::Data::new(HashGate::new(
+            std::thread::available_parallelism().map_or(2, |n| n.get()),
+            Duration::from_secs(2),
+        )),
     })
 }
 
@@ -425,7 +433,8 @@ pub fn start(shared: Shared, listener: TcpListener) -> std::io::Result<Running> 
             .app_data(shared.config.clone())
             .app_data(shared.pool.clone())
             .app_data(shared.keys.clone())
-            .app_data(shared.limiter.clone())
+            .app_data(shared.limits.clone())
+            .app_data(shared.hash_gate.clone())
             // order views show parcels through fulfilment's query (orders never reads them)
             .app_data(web::Data::new(fulfilment::views::PARCELS))
             .app_data(web::PathConfig::default().error_handler(extract::path_error))

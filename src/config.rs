@@ -144,6 +144,11 @@ pub struct Config {
     #[arg(long, env = "SHANHE_DB_POOL_SIZE")]
     pub db_pool_size: Option<u32>,
 
+    /// How long a request may wait for a database connection before it is answered 503 with
+    /// Retry-After instead of starting work its client may no longer want
+    #[arg(long, env = "SHANHE_QUEUE_TIMEOUT", value_parser = parse_duration, default_value = "2s")]
+    pub queue_timeout: Duration,
+
     /// HTTP worker threads (default: one per core)
     #[arg(long, env = "SHANHE_WORKERS")]
     pub workers: Option<usize>,
@@ -168,6 +173,7 @@ impl Config {
             sqlite_sync_full: false,
             cors_origins: Vec::new(),
             db_pool_size: None,
+            queue_timeout: Duration::from_secs(2),
             workers: None,
         }
     }

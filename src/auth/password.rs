@@ -1,7 +1,8 @@
 //! argon2id password hashing. Parameters travel in the PHC string, so raising them later
 //! re-hashes old passwords at their next login.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use argon2::password_hash::{rand_core::OsRng, PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Params, PasswordHasher, PasswordVerifier, Version};
@@ -58,6 +59,45 @@ fn dummy_hash() -> &'static str {
     DUMMY.get_or_init(|| hash("not-a-real-password-just-timing").unwrap_or_default())
 }
 
+/// Bounds argon2 work: at most `permits` hashes run at once (about the core count), each
+/// taking 19 MiB; a caller waits at most `queue_wait` for a turn, then gets `None` (the
+/// handler answers 503 with Retry-After). A flood of registrations or logins then costs a
+/// fixed amount of CPU and memory instead of starving every other request.
+#[derive(Clone)]
+pub struct HashGate {
+    permits: Arc<tokio::sync::Semaphore>,
+    queue_wait: Duration,
+}
+
+impl HashGate {
+    pub fn new(permits: usize, queue_wait: Duration) -> Self {
+        HashGate {
+            permits: Arc::new(tokio::sync::Semaphore::new(permits.max(1))),
+            queue_wait,
+        }
+    }
+
+    /// Runs `work` on the blocking pool once a permit is free; `None` when none came in time.
+    pub async fn run<T, F>(&self, work: F) -> Option<Result<T, String>>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let permit = tokio::time::timeout(self.queue_wait, self.permits.clone().acquire_owned())
+            .await
+            .ok()?
+            .ok()?;
+        let done = actix_web::web::block(move || {
+            let out = work();
+            drop(permit);
+            out
+        })
+        .await
+        .map_err(|e| e.to_string());
+        Some(done)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -83,5 +123,23 @@ mod tests {
         .unwrap()
         .to_string();
         assert!(needs_rehash(&weak));
+    }
+
+    #[actix_web::test]
+    async fn the_gate_holds_hashing_to_its_permits_and_turns_the_rest_away() {
+        let gate = HashGate::new(1, Duration::from_millis(50));
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        let busy = gate.clone();
+        let first = actix_web::rt::spawn(async move { busy.run(move || rx.recv().is_ok()).await });
+        // let the first take the only permit
+        actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+        assert!(gate.run(|| 1).await.is_none(), "no turn within the wait");
+        tx.send(()).unwrap();
+        assert_eq!(first.await.unwrap(), Some(Ok(true)));
+        assert_eq!(
+            gate.run(|| 2).await,
+            Some(Ok(2)),
+            "a turn once the permit is back"
+        );
     }
 }

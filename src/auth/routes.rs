@@ -6,8 +6,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::domain::{Email, Password, Role};
-use super::limiter::LoginLimiter;
+use super::limiter::{self, Limits};
 use super::password;
+use super::password::HashGate;
 use super::repo::{self, NewUser, UserRow};
 use super::tokens::{hash_refresh_token, new_refresh_token, TokenKeys};
 use crate::db::{self, DbConn, DbPool};
@@ -111,12 +112,32 @@ impl TryFrom<RegisterRequest> for NewAccount {
     }
 }
 
-/// Hashes a password on the blocking pool: argon2 is deliberately slow.
-pub async fn hash_password(password: String) -> ApiResult<String> {
-    web::block(move || password::hash(&password))
-        .await
-        .map_err(|e| ApiError::internal(e.to_string()))?
+/// Runs argon2 work through the gate: 503 with Retry-After when the server is busy hashing.
+async fn through_gate<T, F>(gate: &HashGate, work: F) -> ApiResult<T>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    match gate.run(work).await {
+        Some(done) => done.map_err(ApiError::internal),
+        None => Err(ApiError::Unavailable(
+            "the server is busy checking passwords".into(),
+        )),
+    }
+}
+
+/// Hashes a password: argon2 is deliberately slow, so it goes through the gate.
+pub async fn hash_password(gate: &HashGate, password: String) -> ApiResult<String> {
+    through_gate(gate, move || password::hash(&password))
+        .await?
         .map_err(ApiError::internal)
+}
+
+/// The client's address, as the connection shows it.
+fn client_address(req: &HttpRequest) -> String {
+    req.peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_default()
 }
 
 /// Starts (or continues, with `family`) a refresh-token family; returns the token.
@@ -155,12 +176,28 @@ fn token_response(
 #[utoipa::path(post, path = "/api/v1/auth/register", tag = "auth", request_body = RegisterRequest,
     responses((status = 201, body = TokenResponse), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn register(
+    req: HttpRequest,
     pool: web::Data<DbPool>,
     keys: web::Data<TokenKeys>,
+    limits: web::Data<Limits>,
+    gate: web::Data<HashGate>,
     body: ApiJson<RegisterRequest>,
 ) -> ApiResult<HttpResponse> {
     let account = NewAccount::try_from(body.0)?;
-    let hash = hash_password(account.password.expose().to_owned()).await?;
+    let address = client_address(&req);
+    let email = account.email.as_str().to_owned();
+    let limits_db = **limits;
+    // counted and checked before any hashing: a flood of registrations, or of existing
+    // emails, costs one statement each, not an argon2 hash
+    blocking::run(&pool, move |conn| {
+        limiter::count_registration(conn, &limits_db, &address)?;
+        match repo::find_by_email(conn, &email)? {
+            Some(_) => Err(taken()),
+            None => Ok(()),
+        }
+    })
+    .await?;
+    let hash = hash_password(&gate, account.password.expose().to_owned()).await?;
     let keys_db = keys.clone();
     let (user, refresh) = blocking::run(&pool, move |conn| {
         db::write_tx(conn, |conn| {
@@ -186,12 +223,14 @@ pub async fn register(
     })
     .await
     .map_err(|e| match e {
-        ApiError::Conflict(_) => {
-            ApiError::Conflict("An account with this email already exists.".into())
-        }
+        ApiError::Conflict(_) => taken(),
         other => other,
     })?;
     Ok(HttpResponse::Created().json(token_response(&keys, &user, refresh)?))
+}
+
+fn taken() -> ApiError {
+    ApiError::Conflict("An account with this email already exists.".into())
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
@@ -200,34 +239,35 @@ pub async fn login(
     req: HttpRequest,
     pool: web::Data<DbPool>,
     keys: web::Data<TokenKeys>,
-    limiter: web::Data<LoginLimiter>,
+    limits: web::Data<Limits>,
+    gate: web::Data<HashGate>,
     body: ApiJson<LoginRequest>,
 ) -> ApiResult<HttpResponse> {
     let LoginRequest { email, password } = body.0;
-    let address = req
-        .peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_default();
-    limiter
-        .check(&email, &address)
-        .map_err(|secs| ApiError::RateLimited {
-            retry_after_secs: secs,
-        })?;
+    let address = client_address(&req);
+    let limits = **limits;
     let normalised = email.trim().to_lowercase();
-    let lookup = normalised.clone();
-    let user = blocking::run(&pool, move |conn| repo::find_by_email(conn, &lookup)).await?;
+    let (lookup, at) = (normalised.clone(), address.clone());
+    let user = blocking::run(&pool, move |conn| {
+        limiter::check_login(conn, &limits, &lookup, &at)?;
+        repo::find_by_email(conn, &lookup)
+    })
+    .await?;
     let stored = user.as_ref().map(|u| u.password_hash.clone());
     let attempt = password.clone();
-    let valid = web::block(move || password::verify(&attempt, stored.as_deref()))
-        .await
-        .map_err(|e| ApiError::internal(e.to_string()))?;
+    let valid = through_gate(&gate, move || password::verify(&attempt, stored.as_deref())).await?;
     let Some(user) = user.filter(|_| valid) else {
-        limiter.record_failure(&email, &address);
+        let (failed, at) = (normalised.clone(), address.clone());
+        blocking::run(&pool, move |conn| {
+            db::write_tx(conn, |conn| {
+                limiter::record_failure(conn, &limits, &failed, &at)
+            })
+        })
+        .await?;
         return Err(ApiError::Unauthorized);
     };
-    limiter.clear_email(&normalised);
     let new_hash = if password::needs_rehash(&user.password_hash) {
-        Some(hash_password(password).await?)
+        Some(hash_password(&gate, password).await?)
     } else {
         None
     };
@@ -235,6 +275,7 @@ pub async fn login(
     let user_id = user.id;
     let refresh = blocking::run(&pool, move |conn| {
         db::write_tx(conn, |conn| {
+            limiter::clear_pair(conn, &normalised, &address)?;
             if let Some(h) = &new_hash {
                 repo::set_password_hash(conn, user_id, h)?;
             }

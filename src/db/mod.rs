@@ -131,7 +131,13 @@ impl CustomizeConnection<DbConn, diesel::r2d2::Error> for SessionSettings {
     }
 }
 
-pub fn build_pool(url: &DbUrl, size: u32, settings: SessionSettings) -> Result<DbPool, String> {
+/// `queue_timeout`: how long a caller waits for a free connection before giving up.
+pub fn build_pool(
+    url: &DbUrl,
+    size: u32,
+    settings: SessionSettings,
+    queue_timeout: Duration,
+) -> Result<DbPool, String> {
     if let DbUrl::Sqlite(path) = url {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)
@@ -143,7 +149,7 @@ pub fn build_pool(url: &DbUrl, size: u32, settings: SessionSettings) -> Result<D
     let size = if in_memory { 1 } else { size.max(1) };
     r2d2::Pool::builder()
         .max_size(size)
-        .connection_timeout(Duration::from_secs(10))
+        .connection_timeout(queue_timeout)
         // no ping on every checkout (a round trip per request); broken connections are
         // detected by `has_broken` after the failing query and replaced
         .test_on_check_out(false)

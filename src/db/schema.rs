@@ -180,6 +180,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    login_failures (key) {
+        key -> Text,
+        failures -> BigInt,
+        window_start -> Timestamp,
+    }
+}
+
+diesel::table! {
     idempotency_keys (user_id, idem_key) {
         user_id -> Text,
         idem_key -> Text,
@@ -382,6 +390,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     stock,
     stock_movements,
     idempotency_keys,
+    login_failures,
     cart_items,
     shipping_rates,
     orders,

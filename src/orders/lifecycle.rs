@@ -124,6 +124,7 @@ pub async fn sweep(pool: &DbPool, auto_complete_days: u32) -> Result<(usize, usi
         let cancelled = cancel_overdue(conn, now)?;
         let completed = complete_delivered(conn, now, auto_complete_days)?;
         crate::http::idempotency::prune(conn, chrono::Duration::hours(48))?;
+        crate::auth::limiter::prune(conn, &crate::auth::limiter::Limits::default())?;
         Ok((cancelled, completed))
     })
     .await

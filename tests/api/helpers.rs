@@ -219,6 +219,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
         SessionSettings {
             sqlite_synchronous_full: false,
         },
+        std::time::Duration::from_secs(10),
     )
     .expect("test pool");
     let client = awc::Client::builder()

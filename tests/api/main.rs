@@ -17,3 +17,4 @@ mod organizations;
 mod reports;
 mod schema_check;
 mod stored_values;
+mod throttle;

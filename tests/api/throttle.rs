@@ -1,0 +1,106 @@
+//! Login throttling holds the guesser, not the owner, and counts across instances.
+
+use serde_json::{json, Value};
+use shanhe::config::{Config, Secret};
+
+use crate::helpers::*;
+
+/// A login sent from `source` (an address in 127.0.0.0/8) to `base`.
+async fn login_from(base: &str, source: &str, email: &str, password: &str) -> (u16, Value) {
+    let connector = awc::Connector::new().local_address(source.parse().expect("an address"));
+    let client = awc::Client::builder().connector(connector).finish();
+    let mut res = client
+        .post(format!("{base}/api/v1/auth/login"))
+        .send_json(&json!({"email": email, "password": password}))
+        .await
+        .expect("login sent");
+    let body = res.json::<Value>().await.unwrap_or(Value::Null);
+    (res.status().as_u16(), body)
+}
+
+#[actix_web::test]
+async fn a_guesser_cannot_lock_the_owner_out_from_another_address() {
+    let app = spawn_app().await;
+    app.register("victim@example.cn").await;
+    for _ in 0..5 {
+        let (status, _) = login_from(
+            &app.base,
+            "127.0.0.7",
+            "victim@example.cn",
+            "guess-guess-guess",
+        )
+        .await;
+        assert_eq!(status, 401);
+    }
+    let (status, body) = login_from(&app.base, "127.0.0.7", "victim@example.cn", PASSWORD).await;
+    assert_eq!(status, 429, "the guessing address is held: {body}");
+    let (status, body) = login_from(&app.base, "127.0.0.8", "victim@example.cn", PASSWORD).await;
+    assert_eq!(status, 200, "the owner elsewhere gets in: {body}");
+    // another email from the guessing address is still allowed (under the address ceiling)
+    app.register("neighbour@example.cn").await;
+    let (status, _) = login_from(&app.base, "127.0.0.7", "neighbour@example.cn", PASSWORD).await;
+    assert_eq!(status, 200);
+}
+
+#[actix_web::test]
+async fn failures_count_across_instances_on_one_database() {
+    let app = spawn_app().await;
+    app.register("victim@example.cn").await;
+    // a second instance of the server on the same database
+    let mut config = Config::for_database(app.url.clone());
+    config.jwt_secret = Some(Secret::new("test-secret-test-secret-test-secret"));
+    config.workers = Some(1);
+    let shared = shanhe::app::prepare(config).expect("prepare");
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let second = shanhe::app::start(shared, listener).expect("start");
+    let handle = second.handle.clone();
+    actix_web::rt::spawn(second.server);
+    let other = format!("http://127.0.0.1:{}", second.port);
+    for i in 0..5 {
+        let base = if i % 2 == 0 { &app.base } else { &other };
+        let (status, _) =
+            login_from(base, "127.0.0.9", "victim@example.cn", "guess-guess-guess").await;
+        assert_eq!(status, 401);
+    }
+    for base in [&app.base, &other] {
+        let (status, _) = login_from(base, "127.0.0.9", "victim@example.cn", PASSWORD).await;
+        assert_eq!(status, 429, "both instances see the five failures");
+    }
+    handle.stop(false).await;
+}
+
+#[actix_web::test]
+async fn a_request_that_cannot_get_a_connection_in_time_is_a_503_to_retry() {
+    use diesel::connection::SimpleConnection;
+    let app = spawn_app_with(|c| {
+        c.db_pool_size = Some(1);
+        c.queue_timeout = std::time::Duration::from_millis(200);
+    })
+    .await;
+    // the sweep runs once at start-up; let it finish before the lock goes on
+    actix_web::rt::time::sleep(std::time::Duration::from_millis(500)).await;
+    // hold the write lock the next registration needs, so it keeps the only connection
+    let mut conn = app.conn();
+    if app.is_postgres() {
+        conn.batch_execute("BEGIN; LOCK TABLE login_failures IN ACCESS EXCLUSIVE MODE;")
+            .unwrap();
+    } else {
+        conn.batch_execute("BEGIN IMMEDIATE;").unwrap();
+    }
+    let stuck = app.post(
+        "/api/v1/auth/register",
+        None,
+        json!({"email": "late@example.cn", "password": PASSWORD, "display_name": "晚到"}),
+    );
+    let waiting = async {
+        // time for the registration to take the connection and stop at the lock
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(300)).await;
+        let shed = app.get("/api/v1/products", None).await;
+        conn.batch_execute("COMMIT;").unwrap();
+        shed
+    };
+    let (stuck, shed) = futures::join!(stuck, waiting);
+    assert_eq!(shed.header("retry-after").as_deref(), Some("1"));
+    shed.expect_problem(503, "unavailable");
+    stuck.expect(201);
+}
