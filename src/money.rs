@@ -59,12 +59,6 @@ impl Money {
             .round_dp_with_strategy(0, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
         fen.to_i64().map(Money)
     }
-
-    /// A sum of many amounts (a report's gross), added without overflow.
-    pub fn sum_wide(amounts: impl IntoIterator<Item = i64>) -> Option<Money> {
-        let total: i128 = amounts.into_iter().map(i128::from).sum();
-        i64::try_from(total).ok().map(Money)
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -59,25 +59,49 @@ fn dummy_hash() -> &'static str {
     DUMMY.get_or_init(|| hash("not-a-real-password-just-timing").unwrap_or_default())
 }
 
-/// Bounds argon2 work: at most `permits` hashes run at once (about the core count), each
-/// taking 19 MiB; a caller waits at most `queue_wait` for a turn, then gets `None` (the
-/// handler answers 503 with Retry-After). A flood of registrations or logins then costs a
-/// fixed amount of CPU and memory instead of starving every other request.
+/// Bounds argon2 work: it runs on `threads` dedicated threads (about the core count), one hash
+/// each at a time, each taking 19 MiB; a caller waits at most `queue_wait` for a turn, then
+/// gets `None` (the handler answers 503 with Retry-After). Dedicated threads matter as much as
+/// the bound: the allocator keeps a hash's 19 MiB per thread that ever ran one, so hashing on
+/// the general blocking pool (hundreds of threads) grew the process to gigabytes.
 #[derive(Clone)]
 pub struct HashGate {
     permits: Arc<tokio::sync::Semaphore>,
     queue_wait: Duration,
+    jobs: std::sync::mpsc::Sender<Job>,
 }
 
+type Job = Box<dyn FnOnce() + Send>;
+
 impl HashGate {
-    pub fn new(permits: usize, queue_wait: Duration) -> Self {
+    pub fn new(threads: usize, queue_wait: Duration) -> Self {
+        let threads = threads.max(1);
+        let (jobs, queue) = std::sync::mpsc::channel::<Job>();
+        let queue = Arc::new(std::sync::Mutex::new(queue));
+        for i in 0..threads {
+            let queue = queue.clone();
+            // a thread that cannot start leaves fewer hashers; the permits still bound the work
+            let _ = std::thread::Builder::new()
+                .name(format!("argon2-{i}"))
+                .spawn(move || loop {
+                    let job = match queue.lock() {
+                        Ok(q) => q.recv(),
+                        Err(poisoned) => poisoned.into_inner().recv(),
+                    };
+                    match job {
+                        Ok(job) => job(),
+                        Err(_) => break,
+                    }
+                });
+        }
         HashGate {
-            permits: Arc::new(tokio::sync::Semaphore::new(permits.max(1))),
+            permits: Arc::new(tokio::sync::Semaphore::new(threads)),
             queue_wait,
+            jobs,
         }
     }
 
-    /// Runs `work` on the blocking pool once a permit is free; `None` when none came in time.
+    /// Runs `work` on a hashing thread once one is free; `None` when none came in time.
     pub async fn run<T, F>(&self, work: F) -> Option<Result<T, String>>
     where
         F: FnOnce() -> T + Send + 'static,
@@ -87,14 +111,18 @@ impl HashGate {
             .await
             .ok()?
             .ok()?;
-        let done = actix_web::web::block(move || {
-            let out = work();
-            drop(permit);
-            out
-        })
-        .await
-        .map_err(|e| e.to_string());
-        Some(done)
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let sent = self.jobs.send(Box::new(move || {
+            let _ = tx.send(work());
+        }));
+        if sent.is_err() {
+            return Some(Err("no hashing thread is running".into()));
+        }
+        let out = rx
+            .await
+            .map_err(|_| "the hashing thread stopped".to_string());
+        drop(permit);
+        Some(out)
     }
 }
 

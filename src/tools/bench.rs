@@ -5,7 +5,9 @@
 //!   (b) `hot`: every client ordering the same SKU,
 //! printing orders/s, latency percentiles, errors by status, SQL statements per order (from
 //! the server's `/metrics`), and a verification that 201s = units reserved, no stock is below
-//! zero and every stock row's on_hand equals the sum of its ledger.
+//! zero and every stock row's on_hand equals the sum of its ledger. `catalogue` reads
+//! catalogue pages; `login-flood` registers and signs in from many clients at once (run it
+//! beside `catalogue`, with `--server-pid` to sample the server's memory).
 
 use std::collections::BTreeMap;
 use std::rc::Rc;
@@ -24,6 +26,9 @@ pub enum Scenario {
     Both,
     /// public catalogue pages (`GET /products?limit=20`), on whatever the server holds
     Catalogue,
+    /// `--clients` clients registering new accounts and signing in for `--seconds`, to run
+    /// beside `catalogue` and see what a password-hashing flood does to everyone else
+    LoginFlood,
 }
 
 #[derive(Debug, Args)]
@@ -47,6 +52,12 @@ pub struct BenchArgs {
     pub skus: usize,
     #[arg(long, value_enum, default_value = "both")]
     pub scenario: Scenario,
+    /// How long the login flood lasts
+    #[arg(long, default_value_t = 60)]
+    pub seconds: u64,
+    /// The server's process id, to sample its resident memory during the login flood
+    #[arg(long)]
+    pub server_pid: Option<u32>,
 }
 
 struct Http {
@@ -459,6 +470,114 @@ async fn catalogue(http: Rc<Http>, args: &BenchArgs) -> Result<(), String> {
     Ok(())
 }
 
+/// Resident and peak memory of a process, in MiB (Linux `/proc`).
+fn memory_mib(pid: u32) -> Option<(f64, f64)> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))?
+            .split_whitespace()
+            .nth(1)?
+            .parse::<f64>()
+            .ok()
+            .map(|kib| kib / 1024.0)
+    };
+    Some((field("VmRSS:")?, field("VmHWM:")?))
+}
+
+async fn login_flood(http: Rc<Http>, args: &BenchArgs) -> Result<(), String> {
+    let password = "flood-password-123";
+    let email = "flood-owner@bench.local";
+    // the account the sign-ins use (it may exist from an earlier run)
+    let _ = http
+        .call(
+            awc::http::Method::POST,
+            "/api/v1/auth/register",
+            None,
+            Some(json!({"email": email, "password": password, "display_name": "flood"})),
+        )
+        .await?;
+    let deadline = Instant::now() + Duration::from_secs(args.seconds);
+    let peak_rss = Rc::new(std::cell::Cell::new(0.0_f64));
+    let sampler = args.server_pid.map(|pid| {
+        let peak = peak_rss.clone();
+        actix_web::rt::spawn(async move {
+            while Instant::now() < deadline {
+                if let Some((rss, _)) = memory_mib(pid) {
+                    peak.set(peak.get().max(rss));
+                }
+                actix_web::rt::time::sleep(Duration::from_millis(200)).await;
+            }
+        })
+    });
+    let next = Arc::new(AtomicUsize::new(0));
+    let mut tasks = Vec::new();
+    for _ in 0..args.clients {
+        let (http, next) = (http.clone(), next.clone());
+        tasks.push(actix_web::rt::spawn(async move {
+            let mut out = Vec::new();
+            while Instant::now() < deadline {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let body = if i % 2 == 0 {
+                    json!({"email": format!("flood-{i}-{}@bench.local", uuid::Uuid::new_v4().simple()),
+                           "password": password, "display_name": "flood"})
+                } else {
+                    json!({"email": email, "password": password})
+                };
+                let path = if i % 2 == 0 {
+                    "/api/v1/auth/register"
+                } else {
+                    "/api/v1/auth/login"
+                };
+                let t = Instant::now();
+                let status = match http
+                    .call(awc::http::Method::POST, path, None, Some(body))
+                    .await
+                {
+                    Ok((s, _)) => s,
+                    Err(_) => 0,
+                };
+                out.push((status, t.elapsed()));
+            }
+            out
+        }));
+    }
+    let mut results: Vec<(u16, Duration)> = Vec::new();
+    for t in tasks {
+        results.extend(t.await.map_err(|e| e.to_string())?);
+    }
+    if let Some(s) = sampler {
+        let _ = s.await;
+    }
+    let mut by_status: BTreeMap<u16, usize> = BTreeMap::new();
+    for (s, _) in &results {
+        *by_status.entry(*s).or_default() += 1;
+    }
+    let mut latencies: Vec<Duration> = results.iter().map(|(_, d)| *d).collect();
+    latencies.sort();
+    println!(
+        "login flood: {} requests, {} clients, {} s",
+        results.len(),
+        args.clients,
+        args.seconds
+    );
+    println!("  statuses: {by_status:?}  (0 = transport error)");
+    println!(
+        "  latency: p50 {:.1} ms, p99 {:.1} ms",
+        percentile(&latencies, 0.50),
+        percentile(&latencies, 0.99)
+    );
+    if let Some(pid) = args.server_pid {
+        let (rss, hwm) = memory_mib(pid).unwrap_or_default();
+        println!(
+            "  server memory: peak RSS sampled {:.0} MiB, RSS now {rss:.0} MiB, high-water mark {hwm:.0} MiB",
+            peak_rss.get()
+        );
+    }
+    Ok(())
+}
+
 pub fn main(args: BenchArgs) -> Result<(), String> {
     actix_web::rt::System::new().block_on(async move {
         // one thread drives every client: awc's client is single-threaded
@@ -475,7 +594,10 @@ pub fn main(args: BenchArgs) -> Result<(), String> {
             run(http.clone(), &args, "hot", 1).await?;
         }
         if args.scenario == Scenario::Catalogue {
-            catalogue(http, &args).await?;
+            catalogue(http.clone(), &args).await?;
+        }
+        if args.scenario == Scenario::LoginFlood {
+            login_flood(http, &args).await?;
         }
         Ok(())
     })
