@@ -413,6 +413,7 @@ async fn docs_redirect() -> HttpResponse {
 pub fn start(shared: Shared, listener: TcpListener) -> std::io::Result<Running> {
     let port = listener.local_addr()?.port();
     let workers = shared.config.workers;
+    let blocking_threads = usize::try_from(shared.config.pool_size()).unwrap_or(8) + 2;
     let sweep_pool = std::sync::Arc::downgrade(&shared.pool.clone().into_inner());
     let sweep_every = shared.config.sweep_every();
     let auto_complete_days = shared.config.auto_complete_days;
@@ -451,7 +452,10 @@ pub fn start(shared: Shared, listener: TcpListener) -> std::io::Result<Running> 
             .service(web::scope("/api/v1").configure(api_routes))
             .default_service(web::to(ops::not_found))
     })
-    .shutdown_timeout(10);
+    .shutdown_timeout(10)
+    // blocking work is database work, which cannot go faster than the pool's connections:
+    // more threads only wait (and each keeps its own stack and allocator arena)
+    .worker_max_blocking_threads(blocking_threads);
     let server = match workers {
         Some(n) => server.workers(n.max(1)),
         None => server,
