@@ -291,8 +291,20 @@ pub fn fulfilments_of(
         .load(conn)?)
 }
 
+#[derive(AsChangeset)]
+#[diesel(table_name = orders)]
+struct StatusChange {
+    status: OrderStatus,
+    updated_at: NaiveDateTime,
+    /// Each set when the order reaches that status; left alone otherwise.
+    delivered_at: Option<Option<NaiveDateTime>>,
+    completed_at: Option<Option<NaiveDateTime>>,
+    cancelled_at: Option<Option<NaiveDateTime>>,
+}
+
 /// Moves an order from `from` to `to` if it is still in `from` (the domain rule is checked
 /// first; the conditional update stops two racing requests or instances from both acting).
+/// One statement, the status's timestamp included.
 pub fn set_status(
     conn: &mut DbConn,
     id: OrderId,
@@ -301,28 +313,20 @@ pub fn set_status(
 ) -> Result<bool, ApiError> {
     from.transition(to)?;
     let now = db::now();
+    let at = |s: OrderStatus| (to == s).then_some(Some(now));
     let n = diesel::update(
         orders::table
             .filter(orders::id.eq(id))
             .filter(orders::status.eq(from)),
     )
-    .set((orders::status.eq(to), orders::updated_at.eq(now)))
+    .set(&StatusChange {
+        status: to,
+        updated_at: now,
+        delivered_at: at(OrderStatus::Delivered),
+        completed_at: at(OrderStatus::Completed),
+        cancelled_at: at(OrderStatus::Cancelled),
+    })
     .execute(conn)?;
-    if n == 1 {
-        let target = orders::table.find(id);
-        match to {
-            OrderStatus::Delivered => diesel::update(target)
-                .set(orders::delivered_at.eq(Some(now)))
-                .execute(conn)?,
-            OrderStatus::Completed => diesel::update(target)
-                .set(orders::completed_at.eq(Some(now)))
-                .execute(conn)?,
-            OrderStatus::Cancelled => diesel::update(target)
-                .set(orders::cancelled_at.eq(Some(now)))
-                .execute(conn)?,
-            _ => 0,
-        };
-    }
     Ok(n == 1)
 }
 

@@ -362,12 +362,7 @@ async fn run(http: Rc<Http>, args: &BenchArgs, name: &str, sku_count: usize) -> 
     let statements = http.metric("db_statements_total").await? - statements_before;
     let transactions = http.metric("db_transactions_total").await? - tx_before;
     let created = results.iter().filter(|(s, _)| *s == 201).count();
-    let mut by_status: BTreeMap<u16, usize> = BTreeMap::new();
-    for (s, _) in &results {
-        *by_status.entry(*s).or_default() += 1;
-    }
-    let mut latencies: Vec<Duration> = results.iter().map(|(_, d)| *d).collect();
-    latencies.sort();
+    let (by_status, latencies) = tally(&results);
     let ready = http.get("/health/ready", None).await.unwrap_or(Value::Null);
     println!(
         "{name}: {} orders, {} clients, {} SKU(s), database {}",
@@ -403,50 +398,28 @@ async fn run(http: Rc<Http>, args: &BenchArgs, name: &str, sku_count: usize) -> 
 /// Reads catalogue pages as shoppers do: newest first, then a Chinese search, then a price
 /// sort, round robin, `args.orders` requests in all.
 async fn catalogue(http: Rc<Http>, args: &BenchArgs) -> Result<(), String> {
-    let paths = [
+    const PATHS: [&str; 3] = [
         "/api/v1/products?limit=20",
         "/api/v1/products?limit=20&q=%E7%B1%B3",
         "/api/v1/products?limit=20&sort=price_asc&in_stock=true",
     ];
+    let paths = PATHS;
     let statements_before = http.metric("db_statements_total").await?;
-    let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
-    let mut tasks = Vec::new();
-    for _ in 0..args.clients {
-        let (http, next) = (http.clone(), next.clone());
-        let total = args.orders;
-        tasks.push(actix_web::rt::spawn(async move {
-            let mut out = Vec::new();
-            loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= total {
-                    break;
-                }
-                let t = Instant::now();
-                let status = match http
-                    .call(awc::http::Method::GET, paths[i % paths.len()], None, None)
-                    .await
-                {
-                    Ok((s, _)) => s,
-                    Err(_) => 0,
-                };
-                out.push((status, t.elapsed()));
-            }
-            out
-        }));
-    }
-    let mut results: Vec<(u16, Duration)> = Vec::new();
-    for t in tasks {
-        results.extend(t.await.map_err(|e| e.to_string())?);
-    }
+    let total = args.orders;
+    let results = drive(http.clone(), args.clients, move |i| {
+        (i < total).then(|| {
+            (
+                awc::http::Method::GET,
+                paths[i % paths.len()].to_owned(),
+                None,
+            )
+        })
+    })
+    .await?;
     let elapsed = started.elapsed();
     let statements = http.metric("db_statements_total").await? - statements_before;
-    let mut by_status: BTreeMap<u16, usize> = BTreeMap::new();
-    for (s, _) in &results {
-        *by_status.entry(*s).or_default() += 1;
-    }
-    let mut latencies: Vec<Duration> = results.iter().map(|(_, d)| *d).collect();
-    latencies.sort();
+    let (by_status, latencies) = tally(&results);
     println!(
         "catalogue: {} pages, {} clients",
         results.len(),
@@ -468,6 +441,54 @@ async fn catalogue(http: Rc<Http>, args: &BenchArgs) -> Result<(), String> {
         statements / results.len().max(1) as f64
     );
     Ok(())
+}
+
+type Request = (awc::http::Method, String, Option<Value>);
+
+/// Runs `clients` clients, each taking the next request number and sending what `request`
+/// makes of it, until it says `None`; every answer's status (0: transport error) and time.
+async fn drive<F>(
+    http: Rc<Http>,
+    clients: usize,
+    request: F,
+) -> Result<Vec<(u16, Duration)>, String>
+where
+    F: Fn(usize) -> Option<Request> + 'static,
+{
+    let request = Rc::new(request);
+    let next = Arc::new(AtomicUsize::new(0));
+    let mut tasks = Vec::new();
+    for _ in 0..clients {
+        let (http, next, request) = (http.clone(), next.clone(), request.clone());
+        tasks.push(actix_web::rt::spawn(async move {
+            let mut out = Vec::new();
+            while let Some((method, path, body)) = request(next.fetch_add(1, Ordering::Relaxed)) {
+                let t = Instant::now();
+                let status = match http.call(method, &path, None, body).await {
+                    Ok((s, _)) => s,
+                    Err(_) => 0,
+                };
+                out.push((status, t.elapsed()));
+            }
+            out
+        }));
+    }
+    let mut results = Vec::new();
+    for t in tasks {
+        results.extend(t.await.map_err(|e| e.to_string())?);
+    }
+    Ok(results)
+}
+
+/// Answers by status, and the times sorted for percentiles.
+fn tally(results: &[(u16, Duration)]) -> (BTreeMap<u16, usize>, Vec<Duration>) {
+    let mut by_status: BTreeMap<u16, usize> = BTreeMap::new();
+    for (s, _) in results {
+        *by_status.entry(*s).or_default() += 1;
+    }
+    let mut latencies: Vec<Duration> = results.iter().map(|(_, d)| *d).collect();
+    latencies.sort();
+    (by_status, latencies)
 }
 
 /// Resident and peak memory of a process, in MiB (Linux `/proc`).
@@ -511,51 +532,30 @@ async fn login_flood(http: Rc<Http>, args: &BenchArgs) -> Result<(), String> {
             }
         })
     });
-    let next = Arc::new(AtomicUsize::new(0));
-    let mut tasks = Vec::new();
-    for _ in 0..args.clients {
-        let (http, next) = (http.clone(), next.clone());
-        tasks.push(actix_web::rt::spawn(async move {
-            let mut out = Vec::new();
-            while Instant::now() < deadline {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let body = if i % 2 == 0 {
-                    json!({"email": format!("flood-{i}-{}@bench.local", uuid::Uuid::new_v4().simple()),
-                           "password": password, "display_name": "flood"})
-                } else {
-                    json!({"email": email, "password": password})
-                };
-                let path = if i % 2 == 0 {
-                    "/api/v1/auth/register"
-                } else {
-                    "/api/v1/auth/login"
-                };
-                let t = Instant::now();
-                let status = match http
-                    .call(awc::http::Method::POST, path, None, Some(body))
-                    .await
-                {
-                    Ok((s, _)) => s,
-                    Err(_) => 0,
-                };
-                out.push((status, t.elapsed()));
-            }
-            out
-        }));
-    }
-    let mut results: Vec<(u16, Duration)> = Vec::new();
-    for t in tasks {
-        results.extend(t.await.map_err(|e| e.to_string())?);
-    }
+    let results = drive(http.clone(), args.clients, move |i| {
+        if Instant::now() >= deadline {
+            return None;
+        }
+        Some(if i % 2 == 0 {
+            let email = format!("flood-{i}-{}@bench.local", uuid::Uuid::new_v4().simple());
+            (
+                awc::http::Method::POST,
+                "/api/v1/auth/register".to_owned(),
+                Some(json!({"email": email, "password": password, "display_name": "flood"})),
+            )
+        } else {
+            (
+                awc::http::Method::POST,
+                "/api/v1/auth/login".to_owned(),
+                Some(json!({"email": email, "password": password})),
+            )
+        })
+    })
+    .await?;
     if let Some(s) = sampler {
         let _ = s.await;
     }
-    let mut by_status: BTreeMap<u16, usize> = BTreeMap::new();
-    for (s, _) in &results {
-        *by_status.entry(*s).or_default() += 1;
-    }
-    let mut latencies: Vec<Duration> = results.iter().map(|(_, d)| *d).collect();
-    latencies.sort();
+    let (by_status, latencies) = tally(&results);
     println!(
         "login flood: {} requests, {} clients, {} s",
         results.len(),
