@@ -87,6 +87,8 @@ pub fn load(conn: &mut DbConn) -> Result<Vec<Rate>, ApiError> {
 pub enum ReplaceRates {
     /// `{"rates": [...]}`
     Wrapped { rates: Vec<Rate> },
+    /// `{"items": [...]}`: what `GET /shipping-rates` answers, so it round-trips
+    Items { items: Vec<Rate> },
     /// or the list itself
     List(Vec<Rate>),
 }
@@ -94,7 +96,9 @@ pub enum ReplaceRates {
 impl ReplaceRates {
     fn rates(self) -> Vec<Rate> {
         match self {
-            ReplaceRates::Wrapped { rates } | ReplaceRates::List(rates) => rates,
+            ReplaceRates::Wrapped { rates }
+            | ReplaceRates::Items { items: rates }
+            | ReplaceRates::List(rates) => rates,
         }
     }
 }

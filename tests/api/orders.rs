@@ -716,4 +716,15 @@ async fn shipping_rates_are_public_and_admins_replace_them() {
         .expect(201);
     // 5 kg at the new '*' ambient rate: 8.00 + 4 × 1.00
     assert_eq!(order["shipping_fee"], "12.00");
+    // what GET answers can be PUT back as it is
+    let current = app.get("/api/v1/shipping-rates", None).await.expect(200);
+    let again = app
+        .put(
+            "/api/v1/shipping-rates",
+            Some(&admin.token),
+            current.clone(),
+        )
+        .await
+        .expect(200);
+    assert_eq!(again["items"], current["items"]);
 }
