@@ -129,127 +129,249 @@ pub fn api_routes(cfg: &mut web::ServiceConfig) {
     use inventory::routes as inv;
     use orders::routes as ord;
     use organizations::routes as org;
-    cfg.service(web::resource("/auth/register").route(web::post().to(a::register)))
-        .service(web::resource("/auth/login").route(web::post().to(a::login)))
-        .service(web::resource("/auth/refresh").route(web::post().to(a::refresh)))
-        .service(web::resource("/auth/logout").route(web::post().to(a::logout)))
-        .service(web::resource("/me").route(web::get().to(organizations::me::me)))
-        .service(
-            web::resource("/cooperatives")
-                .route(web::post().to(co::create))
-                .route(web::get().to(co::list)),
-        )
-        .service(web::resource("/cooperatives/{id}").route(web::get().to(co::get)))
-        .service(web::resource("/cooperatives/{id}/members").route(web::post().to(co::add_member)))
-        .service(
-            web::resource("/cooperatives/{id}/warehouses")
-                .route(web::post().to(co::create_warehouse))
-                .route(web::get().to(co::list_warehouses)),
-        )
-        .service(web::resource("/cooperatives/{id}/products").route(web::post().to(pr::create)))
-        .service(
-            web::resource("/categories")
-                .route(web::get().to(cat::list))
-                .route(web::post().to(cat::create)),
-        )
-        .service(web::resource("/products").route(web::get().to(pr::list)))
-        .service(
-            web::resource("/products/{id}")
-                .route(web::get().to(pr::get))
-                .route(web::patch().to(pr::update)),
-        )
-        .service(web::resource("/products/{id}/publish").route(web::post().to(pr::publish)))
-        .service(web::resource("/products/{id}/unpublish").route(web::post().to(pr::unpublish)))
-        .service(web::resource("/products/{id}/archive").route(web::post().to(pr::archive)))
-        .service(web::resource("/cooperatives/{id}/stock").route(web::get().to(inv::list)))
-        .service(
-            web::resource("/cooperatives/{id}/stock/adjustments")
-                .route(web::post().to(inv::adjust)),
-        )
-        .service(
-            web::resource("/skus/{sku_id}/stock/movements").route(web::get().to(inv::movements)),
-        )
-        .service(
-            web::resource("/skus/{sku_id}/stock/{warehouse_id}")
-                .route(web::put().to(inv::stocktake)),
-        )
-        .service(
-            web::resource("/shipping-rates")
-                .route(web::get().to(orders::shipping::list))
-                .route(web::put().to(orders::shipping::replace)),
-        )
-        .service(web::resource("/cart").route(web::get().to(orders::cart::get)))
-        .service(
-            web::resource("/cart/items/{sku_id}")
-                .route(web::put().to(orders::cart::put))
-                .route(web::delete().to(orders::cart::delete)),
-        )
-        .service(web::resource("/checkout/preview").route(web::post().to(ord::preview)))
-        .service(
-            web::resource("/orders")
-                .route(web::post().to(ord::create))
-                .route(web::get().to(orders::reads::list)),
-        )
-        .service(web::resource("/orders/import").route(web::post().to(orders::import::import)))
-        .service(web::resource("/orders/{id}").route(web::get().to(orders::reads::get)))
-        .service(
-            web::resource("/orders/{id}/cancel").route(web::post().to(payments::cancel::cancel)),
-        )
-        .service(
-            web::resource("/orders/{id}/confirm-receipt")
-                .route(web::post().to(orders::actions::confirm_receipt)),
-        )
-        .service(
-            web::resource("/orders/{id}/mark-paid")
-                .route(web::post().to(orders::actions::mark_paid)),
-        )
-        .service(
-            web::resource("/orders/{id}/payments").route(web::post().to(payments::routes::create)),
-        )
-        .service(
-            web::resource("/payments/webhook").route(web::post().to(payments::webhook::receive)),
-        )
-        .service(
-            web::resource("/organizations")
-                .route(web::post().to(org::apply))
-                .route(web::get().to(org::list)),
-        )
-        .service(web::resource("/organizations/{id}").route(web::get().to(org::get)))
-        .service(web::resource("/organizations/{id}/approve").route(web::post().to(org::approve)))
-        .service(web::resource("/organizations/{id}/reject").route(web::post().to(org::reject)))
-        .service(
-            web::resource("/organizations/{id}/members").route(web::post().to(org::add_member)),
-        )
-        .service(
-            web::resource("/organizations/{id}/members/me").route(web::delete().to(org::leave)),
-        )
-        .service(
-            web::resource("/cooperatives/{id}/fulfilments")
-                .route(web::get().to(fulfilment::routes::queue)),
-        )
-        .service(web::resource("/fulfilments/{id}").route(web::get().to(fulfilment::routes::get)))
-        .service(
-            web::resource("/fulfilments/{id}/shipments")
-                .route(web::post().to(fulfilment::routes::ship)),
-        )
-        .service(
-            web::resource("/shipments/{id}/events")
-                .route(web::post().to(fulfilment::routes::add_event)),
-        )
-        .service(
-            web::resource("/orders/{id}/tracking")
-                .route(web::get().to(fulfilment::routes::tracking)),
-        )
-        .service(web::resource("/reports/sales").route(web::get().to(reports::sales::sales)))
-        .service(
-            web::resource("/cooperatives/{id}/settlements")
-                .route(web::get().to(reports::settlements::settlement)),
-        )
-        .service(
-            web::resource("/cooperatives/{id}/commission-rate")
-                .route(web::put().to(co::set_commission_rate)),
-        )
-        .service(web::resource("/audit-events").route(web::get().to(reports::audit_log::list)));
+    cfg.service(
+        web::resource("/auth/register")
+            .route(web::post().to(a::register))
+            .default_service(web::to(|| ops::not_allowed("POST"))),
+    )
+    .service(
+        web::resource("/auth/login")
+            .route(web::post().to(a::login))
+            .default_service(web::to(|| ops::not_allowed("POST"))),
+    )
+    .service(
+        web::resource("/auth/refresh")
+            .route(web::post().to(a::refresh))
+            .default_service(web::to(|| ops::not_allowed("POST"))),
+    )
+    .service(
+        web::resource("/auth/logout")
+            .route(web::post().to(a::logout))
+            .default_service(web::to(|| ops::not_allowed("POST"))),
+    )
+    .service(
+        web::resource("/me")
+            .route(web::get().to(organizations::me::me))
+            .default_service(web::to(|| ops::not_allowed("GET"))),
+    )
+    .service(
+        web::resource("/cooperatives")
+            .route(web::post().to(co::create))
+            .route(web::get().to(co::list))
+            .default_service(web::to(|| ops::not_allowed("POST, GET"))),
+    )
+    .service(
+        web::resource("/cooperatives/{id}")
+            .route(web::get().to(co::get))
+            .default_service(web::to(|| ops::not_allowed("GET"))),
+    )
+    .service(
+        web::resource("/cooperatives/{id}/members")
+            .route(web::post().to(co::add_member))
+            .default_service(web::to(|| ops::not_allowed("POST"))),
+    )
+    .service(
+        web::resource("/cooperatives/{id}/warehouses")
+            .route(web::post().to(co::create_warehouse))
+            .route(web::get().to(co::list_warehouses))
+            .default_service(web::to(|| ops::not_allowed("POST, GET"))),
+    )
+    .service(
+        web::resource("/cooperatives/{id}/products")
+            .route(web::post().to(pr::create))
+            .default_service(web::to(|| ops::not_allowed("POST"))),
+    )
+    .service(
+        web::resource("/categories")
+            .route(web::get().to(cat::list))
+            .route(web::post().to(cat::create))
+            .default_service(web::to(|| ops::not_allowed("GET, POST"))),
+    )
+    .service(
+        web::resource("/products")
+            .route(web::get().to(pr::list))
+            .default_service(web::to(|| ops::not_allowed("GET"))),
+    )
+    .service(
+        web::resource("/products/{id}")
+            .route(web::get().to(pr::get))
+            .route(web::patch().to(pr::update))
+            .default_service(web::to(|| ops::not_allowed("GET, PATCH"))),
+    )
+    .service(
+        web::resource("/products/{id}/publish")
+            .route(web::post().to(pr::publish))
+            .default_service(web::to(|| ops::not_allowed("POST"))),
+    )
+    .service(
+        web::resource("/products/{id}/unpublish")
+            .route(web::post().to(pr::unpublish))
+            .default_service(web::to(|| ops::not_allowed("POST"))),
+    )
+    .service(
+        web::resource("/products/{id}/archive")
+            .route(web::post().to(pr::archive))
+            .default_service(web::to(|| ops::not_allowed("POST"))),
+    )
+    .service(
+        web::resource("/cooperatives/{id}/stock")
+            .route(web::get().to(inv::list))
+            .default_service(web::to(|| ops::not_allowed("GET"))),
+    )
+    .service(
+        web::resource("/cooperatives/{id}/stock/adjustments")
+            .route(web::post().to(inv::adjust))
+            .default_service(web::to(|| ops::not_allowed("POST"))),
+    )
+    .service(
+        web::resource("/skus/{sku_id}/stock/movements")
+            .route(web::get().to(inv::movements))
+            .default_service(web::to(|| ops::not_allowed("GET"))),
+    )
+    .service(
+        web::resource("/skus/{sku_id}/stock/{warehouse_id}")
+            .route(web::put().to(inv::stocktake))
+            .default_service(web::to(|| ops::not_allowed("PUT"))),
+    )
+    .service(
+        web::resource("/shipping-rates")
+            .route(web::get().to(orders::shipping::list))
+            .route(web::put().to(orders::shipping::replace))
+            .default_service(web::to(|| ops::not_allowed("GET, PUT"))),
+    )
+    .service(
+        web::resource("/cart")
+            .route(web::get().to(orders::cart::get))
+            .default_service(web::to(|| ops::not_allowed("GET"))),
+    )
+    .service(
+        web::resource("/cart/items/{sku_id}")
+            .route(web::put().to(orders::cart::put))
+            .route(web::delete().to(orders::cart::delete))
+            .default_service(web::to(|| ops::not_allowed("PUT, DELETE"))),
+    )
+    .service(
+        web::resource("/checkout/preview")
+            .route(web::post().to(ord::preview))
+            .default_service(web::to(|| ops::not_allowed("POST"))),
+    )
+    .service(
+        web::resource("/orders")
+            .route(web::post().to(ord::create))
+            .route(web::get().to(orders::reads::list))
+            .default_service(web::to(|| ops::not_allowed("POST, GET"))),
+    )
+    .service(
+        web::resource("/orders/import")
+            .route(web::post().to(orders::import::import))
+            .default_service(web::to(|| ops::not_allowed("POST"))),
+    )
+    .service(
+        web::resource("/orders/{id}")
+            .route(web::get().to(orders::reads::get))
+            .default_service(web::to(|| ops::not_allowed("GET"))),
+    )
+    .service(
+        web::resource("/orders/{id}/cancel")
+            .route(web::post().to(payments::cancel::cancel))
+            .default_service(web::to(|| ops::not_allowed("POST"))),
+    )
+    .service(
+        web::resource("/orders/{id}/confirm-receipt")
+            .route(web::post().to(orders::actions::confirm_receipt))
+            .default_service(web::to(|| ops::not_allowed("POST"))),
+    )
+    .service(
+        web::resource("/orders/{id}/mark-paid")
+            .route(web::post().to(orders::actions::mark_paid))
+            .default_service(web::to(|| ops::not_allowed("POST"))),
+    )
+    .service(
+        web::resource("/orders/{id}/payments")
+            .route(web::post().to(payments::routes::create))
+            .default_service(web::to(|| ops::not_allowed("POST"))),
+    )
+    .service(
+        web::resource("/payments/webhook")
+            .route(web::post().to(payments::webhook::receive))
+            .default_service(web::to(|| ops::not_allowed("POST"))),
+    )
+    .service(
+        web::resource("/organizations")
+            .route(web::post().to(org::apply))
+            .route(web::get().to(org::list))
+            .default_service(web::to(|| ops::not_allowed("POST, GET"))),
+    )
+    .service(
+        web::resource("/organizations/{id}")
+            .route(web::get().to(org::get))
+            .default_service(web::to(|| ops::not_allowed("GET"))),
+    )
+    .service(
+        web::resource("/organizations/{id}/approve")
+            .route(web::post().to(org::approve))
+            .default_service(web::to(|| ops::not_allowed("POST"))),
+    )
+    .service(
+        web::resource("/organizations/{id}/reject")
+            .route(web::post().to(org::reject))
+            .default_service(web::to(|| ops::not_allowed("POST"))),
+    )
+    .service(
+        web::resource("/organizations/{id}/members")
+            .route(web::post().to(org::add_member))
+            .default_service(web::to(|| ops::not_allowed("POST"))),
+    )
+    .service(
+        web::resource("/organizations/{id}/members/me")
+            .route(web::delete().to(org::leave))
+            .default_service(web::to(|| ops::not_allowed("DELETE"))),
+    )
+    .service(
+        web::resource("/cooperatives/{id}/fulfilments")
+            .route(web::get().to(fulfilment::routes::queue))
+            .default_service(web::to(|| ops::not_allowed("GET"))),
+    )
+    .service(
+        web::resource("/fulfilments/{id}")
+            .route(web::get().to(fulfilment::routes::get))
+            .default_service(web::to(|| ops::not_allowed("GET"))),
+    )
+    .service(
+        web::resource("/fulfilments/{id}/shipments")
+            .route(web::post().to(fulfilment::routes::ship))
+            .default_service(web::to(|| ops::not_allowed("POST"))),
+    )
+    .service(
+        web::resource("/shipments/{id}/events")
+            .route(web::post().to(fulfilment::routes::add_event))
+            .default_service(web::to(|| ops::not_allowed("POST"))),
+    )
+    .service(
+        web::resource("/orders/{id}/tracking")
+            .route(web::get().to(fulfilment::routes::tracking))
+            .default_service(web::to(|| ops::not_allowed("GET"))),
+    )
+    .service(
+        web::resource("/reports/sales")
+            .route(web::get().to(reports::sales::sales))
+            .default_service(web::to(|| ops::not_allowed("GET"))),
+    )
+    .service(
+        web::resource("/cooperatives/{id}/settlements")
+            .route(web::get().to(reports::settlements::settlement))
+            .default_service(web::to(|| ops::not_allowed("GET"))),
+    )
+    .service(
+        web::resource("/cooperatives/{id}/commission-rate")
+            .route(web::put().to(co::set_commission_rate))
+            .default_service(web::to(|| ops::not_allowed("PUT"))),
+    )
+    .service(
+        web::resource("/audit-events")
+            .route(web::get().to(reports::audit_log::list))
+            .default_service(web::to(|| ops::not_allowed("GET"))),
+    );
 }
 
 /// Everything built once at start-up and shared by the workers.

@@ -61,6 +61,14 @@ pub async fn metrics_text() -> HttpResponse {
         .body(handle.render())
 }
 
+/// A method a path does not take: 405 naming, in `Allow`, the methods it does take (the
+/// problem+json body is added on the way out, as for every other error).
+pub async fn not_allowed(allow: &'static str) -> HttpResponse {
+    HttpResponse::MethodNotAllowed()
+        .insert_header((actix_web::http::header::ALLOW, allow))
+        .finish()
+}
+
 pub async fn not_found() -> ApiResult<HttpResponse> {
     Err(ApiError::NotFound)
 }
@@ -129,8 +137,12 @@ pub async fn problems_everywhere(
         "detail": title,
         "code": code,
     });
+    let allow = res.headers().get(actix_web::http::header::ALLOW).cloned();
     let (req, _) = res.into_parts();
     let mut builder = HttpResponse::build(status);
+    if let Some(allow) = allow {
+        builder.insert_header((actix_web::http::header::ALLOW, allow));
+    }
     builder.insert_header((
         actix_web::http::header::CONTENT_TYPE,
         "application/problem+json",

@@ -270,6 +270,11 @@ async fn a_method_a_route_does_not_take_is_a_problem_too() {
     let app = spawn_app().await;
     let r = app.delete("/api/v1/products", None).await;
     assert_eq!(r.status, 405);
+    assert_eq!(
+        r.header("allow").as_deref(),
+        Some("GET"),
+        "405 names what the path takes"
+    );
     assert_eq!(r.body["code"], "method_not_allowed");
     assert_eq!(
         r.header("content-type").as_deref(),
