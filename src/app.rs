@@ -20,6 +20,7 @@ use crate::config::Config;
 use crate::cooperatives;
 use crate::db::{self, DbPool, DbUrl, SessionSettings};
 use crate::fulfilment;
+use crate::http::openapi::Truthful;
 use crate::http::{extract, ops};
 use crate::inventory;
 use crate::orders;
@@ -87,7 +88,7 @@ use crate::reports;
         reports::audit_log::list,
         cooperatives::routes::set_commission_rate,
     ),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &Truthful),
     tags(
         (name = "auth", description = "Accounts and sessions"),
         (name = "cooperatives", description = "Supplier co-operatives, members, warehouses"),

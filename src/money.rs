@@ -74,7 +74,6 @@ impl FromStr for Money {
     type Err = MoneyError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let s = s.trim();
         if s.len() > MAX_INPUT_LEN {
             return Err(MoneyError("is too large"));
         }
@@ -134,7 +133,7 @@ impl utoipa::PartialSchema for Money {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
         utoipa::openapi::ObjectBuilder::new()
             .schema_type(utoipa::openapi::schema::Type::String)
-            .pattern(Some(r"^\d+(\.\d{1,2})?$"))
+            .pattern(Some(r"^-?[0-9]+\.[0-9]{2}$"))
             .description(Some("CNY in yuan with two decimals"))
             .examples([serde_json::json!("12.50")])
             .into()

@@ -15,15 +15,15 @@ use crate::db::{self, DbConn, DbPool};
 use crate::http::blocking;
 use crate::http::error::{ApiError, ApiResult, FieldError, Problem};
 use crate::http::extract::ApiJson;
-use crate::http::validate::{bounded_text, phone};
+use crate::http::text::{Line, MaybePhone};
 use crate::ids::{RefreshTokenId, UserId};
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct RegisterRequest {
     pub email: String,
     pub password: String,
-    pub display_name: String,
-    pub phone: Option<String>,
+    pub display_name: Line<64>,
+    pub phone: Option<MaybePhone>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -88,16 +88,14 @@ impl TryFrom<RegisterRequest> for NewAccount {
         let password = Password::parse(&r.password, Some(r.email.trim()))
             .map_err(|m| errors.push(FieldError::new("password", m)))
             .ok();
-        let display_name = bounded_text(&r.display_name, 64)
+        let display_name = r
+            .display_name
+            .parse()
             .map_err(|m| errors.push(FieldError::new("display_name", m)))
             .ok();
-        let phone = match r.phone.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
-            None => Some(None),
-            Some(p) => phone(p)
-                .map(Some)
-                .map_err(|m| errors.push(FieldError::new("phone", m)))
-                .ok(),
-        };
+        let phone = MaybePhone::parse_opt(&r.phone)
+            .map_err(|m| errors.push(FieldError::new("phone", m)))
+            .ok();
         match (email, password, display_name, phone) {
             (Some(email), Some(password), Some(display_name), Some(phone)) if errors.is_empty() => {
                 Ok(NewAccount {

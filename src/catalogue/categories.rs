@@ -15,12 +15,13 @@ use crate::http::blocking;
 use crate::http::error::{ApiError, ApiResult, Problem};
 use crate::http::extract::ApiJson;
 use crate::http::pagination::Paginated;
-use crate::http::validate::{bounded_text, Fields};
+use crate::http::text::Line;
+use crate::http::validate::Fields;
 use crate::ids::CategoryId;
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct CreateCategory {
-    pub name: String,
+    pub name: Line<50>,
     pub parent_id: Option<CategoryId>,
 }
 
@@ -130,7 +131,7 @@ pub async fn create(
     body: ApiJson<CreateCategory>,
 ) -> ApiResult<HttpResponse> {
     let mut f = Fields::default();
-    let name = f.check("name", bounded_text(&body.0.name, 50));
+    let name = f.check("name", body.0.name.parse());
     let name = f.finish(name)?;
     let parent = body.0.parent_id;
     let created = blocking::run(&pool, move |conn| {

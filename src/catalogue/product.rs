@@ -6,58 +6,73 @@ use utoipa::ToSchema;
 
 use super::domain::{SalesChannel, Storage};
 use crate::http::error::ApiError;
-use crate::http::validate::{bounded_text, optional_text, Fields};
+use crate::http::text::{ImageUrl, Line, Prose, SkuCode};
+use crate::http::validate::Fields;
 use crate::ids::CategoryId;
 use crate::money::Money;
 
-/// The certifications a product may claim.
-pub const CERTIFICATIONS: &[&str] = &[
-    "organic",
-    "green_food",
-    "geographical_indication",
-    "pollution_free",
-    "selenium_rich",
-];
+crate::vocabulary! {
+    /// The certifications a product may claim.
+    #[derive(Serialize, Deserialize, ToSchema)]
+    #[serde(rename_all = "snake_case")]
+    pub enum Certification as "certification" {
+        Organic = "organic",
+        GreenFood = "green_food",
+        GeographicalIndication = "geographical_indication",
+        PollutionFree = "pollution_free",
+        SeleniumRich = "selenium_rich",
+    }
+}
 
 const MAX_IMAGES: usize = 10;
-const MAX_URL_LEN: usize = 500;
 const MAX_SKUS: usize = 50;
 const MAX_TIERS: usize = 10;
 
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 pub struct TierInput {
+    #[schema(minimum = 1)]
     pub min_quantity: i64,
     pub unit_price: Money,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 pub struct SkuInput {
-    pub code: String,
-    pub name: String,
-    pub unit: String,
+    pub code: SkuCode,
+    pub name: Line<100>,
+    pub unit: Line<20>,
+    #[schema(minimum = 1, maximum = 2_000_000)]
     pub net_weight_grams: i64,
     pub price: Money,
     pub sales_channel: SalesChannel,
+    #[schema(minimum = 1, maximum = 1_000_000)]
     pub min_order_quantity: Option<i64>,
+    /// Lower prices from a quantity up: strictly increasing `min_quantity`, no `unit_price`
+    /// above the SKU's `price`.
     #[serde(default)]
+    #[schema(max_items = 10)]
     pub tiers: Vec<TierInput>,
     /// Stock level under which the co-op's stock list flags the SKU (default 10).
+    #[schema(minimum = 0, maximum = 1_000_000)]
     pub low_stock_threshold: Option<i64>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 pub struct ProductInput {
-    pub name: String,
-    pub subtitle: Option<String>,
-    pub description: Option<String>,
+    pub name: Line<120>,
+    pub subtitle: Option<Prose<200>>,
+    pub description: Option<Prose<5000>>,
     pub category_id: Option<CategoryId>,
-    pub origin: String,
+    pub origin: Line<100>,
     pub storage: Storage,
+    #[schema(minimum = 1, maximum = 3650)]
     pub shelf_life_days: Option<i64>,
     #[serde(default)]
-    pub certifications: Vec<String>,
+    pub certifications: Vec<Certification>,
     #[serde(default)]
-    pub images: Vec<String>,
+    #[schema(max_items = 10)]
+    pub images: Vec<ImageUrl>,
+    /// One to fifty SKUs with distinct codes.
+    #[schema(min_items = 1, max_items = 50)]
     pub skus: Vec<SkuInput>,
 }
 
@@ -66,21 +81,24 @@ pub struct ProductInput {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProductPatch {
-    pub name: Option<String>,
+    pub name: Option<Line<120>>,
     #[serde(default, deserialize_with = "nullable")]
-    pub subtitle: Option<Option<String>>,
+    pub subtitle: Option<Option<Prose<200>>>,
     #[serde(default, deserialize_with = "nullable")]
-    pub description: Option<Option<String>>,
+    pub description: Option<Option<Prose<5000>>>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     pub category_id: Option<Option<CategoryId>>,
-    pub origin: Option<String>,
+    pub origin: Option<Line<100>>,
     pub storage: Option<Storage>,
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(minimum = 1, maximum = 3650)]
     pub shelf_life_days: Option<Option<i64>>,
-    pub certifications: Option<Vec<String>>,
-    pub images: Option<Vec<String>>,
+    pub certifications: Option<Vec<Certification>>,
+    #[schema(max_items = 10)]
+    pub images: Option<Vec<ImageUrl>>,
     /// SKUs to create or update, matched by `code`; SKUs not listed stay as they are.
+    #[schema(max_items = 50)]
     pub skus: Option<Vec<SkuInput>>,
 }
 
@@ -128,7 +146,7 @@ impl ProductPatch {
                 match current
                     .skus
                     .iter_mut()
-                    .find(|s| s.code.trim() == sku.code.trim())
+                    .find(|s| s.code.0.trim() == sku.code.0.trim())
                 {
                     Some(existing) => *existing = sku,
                     None => current.skus.push(sku),
@@ -188,37 +206,10 @@ impl ProductDraft {
     }
 }
 
-fn sku_code(raw: &str) -> Result<String, &'static str> {
-    let s = raw.trim();
-    if s.is_empty() || s.len() > 64 {
-        return Err("must be 1 to 64 characters");
-    }
-    if !s
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-    {
-        return Err("may contain only letters, digits, '-', '_' and '.'");
-    }
-    Ok(s.to_owned())
-}
-
-fn image_url(raw: &str) -> Result<String, String> {
-    let s = raw.trim();
-    if s.len() > MAX_URL_LEN {
-        return Err(format!("must be at most {MAX_URL_LEN} characters"));
-    }
-    match url::Url::parse(s) {
-        Ok(u) if (u.scheme() == "http" || u.scheme() == "https") && u.host().is_some() => {
-            Ok(s.to_owned())
-        }
-        _ => Err("must be an http or https URL".into()),
-    }
-}
-
 fn parse_sku(f: &mut Fields, at: &str, s: SkuInput) -> Option<SkuDraft> {
-    let code = f.check(&format!("{at}.code"), sku_code(&s.code));
-    let name = f.check(&format!("{at}.name"), bounded_text(&s.name, 100));
-    let unit = f.check(&format!("{at}.unit"), bounded_text(&s.unit, 20));
+    let code = f.check(&format!("{at}.code"), s.code.parse());
+    let name = f.check(&format!("{at}.name"), s.name.parse());
+    let unit = f.check(&format!("{at}.unit"), s.unit.parse());
     if s.net_weight_grams <= 0 || s.net_weight_grams > 2_000_000 {
         f.push(
             format!("{at}.net_weight_grams"),
@@ -289,10 +280,10 @@ impl TryFrom<ProductInput> for ProductDraft {
 
     fn try_from(p: ProductInput) -> Result<Self, ApiError> {
         let mut f = Fields::default();
-        let name = f.check("name", bounded_text(&p.name, 120));
-        let subtitle = f.check("subtitle", optional_text(p.subtitle.as_deref(), 200));
-        let description = f.check("description", optional_text(p.description.as_deref(), 5000));
-        let origin = f.check("origin", bounded_text(&p.origin, 100));
+        let name = f.check("name", p.name.parse());
+        let subtitle = f.check("subtitle", Prose::parse_opt(&p.subtitle));
+        let description = f.check("description", Prose::parse_opt(&p.description));
+        let origin = f.check("origin", p.origin.parse());
         let shelf_life_days = match p.shelf_life_days {
             None => Some(None),
             Some(d) if (1..=3650).contains(&d) => Some(Some(d as i32)),
@@ -302,15 +293,9 @@ impl TryFrom<ProductInput> for ProductDraft {
             }
         };
         let mut certifications = Vec::new();
-        for (i, c) in p.certifications.iter().enumerate() {
-            let c = c.trim();
-            if !CERTIFICATIONS.contains(&c) {
-                f.push(
-                    format!("certifications[{i}]"),
-                    format!("must be one of {}", CERTIFICATIONS.join(", ")),
-                );
-            } else if !certifications.iter().any(|x| x == c) {
-                certifications.push(c.to_owned());
+        for c in &p.certifications {
+            if !certifications.iter().any(|x| x == c.as_str()) {
+                certifications.push(c.as_str().to_owned());
             }
         }
         if p.images.len() > MAX_IMAGES {
@@ -320,7 +305,7 @@ impl TryFrom<ProductInput> for ProductDraft {
             .images
             .iter()
             .enumerate()
-            .filter_map(|(i, u)| f.check(&format!("images[{i}]"), image_url(u)))
+            .filter_map(|(i, u)| f.check(&format!("images[{i}]"), u.parse()))
             .collect();
         if p.skus.is_empty() {
             f.push("skus", "a product needs at least one SKU");
@@ -390,7 +375,7 @@ mod tests {
             origin: "黑龙江鹤岗绥滨县".into(),
             storage: Storage::Ambient,
             shelf_life_days: Some(365),
-            certifications: vec!["organic".into()],
+            certifications: vec![Certification::Organic],
             images: vec!["https://img.example.cn/rice.jpg".into()],
             skus,
         }
@@ -441,15 +426,14 @@ mod tests {
     }
 
     #[test]
-    fn bad_images_and_certifications_are_named() {
+    fn bad_images_are_named() {
         let mut p = product(vec![sku("A", "1.00", SalesChannel::Retail)]);
-        p.images = vec!["javascript:alert(1)".into()];
-        p.certifications = vec!["magic".into()];
+        p.images = vec!["https://a.cn/x.jpg".into(), "javascript:alert(1)".into()];
         let ApiError::Validation(errors) = ProductDraft::try_from(p).unwrap_err() else {
             panic!()
         };
         let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
-        assert_eq!(fields, vec!["certifications[0]", "images[0]"]);
+        assert_eq!(fields, vec!["images[1]"]);
     }
 
     #[test]
@@ -465,8 +449,8 @@ mod tests {
             ..Default::default()
         };
         let after = patch.apply(base);
-        assert_eq!(after.name, "新米");
-        assert_eq!(after.subtitle.as_deref(), Some("当季"));
+        assert_eq!(after.name.0, "新米");
+        assert_eq!(after.subtitle.map(|s| s.0).as_deref(), Some("当季"));
         assert_eq!(after.skus.len(), 2);
         assert_eq!(after.skus[0].price, "2.00".parse().unwrap());
     }

@@ -6,7 +6,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::domain::{ProductStatus, SalesChannel, Storage, TextList};
-use super::product::{ProductDraft, ProductInput, SkuInput, TierInput};
+use super::product::{Certification, ProductDraft, ProductInput, SkuInput, TierInput};
 use crate::cooperatives::domain::CooperativeStatus;
 use crate::db::schema::{categories, products, sku_tiers, skus};
 use crate::db::{self, DbConn};
@@ -247,22 +247,32 @@ pub fn detail(conn: &mut DbConn, product: ProductRow) -> Result<ProductDetail, A
 pub fn as_input(detail: &ProductDetail) -> Result<ProductInput, ApiError> {
     let p = &detail.product;
     Ok(ProductInput {
-        name: p.name.clone(),
-        subtitle: p.subtitle.clone(),
-        description: p.description.clone(),
+        name: p.name.clone().into(),
+        subtitle: p.subtitle.clone().map(Into::into),
+        description: p.description.clone().map(Into::into),
         category_id: p.category_id,
-        origin: p.origin.clone(),
+        origin: p.origin.clone().into(),
         storage: p.storage,
         shelf_life_days: p.shelf_life_days.map(i64::from),
-        certifications: p.certifications(),
-        images: p.images(),
+        certifications: p
+            .certifications()
+            .iter()
+            .map(|c| {
+                Certification::parse(c).ok_or_else(|| {
+                    ApiError::internal(format!(
+                        "unknown certification (products.certifications) {c:?}"
+                    ))
+                })
+            })
+            .collect::<Result<_, _>>()?,
+        images: p.images().into_iter().map(Into::into).collect(),
         skus: detail
             .skus
             .iter()
             .map(|SkuDetail { sku: s, tiers, .. }| SkuInput {
-                code: s.code.clone(),
-                name: s.name.clone(),
-                unit: s.unit.clone(),
+                code: s.code.clone().into(),
+                name: s.name.clone().into(),
+                unit: s.unit.clone().into(),
                 net_weight_grams: s.net_weight_grams,
                 price: Money::from_fen(s.price),
                 sales_channel: s.sales_channel,

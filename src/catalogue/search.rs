@@ -12,6 +12,7 @@ use super::repo::ProductRow;
 use crate::db::schema::{cooperatives, products, skus, stock};
 use crate::db::DbConn;
 use crate::http::error::ApiError;
+use crate::http::openapi;
 use crate::http::pagination::{Page, Paginated, TIME_FORMAT};
 use crate::http::validate::Fields;
 use crate::ids::{CategoryId, CooperativeId};
@@ -25,19 +26,34 @@ diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct SearchParams {
     /// Text to find in names, subtitles and descriptions (Chinese works: `q=大米`).
+    #[param(max_length = 100)]
     pub q: Option<String>,
+    #[param(schema_with = openapi::uuid_or_blank)]
     pub category_id: Option<String>,
+    #[param(schema_with = openapi::uuid_or_blank)]
     pub cooperative_id: Option<String>,
-    /// `ambient`, `chilled` or `frozen`
+    /// `ambient`, `chilled` or `frozen` (blank: any)
+    #[param(schema_with = storage_param)]
     pub storage: Option<String>,
     /// Lowest retail price, e.g. `10.00`
+    #[param(schema_with = openapi::amount_param)]
     pub min_price: Option<String>,
+    #[param(schema_with = openapi::amount_param)]
     pub max_price: Option<String>,
     pub in_stock: Option<bool>,
     /// `relevance` (default with `q`), `price_asc`, `price_desc`, `newest` (default)
+    #[param(schema_with = sort_param)]
     pub sort: Option<String>,
     pub limit: Option<i64>,
     pub cursor: Option<String>,
+}
+
+fn storage_param() -> utoipa::openapi::Object {
+    openapi::word_or_blank(Storage::ALL.iter().map(|s| s.as_str()))
+}
+
+fn sort_param() -> utoipa::openapi::Object {
+    openapi::word_or_blank(["relevance", "price_asc", "price_desc", "newest"])
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,10 +95,10 @@ impl TryFrom<SearchParams> for Search {
     type Error = ApiError;
     fn try_from(p: SearchParams) -> Result<Self, ApiError> {
         let mut f = Fields::default();
-        let q = p.q.as_deref().map(str::trim).filter(|s| !s.is_empty());
-        if q.is_some_and(|q| q.chars().count() > 100) {
+        if p.q.as_deref().is_some_and(|q| q.chars().count() > 100) {
             f.push("q", "must be at most 100 characters");
         }
+        let q = p.q.as_deref().map(str::trim).filter(|s| !s.is_empty());
         let category_id = f.check(
             "category_id",
             parse_id::<CategoryId>(p.category_id.as_deref()),

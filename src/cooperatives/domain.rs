@@ -8,17 +8,18 @@ use super::access::CoopRole;
 use crate::auth::domain::Email;
 use crate::db::stored::StoredText;
 use crate::http::error::ApiError;
-use crate::http::validate::{bounded_text, optional_text, phone, Fields};
+use crate::http::text::{EmailText, Line, MaybePhone, Prose};
+use crate::http::validate::Fields;
 use crate::vocabulary;
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct CreateCooperative {
-    pub name: String,
-    pub province: String,
-    pub city: String,
-    pub county: String,
-    pub description: Option<String>,
-    pub contact_phone: Option<String>,
+    pub name: Line<100>,
+    pub province: Line<50>,
+    pub city: Line<50>,
+    pub county: Line<50>,
+    pub description: Option<Prose<2000>>,
+    pub contact_phone: Option<MaybePhone>,
 }
 
 pub struct NewCooperative {
@@ -34,23 +35,12 @@ impl TryFrom<CreateCooperative> for NewCooperative {
     type Error = ApiError;
     fn try_from(r: CreateCooperative) -> Result<Self, ApiError> {
         let mut f = Fields::default();
-        let name = f.check("name", bounded_text(&r.name, 100));
-        let province = f.check("province", bounded_text(&r.province, 50));
-        let city = f.check("city", bounded_text(&r.city, 50));
-        let county = f.check("county", bounded_text(&r.county, 50));
-        let description = f.check("description", optional_text(r.description.as_deref(), 2000));
-        let contact_phone = f.check(
-            "contact_phone",
-            match r
-                .contact_phone
-                .as_deref()
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-            {
-                None => Ok(None),
-                Some(p) => phone(p).map(Some),
-            },
-        );
+        let name = f.check("name", r.name.parse());
+        let province = f.check("province", r.province.parse());
+        let city = f.check("city", r.city.parse());
+        let county = f.check("county", r.county.parse());
+        let description = f.check("description", Prose::parse_opt(&r.description));
+        let contact_phone = f.check("contact_phone", MaybePhone::parse_opt(&r.contact_phone));
         let value = (|| {
             Some(NewCooperative {
                 name: name?,
@@ -67,9 +57,8 @@ impl TryFrom<CreateCooperative> for NewCooperative {
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct AddMember {
-    pub email: String,
-    /// `owner` or `staff`
-    pub role: String,
+    pub email: EmailText,
+    pub role: CoopRole,
 }
 
 pub struct NewMember {
@@ -81,25 +70,19 @@ impl TryFrom<AddMember> for NewMember {
     type Error = ApiError;
     fn try_from(r: AddMember) -> Result<Self, ApiError> {
         let mut f = Fields::default();
-        let email = f.check("email", Email::parse(&r.email));
-        let role = f.check(
-            "role",
-            CoopRole::parse(r.role.trim()).ok_or("must be \"owner\" or \"staff\""),
-        );
-        let value = (|| {
-            Some(NewMember {
-                email: email?,
-                role: role?,
-            })
-        })();
+        let email = f.check("email", Email::parse(&r.email.0));
+        let value = email.map(|email| NewMember {
+            email,
+            role: r.role,
+        });
         f.finish(value)
     }
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct CreateWarehouse {
-    pub name: String,
-    pub address: String,
+    pub name: Line<100>,
+    pub address: Line<300>,
     pub cold_storage: bool,
 }
 
@@ -113,8 +96,8 @@ impl TryFrom<CreateWarehouse> for NewWarehouse {
     type Error = ApiError;
     fn try_from(r: CreateWarehouse) -> Result<Self, ApiError> {
         let mut f = Fields::default();
-        let name = f.check("name", bounded_text(&r.name, 100));
-        let address = f.check("address", bounded_text(&r.address, 300));
+        let name = f.check("name", r.name.parse());
+        let address = f.check("address", r.address.parse());
         let value = (|| {
             Some(NewWarehouse {
                 name: name?,
@@ -155,6 +138,14 @@ impl CommissionRate {
             .ok()
             .filter(|d| *d >= Decimal::ZERO && *d <= Decimal::ONE)
             .map(|d| CommissionRate(d.normalize()))
+    }
+
+    /// A rate as a client may send it: `0`, `1`, or `0.` and up to eight digits.
+    pub fn parse_request(raw: &str) -> Option<Self> {
+        static RATE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+            regex::Regex::new(r"^(0(\.[0-9]{1,8})?|1(\.0{1,8})?)$").expect("RATE")
+        });
+        RATE.is_match(raw).then(|| Self::parse(raw)).flatten()
     }
 
     pub fn value(self) -> Decimal {

@@ -272,6 +272,7 @@ pub async fn list_warehouses(
 #[derive(Debug, serde::Deserialize, ToSchema)]
 pub struct CommissionRate {
     /// A decimal between 0 and 1 such as `"0.03"`; `null` returns the co-op to the platform rate.
+    #[schema(pattern = "^(0(\\.[0-9]{1,8})?|1(\\.0{1,8})?)$")]
     pub commission_rate: Option<String>,
 }
 
@@ -285,9 +286,9 @@ pub async fn set_commission_rate(
     body: ApiJson<CommissionRate>,
 ) -> ApiResult<HttpResponse> {
     let coop_id = id.into_inner();
-    let rate = match body.0.commission_rate.as_deref().map(str::trim) {
+    let rate = match body.0.commission_rate.as_deref() {
         None => None,
-        Some(r) => match domain::CommissionRate::parse(r) {
+        Some(r) => match domain::CommissionRate::parse_request(r) {
             Some(rate) => Some(rate),
             None => {
                 return Err(ApiError::field(

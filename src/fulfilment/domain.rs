@@ -5,7 +5,8 @@ use utoipa::ToSchema;
 
 use crate::catalogue::Storage;
 use crate::http::error::{ApiError, FieldError};
-use crate::http::validate::{optional_text, Fields};
+use crate::http::text::{Carrier, Prose, TrackingNumber};
+use crate::http::validate::Fields;
 use crate::ids::{FulfilmentId, OrderItemId};
 use crate::orders::repo::{FulfilmentRow, ItemRow};
 use crate::orders::{FulfilmentStatus, OrderStatus};
@@ -14,13 +15,15 @@ use crate::vocabulary;
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 pub struct ShipmentLine {
     pub order_item_id: OrderItemId,
+    #[schema(minimum = 1)]
     pub quantity: i64,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 pub struct CreateShipment {
-    pub carrier: String,
-    pub tracking_number: String,
+    pub carrier: Carrier,
+    pub tracking_number: TrackingNumber,
+    #[schema(min_items = 1)]
     pub items: Vec<ShipmentLine>,
 }
 
@@ -32,37 +35,12 @@ pub struct NewShipment {
     pub items: Vec<ShipmentLine>,
 }
 
-fn carrier(raw: &str) -> Result<String, &'static str> {
-    let s = raw.trim();
-    if s.is_empty() || s.chars().count() > 64 {
-        return Err("must be 1 to 64 characters");
-    }
-    if !s
-        .chars()
-        .all(|c| c.is_alphanumeric() || c == '-' || c == ' ')
-    {
-        return Err("may contain only letters, digits, spaces and dashes");
-    }
-    Ok(s.to_owned())
-}
-
-fn tracking_number(raw: &str) -> Result<String, &'static str> {
-    let s = raw.trim();
-    if s.is_empty() || s.len() > 64 {
-        return Err("must be 1 to 64 characters");
-    }
-    if !s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-        return Err("may contain only letters, digits and dashes");
-    }
-    Ok(s.to_owned())
-}
-
 impl TryFrom<CreateShipment> for NewShipment {
     type Error = ApiError;
     fn try_from(r: CreateShipment) -> Result<Self, ApiError> {
         let mut f = Fields::default();
-        let carrier = f.check("carrier", carrier(&r.carrier));
-        let tracking = f.check("tracking_number", tracking_number(&r.tracking_number));
+        let carrier = f.check("carrier", r.carrier.parse());
+        let tracking = f.check("tracking_number", r.tracking_number.parse());
         if r.items.is_empty() {
             f.push("items", "a shipment carries at least one item");
         }
@@ -103,8 +81,9 @@ vocabulary! {
 pub struct CreateEvent {
     pub status: ShipmentStatus,
     pub occurred_at: Option<chrono::DateTime<chrono::Utc>>,
-    pub location: Option<String>,
-    pub note: Option<String>,
+    pub location: Option<Prose<200>>,
+    pub note: Option<Prose<500>>,
+    #[schema(minimum = -80, maximum = 80)]
     pub temperature_celsius: Option<f64>,
 }
 
@@ -122,8 +101,8 @@ pub const MAX_SKEW_SECS: i64 = 300;
 impl NewEvent {
     pub fn parse(r: CreateEvent, now: chrono::NaiveDateTime) -> Result<Self, ApiError> {
         let mut f = Fields::default();
-        let location = f.check("location", optional_text(r.location.as_deref(), 200));
-        let note = f.check("note", optional_text(r.note.as_deref(), 500));
+        let location = f.check("location", Prose::parse_opt(&r.location));
+        let note = f.check("note", Prose::parse_opt(&r.note));
         let occurred_at = r.occurred_at.map(|t| t.naive_utc()).unwrap_or(now);
         if occurred_at > now + chrono::Duration::seconds(MAX_SKEW_SECS) {
             f.push("occurred_at", "is in the future");

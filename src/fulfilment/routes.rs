@@ -24,10 +24,15 @@ use crate::orders::{FulfilmentStatus, OrderStatus};
 
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct QueueQuery {
-    /// e.g. `awaiting_shipment`
+    /// e.g. `awaiting_shipment` (blank: any)
+    #[param(schema_with = fulfilment_status_param)]
     pub status: Option<String>,
     pub limit: Option<i64>,
     pub cursor: Option<String>,
+}
+
+fn fulfilment_status_param() -> utoipa::openapi::Object {
+    crate::http::openapi::word_or_blank(FulfilmentStatus::ALL.iter().map(|s| s.as_str()))
 }
 
 fn fulfilment_view(conn: &mut DbConn, f: FulfilmentRow) -> ApiResult<FulfilmentView> {

@@ -79,22 +79,31 @@ where
 
 /// Parses JSON: syntax errors are 400, shape errors 422 with the field's path, and a string
 /// holding a control character (escaped, since JSON forbids them raw) 422 naming its field.
+/// Members the request type does not have are ignored whatever they hold: they are never read,
+/// so they are never stored.
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     if body.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(ApiError::Malformed("the request body is empty".into()));
     }
-    if may_escape_a_control(body) {
-        if let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) {
-            if let Some(field) = control_in(&value, String::new()) {
-                return Err(ApiError::field(field, CONTROL_MESSAGE));
-            }
-        }
-    }
+    let mut ignored: Vec<Vec<Segment>> = Vec::new();
     let mut de = serde_json::Deserializer::from_slice(body);
-    match serde_path_to_error::deserialize::<_, T>(&mut de) {
+    let mut note_ignored = |path: serde_ignored::Path| ignored.push(segments(&path));
+    let parsed = serde_path_to_error::deserialize::<_, T>(serde_ignored::Deserializer::new(
+        &mut de,
+        &mut note_ignored,
+    ));
+    match parsed {
         Ok(v) => {
             de.end()
                 .map_err(|e| ApiError::Malformed(format!("invalid JSON: {e}")))?;
+            if may_escape_a_control(body) {
+                if let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) {
+                    let mut at = Vec::new();
+                    if let Some(field) = control_in(&value, &mut at, &ignored) {
+                        return Err(ApiError::field(field, CONTROL_MESSAGE));
+                    }
+                }
+            }
             Ok(v)
         }
         Err(err) => {
@@ -114,6 +123,52 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
                 )]))
             }
         }
+    }
+}
+
+/// One step of a path into a JSON document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Segment {
+    Key(String),
+    Index(usize),
+}
+
+fn segments(path: &serde_ignored::Path) -> Vec<Segment> {
+    use serde_ignored::Path;
+    match path {
+        Path::Root => Vec::new(),
+        Path::Seq { parent, index } => {
+            let mut s = segments(parent);
+            s.push(Segment::Index(*index));
+            s
+        }
+        Path::Map { parent, key } => {
+            let mut s = segments(parent);
+            s.push(Segment::Key(key.clone()));
+            s
+        }
+        Path::Some { parent }
+        | Path::NewtypeStruct { parent }
+        | Path::NewtypeVariant { parent } => segments(parent),
+    }
+}
+
+fn display(path: &[Segment]) -> String {
+    let mut out = String::new();
+    for seg in path {
+        match seg {
+            Segment::Key(k) if out.is_empty() => out.push_str(k),
+            Segment::Key(k) => {
+                out.push('.');
+                out.push_str(k);
+            }
+            Segment::Index(i) => out.push_str(&format!("[{i}]")),
+        }
+    }
+    if out.is_empty() {
+        "body".into()
+    } else {
+        out
     }
 }
 
@@ -137,28 +192,36 @@ fn may_escape_a_control(body: &[u8]) -> bool {
     })
 }
 
-/// The path of the first string (or object key) holding a forbidden control character.
-fn control_in(value: &serde_json::Value, path: String) -> Option<String> {
+/// The path of the first string read by the request type that holds a forbidden control
+/// character (`ignored` lists the members it does not have).
+fn control_in(
+    value: &serde_json::Value,
+    at: &mut Vec<Segment>,
+    ignored: &[Vec<Segment>],
+) -> Option<String> {
     use serde_json::Value;
+    if ignored.iter().any(|i| i == at) {
+        return None;
+    }
     match value {
-        Value::String(s) if has_forbidden_control(s) => {
-            Some(if path.is_empty() { "body".into() } else { path })
-        }
-        Value::Array(items) => items
-            .iter()
-            .enumerate()
-            .find_map(|(i, v)| control_in(v, format!("{path}[{i}]"))),
+        Value::String(s) if has_forbidden_control(s) => Some(display(at)),
+        Value::Array(items) => items.iter().enumerate().find_map(|(i, v)| {
+            at.push(Segment::Index(i));
+            let found = control_in(v, at, ignored);
+            at.pop();
+            found
+        }),
         Value::Object(map) => map.iter().find_map(|(k, v)| {
-            let at = if path.is_empty() {
-                k.clone()
+            at.push(Segment::Key(k.clone()));
+            let found = if ignored.iter().any(|i| i == at) {
+                None
+            } else if has_forbidden_control(k) {
+                Some(display(at))
             } else {
-                format!("{path}.{k}")
+                control_in(v, at, ignored)
             };
-            if has_forbidden_control(k) {
-                Some(at)
-            } else {
-                control_in(v, at)
-            }
+            at.pop();
+            found
         }),
         _ => None,
     }

@@ -5,6 +5,8 @@ pub mod csv;
 pub mod error;
 pub mod extract;
 pub mod idempotency;
+pub mod openapi;
 pub mod ops;
 pub mod pagination;
+pub mod text;
 pub mod validate;

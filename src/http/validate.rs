@@ -1,4 +1,4 @@
-//! Field parsing shared by every domain: bounded texts, phones, and the collector that lets
+//! Field parsing shared by every domain: bounded texts and the collector that lets
 //! one 422 name every bad field at once.
 
 use super::error::{ApiError, FieldError};
@@ -51,85 +51,41 @@ impl Fields {
     }
 }
 
-/// Optional free text: blank means absent.
+/// Optional free text (line breaks and tabs allowed): blank means absent.
 pub fn optional_text(raw: Option<&str>, max: usize) -> Result<Option<String>, String> {
-    match raw.map(str::trim).filter(|s| !s.is_empty()) {
-        None => Ok(None),
-        Some(s) => bounded_text(s, max).map(Some),
+    let Some(raw) = raw else { return Ok(None) };
+    if raw
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+    {
+        return Err(CONTROL_MESSAGE.into());
     }
+    if raw.chars().count() > max {
+        return Err(format!("must be at most {max} characters"));
+    }
+    let s = raw.trim();
+    Ok((!s.is_empty()).then(|| s.to_owned()))
 }
 
-/// A trimmed, non-empty text of bounded length (names, titles).
+/// A one-line text of bounded length (names, titles): no control character, not blank;
+/// surrounding spaces are dropped.
 pub fn bounded_text(raw: &str, max: usize) -> Result<String, String> {
+    if raw.chars().any(char::is_control) {
+        return Err(CONTROL_MESSAGE.into());
+    }
+    if raw.chars().count() > max {
+        return Err(format!("must be at most {max} characters"));
+    }
     let s = raw.trim();
     if s.is_empty() {
         return Err("must not be empty".into());
     }
-    if s.chars().count() > max {
-        return Err(format!("must be at most {max} characters"));
-    }
-    if s.chars().any(|c| c.is_control()) {
-        return Err("must not contain control characters".into());
-    }
     Ok(s.to_owned())
-}
-
-/// A phone number: a mainland mobile (optionally +86) or a landline with area code.
-pub fn phone(raw: &str) -> Result<String, &'static str> {
-    let s = raw.trim();
-    let digits: String = s
-        .chars()
-        .filter(|c| !matches!(c, ' ' | '-' | '(' | ')'))
-        .collect();
-    let national = digits
-        .strip_prefix("+86")
-        .or_else(|| digits.strip_prefix("0086"))
-        .unwrap_or(&digits);
-    let ok = national.chars().all(|c| c.is_ascii_digit())
-        && ((national.len() == 11 && national.starts_with('1'))
-            || (national.starts_with('0') && (10..=12).contains(&national.len())));
-    if ok {
-        Ok(s.to_owned())
-    } else {
-        Err("is not a phone number (mainland mobile like 13800138000, or 0754-88881234)")
-    }
-}
-
-/// A mainland mobile number, 11 digits starting with 1 (optionally +86).
-pub fn mobile(raw: &str) -> Result<String, &'static str> {
-    let s: String = raw
-        .trim()
-        .chars()
-        .filter(|c| !matches!(c, ' ' | '-'))
-        .collect();
-    let national = s.strip_prefix("+86").unwrap_or(&s);
-    let ok = national.len() == 11
-        && national.starts_with('1')
-        && national
-            .chars()
-            .nth(1)
-            .is_some_and(|c| ('3'..='9').contains(&c))
-        && national.chars().all(|c| c.is_ascii_digit());
-    if ok {
-        Ok(national.to_owned())
-    } else {
-        Err("must be a mainland mobile number like 13800138000")
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn phones() {
-        assert!(phone("13800138000").is_ok());
-        assert!(phone("+86 138 0013 8000").is_ok());
-        assert!(phone("0754-88881234").is_ok());
-        assert!(phone("12345").is_err());
-        assert_eq!(mobile("+86 13800138000").unwrap(), "13800138000");
-        assert!(mobile("12800138000").is_err());
-    }
 
     #[test]
     fn texts() {

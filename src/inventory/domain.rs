@@ -4,7 +4,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::http::error::ApiError;
-use crate::http::validate::{optional_text, Fields};
+use crate::http::text::Prose;
+use crate::http::validate::Fields;
 use crate::ids::{SkuId, WarehouseId};
 use crate::vocabulary;
 
@@ -42,8 +43,9 @@ pub struct AdjustmentLine {
     pub sku_id: SkuId,
     pub warehouse_id: WarehouseId,
     /// Units added (received, returned) or removed (damaged, lost); never zero.
+    #[schema(minimum = -10_000_000, maximum = 10_000_000)]
     pub delta: i64,
-    pub reason: Option<String>,
+    pub reason: Option<Prose<200>>,
     /// `receipt`, `adjustment` or `return`; by default `receipt` for a positive delta and
     /// `adjustment` for a negative one.
     pub kind: Option<MovementKind>,
@@ -51,6 +53,7 @@ pub struct AdjustmentLine {
 
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 pub struct AdjustmentBatch {
+    #[schema(min_items = 1, max_items = 200)]
     pub adjustments: Vec<AdjustmentLine>,
 }
 
@@ -104,10 +107,7 @@ impl TryFrom<AdjustmentBatch> for Vec<Adjustment> {
                     "must be receipt, adjustment or return",
                 ),
             }
-            let reason = f.check(
-                &format!("{at}.reason"),
-                optional_text(line.reason.as_deref(), 200),
-            );
+            let reason = f.check(&format!("{at}.reason"), Prose::parse_opt(&line.reason));
             if let Some(reason) = reason {
                 out.push(Adjustment {
                     index: i,
@@ -126,8 +126,9 @@ impl TryFrom<AdjustmentBatch> for Vec<Adjustment> {
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 pub struct StocktakeRequest {
     /// The counted units on hand.
+    #[schema(minimum = 0, maximum = 10_000_000)]
     pub on_hand: i64,
-    pub reason: Option<String>,
+    pub reason: Option<Prose<200>>,
 }
 
 pub struct Stocktake {
@@ -142,7 +143,7 @@ impl TryFrom<StocktakeRequest> for Stocktake {
         if !(0..=MAX_QUANTITY).contains(&r.on_hand) {
             f.push("on_hand", "must be between 0 and 10,000,000");
         }
-        let reason = f.check("reason", optional_text(r.reason.as_deref(), 200));
+        let reason = f.check("reason", Prose::parse_opt(&r.reason));
         let value = reason.map(|reason| Stocktake {
             on_hand: r.on_hand,
             reason,

@@ -19,6 +19,7 @@ use crate::money::Money;
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct SetQuantity {
+    #[schema(minimum = 1, maximum = 100_000)]
     pub quantity: i64,
 }
 

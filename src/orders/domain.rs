@@ -4,7 +4,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::http::error::ApiError;
-use crate::http::validate::{bounded_text, mobile, Fields};
+use crate::http::text::{Line, Mobile};
+use crate::http::validate::Fields;
 use crate::vocabulary;
 
 vocabulary! {
@@ -151,8 +152,7 @@ pub const PROVINCES: &[(&str, &str)] = &[
 ];
 
 /// The full name of a province given in full or short form.
-pub fn province(raw: &str) -> Option<&'static str> {
-    let s = raw.trim();
+pub fn province(s: &str) -> Option<&'static str> {
     PROVINCES
         .iter()
         .find(|(full, short)| *full == s || *short == s)
@@ -161,13 +161,27 @@ pub fn province(raw: &str) -> Option<&'static str> {
 
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema, PartialEq, Eq)]
 pub struct AddressInput {
-    pub recipient: String,
-    pub phone: String,
+    pub recipient: Line<50>,
+    pub phone: Mobile,
+    /// A province of mainland China, in full (`广东省`) or short (`广东`)
+    #[schema(schema_with = province_schema)]
     pub province: String,
-    pub city: String,
-    pub district: String,
-    pub line1: String,
+    pub city: Line<50>,
+    pub district: Line<50>,
+    pub line1: Line<200>,
+    /// Six digits; blank means none
+    #[schema(pattern = "^ *([0-9]{6} *)?$")]
     pub postal_code: Option<String>,
+}
+
+/// Every name [`province`] accepts.
+fn province_schema() -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(
+            PROVINCES.iter().flat_map(|(full, short)| [*full, *short]),
+        ))
+        .build()
 }
 
 /// A checked shipping address; `province` is always the full name.
@@ -186,21 +200,21 @@ impl Address {
     /// Parses with field names under `prefix` (e.g. `shipping_address.phone`).
     pub fn parse(a: &AddressInput, prefix: &str, f: &mut Fields) -> Option<Address> {
         let at = |k: &str| format!("{prefix}.{k}");
-        let recipient = f.check(&at("recipient"), bounded_text(&a.recipient, 50));
-        let phone = f.check(&at("phone"), mobile(&a.phone));
+        let recipient = f.check(&at("recipient"), a.recipient.parse());
+        let phone = f.check(&at("phone"), a.phone.parse());
         let province = f.check(
             &at("province"),
             province(&a.province).ok_or("must be a province of mainland China, e.g. 广东省"),
         );
-        let city = f.check(&at("city"), bounded_text(&a.city, 50));
-        let district = f.check(&at("district"), bounded_text(&a.district, 50));
-        let line1 = f.check(&at("line1"), bounded_text(&a.line1, 200));
+        let city = f.check(&at("city"), a.city.parse());
+        let district = f.check(&at("district"), a.district.parse());
+        let line1 = f.check(&at("line1"), a.line1.parse());
         let postal_code = f.check(
             &at("postal_code"),
             match a
                 .postal_code
                 .as_deref()
-                .map(str::trim)
+                .map(|p| p.trim_matches(' '))
                 .filter(|s| !s.is_empty())
             {
                 None => Ok(None),

@@ -24,6 +24,7 @@ use crate::http::blocking;
 use crate::http::error::{ApiError, ApiResult, FieldError, Problem};
 use crate::http::extract::{idempotency_key, parse_json, read_body};
 use crate::http::idempotency;
+use crate::http::text::Prose;
 use crate::http::validate::{has_forbidden_control, CONTROL_MESSAGE};
 use crate::ids::{CooperativeId, OrganizationId, SkuId};
 use crate::organizations;
@@ -36,8 +37,8 @@ pub const MAX_ROWS: usize = 1000;
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 pub struct ImportOrder {
     pub shipping_address: AddressInput,
-    pub buyer_note: Option<String>,
-    pub purchase_order_number: Option<String>,
+    pub buyer_note: Option<Prose<500>>,
+    pub purchase_order_number: Option<Prose<64>>,
     pub organization_id: Option<OrganizationId>,
 }
 

@@ -13,6 +13,7 @@ pub const MAX_QUANTITY: i64 = 100_000;
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema, PartialEq, Eq)]
 pub struct LineInput {
     pub sku_id: SkuId,
+    #[schema(minimum = 1, maximum = 100_000)]
     pub quantity: i64,
 }
 

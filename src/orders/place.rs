@@ -19,7 +19,8 @@ use crate::config::Config;
 use crate::db::{self, DbConn, DbPool};
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::idempotency::{self, Stored};
-use crate::http::validate::{optional_text, Fields};
+use crate::http::text::Prose;
+use crate::http::validate::Fields;
 use crate::ids::OrganizationId;
 use crate::inventory;
 use crate::organizations::{self, credit};
@@ -27,10 +28,11 @@ use crate::organizations::{self, credit};
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 pub struct CreateOrder {
     /// The lines to order; the cart when left out.
+    #[schema(min_items = 1, max_items = 200)]
     pub items: Option<Vec<LineInput>>,
     pub shipping_address: AddressInput,
-    pub buyer_note: Option<String>,
-    pub purchase_order_number: Option<String>,
+    pub buyer_note: Option<Prose<500>>,
+    pub purchase_order_number: Option<Prose<64>>,
     pub organization_id: Option<OrganizationId>,
 }
 
@@ -50,10 +52,10 @@ impl TryFrom<CreateOrder> for OrderRequest {
     fn try_from(c: CreateOrder) -> Result<Self, ApiError> {
         let mut f = Fields::default();
         let address = Address::parse(&c.shipping_address, "shipping_address", &mut f);
-        let note = f.check("buyer_note", optional_text(c.buyer_note.as_deref(), 500));
+        let note = f.check("buyer_note", Prose::parse_opt(&c.buyer_note));
         let po = f.check(
             "purchase_order_number",
-            optional_text(c.purchase_order_number.as_deref(), 64),
+            Prose::parse_opt(&c.purchase_order_number),
         );
         let items = match c.items.map(Lines::parse) {
             None => Some(None),

@@ -17,11 +17,17 @@ use crate::organizations::organization_role;
 
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct ListQuery {
+    /// Only orders in this status (blank: any)
+    #[param(schema_with = order_status_param)]
     pub status: Option<String>,
     pub organization_id: Option<OrganizationId>,
     pub purchase_order_number: Option<String>,
     pub limit: Option<i64>,
     pub cursor: Option<String>,
+}
+
+fn order_status_param() -> utoipa::openapi::Object {
+    crate::http::openapi::word_or_blank(OrderStatus::ALL.iter().map(|s| s.as_str()))
 }
 
 #[utoipa::path(get, path = "/api/v1/orders", tag = "orders", params(ListQuery), security(("bearer" = [])),

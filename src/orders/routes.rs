@@ -24,6 +24,7 @@ use crate::organizations;
 
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 pub struct PreviewRequest {
+    #[schema(min_items = 1, max_items = 200)]
     pub items: Option<Vec<LineInput>>,
     pub shipping_address: AddressInput,
     pub organization_id: Option<OrganizationId>,

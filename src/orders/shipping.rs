@@ -12,7 +12,7 @@ use crate::catalogue::Storage;
 use crate::db::schema::shipping_rates;
 use crate::db::{self, DbConn, DbPool};
 use crate::http::blocking;
-use crate::http::error::{ApiError, ApiResult, Problem};
+use crate::http::error::{ApiError, ApiResult, FieldError, Problem};
 use crate::http::extract::ApiJson;
 use crate::http::pagination::Paginated;
 use crate::http::validate::Fields;
@@ -24,12 +24,27 @@ pub const ANY_PROVINCE: &str = "*";
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Rate {
     /// A province's full name, or `*` for every other province.
+    #[schema(schema_with = rate_province_schema)]
     pub province: String,
     pub storage: Storage,
     pub first_kg_fee: Money,
     pub additional_kg_fee: Money,
     /// Goods worth at least this ship free.
     pub free_over: Option<Money>,
+}
+
+/// A province in full or short form, or `*`.
+fn rate_province_schema() -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(
+            std::iter::once(ANY_PROVINCE).chain(
+                super::domain::PROVINCES
+                    .iter()
+                    .flat_map(|(full, short)| [*full, *short]),
+            ),
+        ))
+        .build()
 }
 
 /// The fee for one parcel: `weight_grams` of goods worth `goods` going at `rate`.
@@ -103,11 +118,13 @@ impl ReplaceRates {
     }
 }
 
+/// Each row checked on its own, then the table as a whole: a province and storage given
+/// twice, or a storage without its `*` row, would not give every address exactly one fee.
 fn check(rates: Vec<Rate>) -> Result<Vec<Rate>, ApiError> {
     let mut f = Fields::default();
     let mut out: Vec<Rate> = Vec::new();
     for (i, mut r) in rates.into_iter().enumerate() {
-        if r.province.trim() != ANY_PROVINCE {
+        if r.province != ANY_PROVINCE {
             match province(&r.province) {
                 Some(full) => r.province = full.to_owned(),
                 None => {
@@ -118,35 +135,41 @@ fn check(rates: Vec<Rate>) -> Result<Vec<Rate>, ApiError> {
                     continue;
                 }
             }
-        } else {
-            r.province = ANY_PROVINCE.to_owned();
-        }
-        if out
-            .iter()
-            .any(|o| o.province == r.province && o.storage == r.storage)
-        {
-            f.push(
-                format!("rates[{i}]"),
-                "the same province and storage appear twice",
-            );
         }
         out.push(r);
     }
-    for storage in [Storage::Ambient, Storage::Chilled, Storage::Frozen] {
+    let out = f.finish(Some(out))?;
+    let mut conflicts = Vec::new();
+    for (i, r) in out.iter().enumerate() {
+        if out[..i]
+            .iter()
+            .any(|o| o.province == r.province && o.storage == r.storage)
+        {
+            conflicts.push(FieldError::new(
+                format!("rates[{i}]"),
+                "the same province and storage appear twice",
+            ));
+        }
+    }
+    for storage in Storage::ALL {
         if !out
             .iter()
-            .any(|r| r.province == ANY_PROVINCE && r.storage == storage)
+            .any(|r| r.province == ANY_PROVINCE && r.storage == *storage)
         {
-            f.push(
+            conflicts.push(FieldError::new(
                 "rates",
                 format!(
                     "needs a \"*\" rate for {} so every address has a fee",
                     storage.as_str()
                 ),
-            );
+            ));
         }
     }
-    f.finish(Some(out))
+    if conflicts.is_empty() {
+        Ok(out)
+    } else {
+        Err(ApiError::Validation(conflicts))
+    }
 }
 
 #[utoipa::path(get, path = "/api/v1/shipping-rates", tag = "orders",

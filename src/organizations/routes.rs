@@ -16,7 +16,8 @@ use crate::http::blocking;
 use crate::http::error::{ApiError, ApiResult, Problem};
 use crate::http::extract::ApiJson;
 use crate::http::pagination::Paginated;
-use crate::http::validate::{bounded_text, optional_text, phone, Fields};
+use crate::http::text::{EmailText, Line, Phone};
+use crate::http::validate::Fields;
 use crate::ids::OrganizationId;
 use crate::money::Money;
 use crate::organizations::organization_role;
@@ -24,10 +25,10 @@ use crate::organizations::OrgRole;
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct Apply {
-    pub name: String,
-    pub business_license_no: String,
-    pub city: String,
-    pub contact_phone: String,
+    pub name: Line<100>,
+    pub business_license_no: Line<40>,
+    pub city: Line<50>,
+    pub contact_phone: Phone,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -38,12 +39,12 @@ pub struct Approve {
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct Reject {
-    pub reason: String,
+    pub reason: Line<500>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct AddMember {
-    pub email: String,
+    pub email: EmailText,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -98,13 +99,10 @@ pub async fn apply(
 ) -> ApiResult<HttpResponse> {
     let a = body.0;
     let mut f = Fields::default();
-    let name = f.check("name", bounded_text(&a.name, 100));
-    let license = f.check(
-        "business_license_no",
-        bounded_text(&a.business_license_no, 40),
-    );
-    let city = f.check("city", bounded_text(&a.city, 50));
-    let contact = f.check("contact_phone", phone(&a.contact_phone));
+    let name = f.check("name", a.name.parse());
+    let license = f.check("business_license_no", a.business_license_no.parse());
+    let city = f.check("city", a.city.parse());
+    let contact = f.check("contact_phone", a.contact_phone.parse());
     let (name, license, city, contact) =
         f.finish((|| Some((name?, license?, city?, contact?)))())?;
     let row = blocking::run(&pool, move |conn| {
@@ -209,11 +207,7 @@ pub async fn reject(
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let mut f = Fields::default();
-    let reason = f.check(
-        "reason",
-        optional_text(Some(&body.0.reason), 500)
-            .and_then(|r| r.ok_or_else(|| "must not be empty".to_string())),
-    );
+    let reason = f.check("reason", body.0.reason.parse());
     let reason = f.finish(reason)?;
     let row = blocking::run(&pool, move |conn| {
         db::write_tx(conn, |conn| {
@@ -246,7 +240,7 @@ pub async fn add_member(
     body: ApiJson<AddMember>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
-    let email = Email::parse(&body.0.email).map_err(|m| ApiError::field("email", m))?;
+    let email = Email::parse(&body.0.email.0).map_err(|m| ApiError::field("email", m))?;
     let view = blocking::run(&pool, move |conn| {
         db::write_tx(conn, |conn| {
             repo::find(conn, id)?.ok_or(ApiError::NotFound)?;

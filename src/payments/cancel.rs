@@ -12,7 +12,7 @@ use crate::db::{self, DbPool};
 use crate::http::blocking;
 use crate::http::error::{ApiError, ApiResult, Problem};
 use crate::http::extract::OptionalJson;
-use crate::http::validate::optional_text;
+use crate::http::text::Prose;
 use crate::ids::OrderId;
 use crate::orders::actions::own_order;
 use crate::orders::lifecycle;
@@ -21,7 +21,7 @@ use crate::orders::views::{self, OrderView, Parcels, Scope};
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct CancelRequest {
-    pub reason: Option<String>,
+    pub reason: Option<Prose<500>>,
 }
 
 #[utoipa::path(post, path = "/api/v1/orders/{id}/cancel", tag = "orders", request_body = CancelRequest,
@@ -36,8 +36,7 @@ pub async fn cancel(
 ) -> ApiResult<HttpResponse> {
     let parcels = **parcels;
     let id = id.into_inner();
-    let reason =
-        optional_text(body.0.reason.as_deref(), 500).map_err(|m| ApiError::field("reason", m))?;
+    let reason = Prose::parse_opt(&body.0.reason).map_err(|m| ApiError::field("reason", m))?;
     let view = blocking::run(&pool, move |conn| {
         db::write_tx(conn, |conn| {
             let order = own_order(conn, &user, id)?;

@@ -20,9 +20,11 @@ pub struct AuditQuery {
     pub actor_id: Option<String>,
     pub target_id: Option<String>,
     pub action: Option<String>,
-    /// RFC 3339 time or a CST date
+    /// RFC 3339 time (a CST date `YYYY-MM-DD` also works)
+    #[param(format = DateTime)]
     pub from: Option<String>,
-    /// RFC 3339 time or a CST date (inclusive)
+    /// RFC 3339 time (a CST date also works, inclusive)
+    #[param(format = DateTime)]
     pub to: Option<String>,
     pub limit: Option<i64>,
     pub cursor: Option<String>,
@@ -41,7 +43,7 @@ pub struct AuditEventView {
 
 /// An instant from a timestamp or a day; a day as `to` means its end.
 fn instant(raw: &str, end_of_day: bool, field: &str) -> ApiResult<NaiveDateTime> {
-    if let Ok(t) = DateTime::parse_from_rfc3339(raw.trim()) {
+    if let Ok(t) = DateTime::parse_from_rfc3339(raw) {
         return Ok(t.with_timezone(&Utc).naive_utc());
     }
     let day = parse_day(raw)

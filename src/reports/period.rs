@@ -16,7 +16,7 @@ pub fn cst_day(t: NaiveDateTime) -> NaiveDate {
 }
 
 pub fn parse_day(raw: &str) -> Option<NaiveDate> {
-    NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d").ok()
+    NaiveDate::parse_from_str(raw, "%Y-%m-%d").ok()
 }
 
 /// `[start, end)` in UTC for a `YYYY-MM` month in CST.

@@ -34,11 +34,21 @@ pub const SOLD: [OrderStatus; 5] = [
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct SalesQuery {
     /// First day, `YYYY-MM-DD` (China Standard Time)
+    #[param(required = true, format = Date)]
     pub from: Option<String>,
     /// Last day, inclusive
+    #[param(required = true, format = Date)]
     pub to: Option<String>,
     /// `cooperative` (default), `product` or `day`
+    #[param(schema_with = group_by_param)]
     pub group_by: Option<String>,
+}
+
+fn group_by_param() -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(["cooperative", "product", "day"]))
+        .build()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -26,6 +26,7 @@ use crate::orders::OrderStatus;
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct SettlementQuery {
     /// `YYYY-MM` (China Standard Time)
+    #[param(required = true, schema_with = crate::http::openapi::month_param)]
     pub month: Option<String>,
 }
 

@@ -6,7 +6,7 @@ use crate::auth::{self, Role};
 use crate::catalogue::categories;
 use crate::catalogue::domain::{ProductStatus, SalesChannel, Storage};
 use crate::catalogue::for_sale;
-use crate::catalogue::product::{ProductDraft, ProductInput, SkuInput, TierInput};
+use crate::catalogue::product::{Certification, ProductDraft, ProductInput, SkuInput, TierInput};
 use crate::catalogue::repo as products;
 use crate::cooperatives::domain::{NewCooperative, NewWarehouse};
 use crate::cooperatives::repo as coops;
@@ -166,7 +166,10 @@ fn products() -> Vec<(&'static str, [&'static str; 2], ProductInput, i64)> {
                 origin: "黑龙江省鹤岗市绥滨县".into(),
                 storage: Storage::Ambient,
                 shelf_life_days: Some(365),
-                certifications: vec!["organic".into(), "geographical_indication".into()],
+                certifications: vec![
+                    Certification::Organic,
+                    Certification::GeographicalIndication,
+                ],
                 images: vec!["https://img.shanhe.example/suibin-rice.jpg".into()],
                 skus: vec![
                     sku(
@@ -201,7 +204,7 @@ fn products() -> Vec<(&'static str, [&'static str; 2], ProductInput, i64)> {
                 origin: "黑龙江省鹤岗市萝北县".into(),
                 storage: Storage::Frozen,
                 shelf_life_days: Some(180),
-                certifications: vec!["green_food".into()],
+                certifications: vec![Certification::GreenFood],
                 images: vec!["https://img.shanhe.example/luobei-pear.jpg".into()],
                 skus: vec![
                     sku(
@@ -259,7 +262,7 @@ fn products() -> Vec<(&'static str, [&'static str; 2], ProductInput, i64)> {
                 origin: "广东省汕头市潮阳区".into(),
                 storage: Storage::Ambient,
                 shelf_life_days: Some(365),
-                certifications: vec!["pollution_free".into()],
+                certifications: vec![Certification::PollutionFree],
                 images: vec![],
                 skus: vec![
                     sku(
@@ -374,7 +377,7 @@ pub fn load(conn: &mut DbConn) -> Result<Loaded, ApiError> {
                 .get(coop_name)
                 .ok_or_else(|| ApiError::internal("demo co-op missing"))?;
             let first_code = input.skus[0].code.clone();
-            let exists = for_sale::by_codes(conn, &[first_code.as_str()])?
+            let exists = for_sale::by_codes(conn, &[first_code.0.as_str()])?
                 .iter()
                 .any(|(_, _, c)| *c == coop);
             if exists {

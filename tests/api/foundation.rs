@@ -343,3 +343,89 @@ async fn without_configured_origins_requests_with_an_origin_still_work() {
         .await;
     assert_eq!(r.status, 200);
 }
+
+/// What schemathesis checks, checked here too: every `{param}` declared, error answers
+/// documented as problem+json, the shared answers on every operation, and the text rules on
+/// what clients send.
+#[actix_web::test]
+async fn the_openapi_document_promises_what_the_server_does() {
+    let app = spawn_app().await;
+    let doc = app.get("/api/openapi.json", None).await.expect(200);
+    let mut operations = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            operations += 1;
+            let at = format!("{method} {path}");
+            let params = op["parameters"].as_array().cloned().unwrap_or_default();
+            for name in path
+                .split('/')
+                .filter_map(|s| s.strip_prefix('{')?.strip_suffix('}'))
+            {
+                assert!(
+                    params
+                        .iter()
+                        .any(|p| p["name"] == name && p["in"] == "path" && p["required"] == true),
+                    "{at} does not declare {name}"
+                );
+            }
+            let responses = op["responses"].as_object().unwrap();
+            for status in ["400", "422", "503"] {
+                assert!(responses.contains_key(status), "{at} lacks {status}");
+            }
+            if op
+                .get("security")
+                .is_some_and(|s| !s.as_array().unwrap().is_empty())
+            {
+                assert!(responses.contains_key("401"), "{at} lacks 401");
+            }
+            if op.get("requestBody").is_some() {
+                assert!(responses.contains_key("413"), "{at} lacks 413");
+            }
+            for (status, response) in responses {
+                if status.as_str() >= "400" {
+                    let content = response["content"].as_object().unwrap();
+                    assert_eq!(
+                        content.keys().collect::<Vec<_>>(),
+                        vec!["application/problem+json"],
+                        "{at} {status}"
+                    );
+                }
+            }
+            for p in &params {
+                if p["name"] == "limit" {
+                    assert_eq!(p["schema"]["minimum"], 1, "{at} limit");
+                }
+            }
+        }
+    }
+    assert!(operations >= 55, "{operations} operations");
+    let schemas = &doc["components"]["schemas"];
+    // request texts carry their rule; money sent is bounded
+    assert_eq!(schemas["Line100"]["maxLength"], 100);
+    assert!(schemas["Line100"]["pattern"]
+        .as_str()
+        .unwrap()
+        .contains("u001f"));
+    assert!(schemas["Amount"]["pattern"]
+        .as_str()
+        .unwrap()
+        .contains("100000000"));
+    assert_eq!(
+        schemas["AddressInput"]["properties"]["phone"]["$ref"],
+        "#/components/schemas/Mobile"
+    );
+    let provinces = schemas["AddressInput"]["properties"]["province"]["enum"]
+        .as_array()
+        .unwrap();
+    assert!(provinces.contains(&serde_json::json!("广东省")));
+    assert!(provinces.contains(&serde_json::json!("广东")));
+    assert_eq!(
+        schemas["SkuInput"]["properties"]["price"]["$ref"],
+        "#/components/schemas/Amount"
+    );
+    // answers keep the looser money (report totals may pass the ceiling)
+    assert_eq!(
+        schemas["Settlement"]["properties"]["gross_sales"]["$ref"],
+        "#/components/schemas/Money"
+    );
+}

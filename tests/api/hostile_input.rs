@@ -262,3 +262,45 @@ async fn control_characters_are_refused_by_field_on_both_databases() {
         .expect_problem(422, "validation_failed");
     assert_eq!(p["errors"][0]["field"], "line 2", "{p}");
 }
+
+/// Members a request type does not have are never read or stored, so they are ignored
+/// whatever they hold; the fields it has keep every rule, before and after trimming.
+#[actix_web::test]
+async fn unknown_members_are_ignored_and_known_fields_keep_their_rules() {
+    let app = spawn_app().await;
+    let owner = app.register("owner@shantou.cn").await;
+    let body = |name: &str| {
+        json!({
+            "name": name, "business_license_no": "91440500MA4UXXXX1X", "city": "汕头市",
+            "contact_phone": "0754-88881234",
+            "extra\u{7}": {"nested\u{0}": ["\u{1}"]}, "note": "\u{0}"
+        })
+    };
+    app.post(
+        "/api/v1/organizations",
+        Some(&owner.token),
+        body("潮汕酒楼"),
+    )
+    .await
+    .expect(201);
+    for (name, message) in [
+        ("潮汕\u{7}酒楼", "must not contain control characters"),
+        ("\t潮汕酒楼", "must not contain control characters"),
+        ("   ", "must not be empty"),
+    ] {
+        let p = app
+            .post("/api/v1/organizations", Some(&owner.token), body(name))
+            .await
+            .expect_problem(422, "validation_failed");
+        assert_eq!(p["errors"][0]["field"], "name", "{name:?}");
+        assert_eq!(p["errors"][0]["message"], message, "{name:?}");
+    }
+    // phones follow the documented pattern exactly
+    let mut b = body("汕头海鲜坊");
+    b["contact_phone"] = json!("\t13800138000");
+    let p = app
+        .post("/api/v1/organizations", Some(&owner.token), b)
+        .await
+        .expect_problem(422, "validation_failed");
+    assert_eq!(p["errors"][0]["field"], "contact_phone");
+}
