@@ -15,12 +15,14 @@ use crate::db::{self, DbConn, DbPool};
 use crate::http::blocking;
 use crate::http::error::{ApiError, ApiResult, FieldError, Problem};
 use crate::http::extract::ApiJson;
-use crate::http::text::{Line, MaybePhone};
+use crate::http::text::{EmailText, Line, MaybePhone};
 use crate::ids::{RefreshTokenId, UserId};
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct RegisterRequest {
-    pub email: String,
+    pub email: EmailText,
+    /// 10 to 128 characters, not the email address itself
+    #[schema(min_length = 10, max_length = 128)]
     pub password: String,
     pub display_name: Line<64>,
     pub phone: Option<MaybePhone>,
@@ -82,10 +84,10 @@ impl TryFrom<RegisterRequest> for NewAccount {
     type Error = ApiError;
     fn try_from(r: RegisterRequest) -> Result<Self, ApiError> {
         let mut errors = Vec::new();
-        let email = Email::parse(&r.email)
+        let email = Email::parse(&r.email.0)
             .map_err(|m| errors.push(FieldError::new("email", m)))
             .ok();
-        let password = Password::parse(&r.password, Some(r.email.trim()))
+        let password = Password::parse(&r.password, Some(r.email.0.trim()))
             .map_err(|m| errors.push(FieldError::new("password", m)))
             .ok();
         let display_name = r

@@ -87,7 +87,7 @@ pub struct ProductPatch {
     #[serde(default, deserialize_with = "nullable")]
     pub description: Option<Option<Prose<5000>>>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<CategoryId>)]
     pub category_id: Option<Option<CategoryId>>,
     pub origin: Option<Line<100>>,
     pub storage: Option<Storage>,

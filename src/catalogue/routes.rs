@@ -261,12 +261,13 @@ pub async fn update(
     let view = blocking::run(&pool, move |conn| {
         let detail = db::write_tx(conn, |conn| {
             let product = editable_product(conn, &user, id)?;
-            if expected.is_some_and(|v| v != product.version) {
-                return Err(ApiError::PreconditionFailed);
-            }
             let version = product.version;
             let current = repo::detail(conn, product)?;
+            // a patch that is wrong on its own is told so, whichever version it names
             let draft = ProductDraft::try_from(patch.apply(repo::as_input(&current)?))?;
+            if expected.is_some_and(|v| v != version) {
+                return Err(ApiError::PreconditionFailed);
+            }
             repo::update_product(conn, &current, version, &draft)?;
             let row = repo::find_product(conn, id)?.ok_or(ApiError::NotFound)?;
             repo::detail(conn, row)

@@ -56,7 +56,7 @@ impl TryFrom<CreateCooperative> for NewCooperative {
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
-pub struct AddMember {
+pub struct AddCooperativeMember {
     pub email: EmailText,
     pub role: CoopRole,
 }
@@ -66,9 +66,9 @@ pub struct NewMember {
     pub role: CoopRole,
 }
 
-impl TryFrom<AddMember> for NewMember {
+impl TryFrom<AddCooperativeMember> for NewMember {
     type Error = ApiError;
-    fn try_from(r: AddMember) -> Result<Self, ApiError> {
+    fn try_from(r: AddCooperativeMember) -> Result<Self, ApiError> {
         let mut f = Fields::default();
         let email = f.check("email", Email::parse(&r.email.0));
         let value = email.map(|email| NewMember {

@@ -8,7 +8,8 @@ use utoipa::ToSchema;
 use super::access::{self, CoopRole};
 use super::domain::{self, CooperativeStatus};
 use super::domain::{
-    AddMember, CreateCooperative, CreateWarehouse, NewCooperative, NewMember, NewWarehouse,
+    AddCooperativeMember, CreateCooperative, CreateWarehouse, NewCooperative, NewMember,
+    NewWarehouse,
 };
 use super::repo::{self, CooperativeRow, WarehouseRow};
 use crate::audit;
@@ -102,7 +103,7 @@ impl From<WarehouseRow> for WarehouseView {
 
 #[utoipa::path(post, path = "/api/v1/cooperatives", tag = "cooperatives", request_body = CreateCooperative,
     security(("bearer" = [])),
-    responses((status = 201, body = CooperativeView), (status = 403, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 201, body = CooperativeView), (status = 403, body = Problem), (status = 409, body = Problem, description = "a co-op with this name exists"), (status = 422, body = Problem)))]
 pub async fn create(
     pool: web::Data<DbPool>,
     admin: AdminUser,
@@ -177,14 +178,14 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(view))
 }
 
-#[utoipa::path(post, path = "/api/v1/cooperatives/{id}/members", tag = "cooperatives", request_body = AddMember,
+#[utoipa::path(post, path = "/api/v1/cooperatives/{id}/members", tag = "cooperatives", request_body = AddCooperativeMember,
     security(("bearer" = [])),
     responses((status = 201, body = MemberView), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn add_member(
     pool: web::Data<DbPool>,
     user: AuthUser,
     id: web::Path<CooperativeId>,
-    body: ApiJson<AddMember>,
+    body: ApiJson<AddCooperativeMember>,
 ) -> ApiResult<HttpResponse> {
     let coop_id = id.into_inner();
     let member = NewMember::try_from(body.0)?;

@@ -87,15 +87,17 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     }
     let mut ignored: Vec<Vec<Segment>> = Vec::new();
     let mut de = serde_json::Deserializer::from_slice(body);
-    let mut note_ignored = |path: serde_ignored::Path| ignored.push(segments(&path));
-    let parsed = serde_path_to_error::deserialize::<_, T>(serde_ignored::Deserializer::new(
-        &mut de,
-        &mut note_ignored,
-    ));
+    let mut parsed = tracked::<_, T>(&mut de, &mut ignored);
+    if parsed.is_ok() {
+        de.end()
+            .map_err(|e| ApiError::Malformed(format!("invalid JSON: {e}")))?;
+    } else if let Some(whole) = integral_floats_as_integers(body) {
+        // `3.0` is a whole number in JSON Schema's eyes, so it is one here too
+        ignored.clear();
+        parsed = tracked::<_, T>(whole, &mut ignored);
+    }
     match parsed {
         Ok(v) => {
-            de.end()
-                .map_err(|e| ApiError::Malformed(format!("invalid JSON: {e}")))?;
             if may_escape_a_control(body) {
                 if let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) {
                     let mut at = Vec::new();
@@ -124,6 +126,41 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
             }
         }
     }
+}
+
+/// Deserializes with the path of a bad field kept and the members `T` does not have noted.
+fn tracked<'de, D, T>(
+    de: D,
+    ignored: &mut Vec<Vec<Segment>>,
+) -> Result<T, serde_path_to_error::Error<D::Error>>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    let mut note = |path: serde_ignored::Path| ignored.push(segments(&path));
+    serde_path_to_error::deserialize(serde_ignored::Deserializer::new(de, &mut note))
+}
+
+/// The document again with every float that is a whole number in `i64` range written as an
+/// integer, when it has any such float; `None` otherwise.
+fn integral_floats_as_integers(body: &[u8]) -> Option<serde_json::Value> {
+    fn walk(v: &mut serde_json::Value) -> bool {
+        use serde_json::Value;
+        match v {
+            Value::Number(n) if n.is_f64() => match n.as_f64() {
+                Some(f) if f.fract() == 0.0 && f.abs() < 9.0e18 => {
+                    *v = Value::from(f as i64);
+                    true
+                }
+                _ => false,
+            },
+            Value::Array(items) => items.iter_mut().fold(false, |any, i| walk(i) | any),
+            Value::Object(map) => map.values_mut().fold(false, |any, i| walk(i) | any),
+            _ => false,
+        }
+    }
+    let mut value: serde_json::Value = serde_json::from_slice(body).ok()?;
+    walk(&mut value).then_some(value)
 }
 
 /// One step of a path into a JSON document.
@@ -308,6 +345,9 @@ pub fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
         .to_str()
         .map_err(|_| ApiError::field("Idempotency-Key", "must be visible ASCII"))?
         .trim();
+    if !key.bytes().all(|b| (b' '..=b'~').contains(&b)) {
+        return Err(ApiError::field("Idempotency-Key", "must be visible ASCII"));
+    }
     if key.is_empty() || key.len() > 255 {
         return Err(ApiError::field(
             "Idempotency-Key",

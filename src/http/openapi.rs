@@ -15,12 +15,11 @@ use utoipa::Modify;
 /// Every string in a request may hold any character but the C0 controls other than tab,
 /// newline and carriage return, and DEL (what `validate::is_forbidden_control` refuses).
 pub const ANY_TEXT: &str = "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f]*$";
-/// A one-line text (names, cities): no control character at all, and not blank.
-pub const ONE_LINE: &str = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$";
-/// Optional free text: tabs and line breaks allowed, other controls not; blank means absent.
-pub const PROSE: &str = "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f]*$";
 /// An amount in yuan as a string: digits with at most two decimals, at most 100,000,000.00.
 pub const AMOUNT: &str = "^(100000000(\\.00?)?|[0-9]{1,8}(\\.[0-9]{1,2})?)$";
+
+/// An `Idempotency-Key`: 1 to 255 visible ASCII characters (spaces inside allowed).
+pub const IDEMPOTENCY_KEY: &str = "^[!-~]([ -~]{0,253}[!-~])?$";
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
@@ -120,14 +119,6 @@ pub fn uuid_or_blank() -> Object {
         .build()
 }
 
-/// A calendar month, `YYYY-MM`.
-pub fn month_param() -> Object {
-    ObjectBuilder::new()
-        .schema_type(Type::String)
-        .pattern(Some("^[0-9]{4}-(0[1-9]|1[0-2])$"))
-        .build()
-}
-
 /// What a client may send as money: [`AMOUNT`], where answers may also be negative or larger
 /// (report totals).
 fn amount_schema() -> RefOr<Schema> {
@@ -205,6 +196,25 @@ fn constrain_parameters(op: &mut Operation, requested: &mut BTreeSet<String>) {
 fn constrain_parameter(p: &mut Parameter) {
     if let Some(schema) = p.schema.as_mut() {
         constrain_strings(schema);
+        // a query, header or path value is text or absent, never JSON null
+        if let RefOr::T(Schema::Object(o)) = schema {
+            if let SchemaType::Array(types) = &o.schema_type {
+                let rest: Vec<Type> = types
+                    .iter()
+                    .filter(|t| **t != Type::Null)
+                    .cloned()
+                    .collect();
+                if let [one] = rest.as_slice() {
+                    o.schema_type = SchemaType::Type(one.clone());
+                }
+            }
+        }
+    }
+    if p.name == "Idempotency-Key" && p.parameter_in == ParameterIn::Header {
+        if let Some(RefOr::T(Schema::Object(o))) = p.schema.as_mut() {
+            o.pattern = Some(IDEMPOTENCY_KEY.to_owned());
+            o.description = Some("1 to 255 visible ASCII characters".to_owned());
+        }
     }
     if p.name == "limit" && p.parameter_in == ParameterIn::Query {
         if let Some(RefOr::T(Schema::Object(o))) = p.schema.as_mut() {

@@ -67,8 +67,8 @@ pub fn optional_text(raw: Option<&str>, max: usize) -> Result<Option<String>, St
     Ok((!s.is_empty()).then(|| s.to_owned()))
 }
 
-/// A one-line text of bounded length (names, titles): no control character, not blank;
-/// surrounding spaces are dropped.
+/// A one-line text of bounded length (names, titles): no control character, not blank, not
+/// starting with a space; trailing spaces are dropped.
 pub fn bounded_text(raw: &str, max: usize) -> Result<String, String> {
     if raw.chars().any(char::is_control) {
         return Err(CONTROL_MESSAGE.into());
@@ -76,11 +76,13 @@ pub fn bounded_text(raw: &str, max: usize) -> Result<String, String> {
     if raw.chars().count() > max {
         return Err(format!("must be at most {max} characters"));
     }
-    let s = raw.trim();
-    if s.is_empty() {
+    if raw.trim().is_empty() {
         return Err("must not be empty".into());
     }
-    Ok(s.to_owned())
+    if raw.starts_with(char::is_whitespace) {
+        return Err("must not start with a space".into());
+    }
+    Ok(raw.trim_end().to_owned())
 }
 
 #[cfg(test)]
@@ -89,7 +91,8 @@ mod tests {
 
     #[test]
     fn texts() {
-        assert_eq!(bounded_text("  有机大米 ", 10).unwrap(), "有机大米");
+        assert_eq!(bounded_text("有机大米 ", 10).unwrap(), "有机大米");
+        assert!(bounded_text(" 有机大米", 10).is_err());
         assert!(bounded_text(" ", 10).is_err());
         assert!(bounded_text("有机大米", 3).is_err());
         assert_eq!(optional_text(Some("  "), 5).unwrap(), None);

@@ -38,12 +38,27 @@ const MAX_QUANTITY: i64 = 10_000_000;
 pub const MAX_ON_HAND: i64 = 1_000_000_000;
 const MAX_LINES: usize = 200;
 
+/// -10,000,000 to -1 or 1 to 10,000,000.
+fn delta_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+    let range = |min: i64, max: i64| {
+        ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .minimum(Some(min))
+            .maximum(Some(max))
+    };
+    OneOfBuilder::new()
+        .item(range(-MAX_QUANTITY, -1))
+        .item(range(1, MAX_QUANTITY))
+        .into()
+}
+
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 pub struct AdjustmentLine {
     pub sku_id: SkuId,
     pub warehouse_id: WarehouseId,
     /// Units added (received, returned) or removed (damaged, lost); never zero.
-    #[schema(minimum = -10_000_000, maximum = 10_000_000)]
+    #[schema(schema_with = delta_schema)]
     pub delta: i64,
     pub reason: Option<Prose<200>>,
     /// `receipt`, `adjustment` or `return`; by default `receipt` for a positive delta and

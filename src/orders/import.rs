@@ -310,7 +310,8 @@ async fn read_upload(req: &HttpRequest, payload: web::Payload) -> ApiResult<(Str
 
 #[utoipa::path(post, path = "/api/v1/orders/import", tag = "orders", security(("bearer" = [])),
     request_body(content = String, content_type = "text/csv", description = "sku_code,quantity[,cooperative_id]; order fields in ?order=<JSON>, or multipart parts `file` and `order`"),
-    params(("Idempotency-Key" = Option<String>, Header, description = "retry-safe key")),
+    params(("Idempotency-Key" = Option<String>, Header, description = "retry-safe key"),
+        ("order" = String, Query, description = "the order's fields (shipping_address, buyer_note, …) as URL-encoded JSON; required unless sent as a multipart part")),
     responses((status = 201, body = super::views::OrderView), (status = 413, body = Problem), (status = 422, body = Problem), (status = 409, body = Problem)))]
 pub async fn import(
     req: HttpRequest,
@@ -328,6 +329,8 @@ pub async fn import(
                 .map(|e| FieldError::new(format!("order.{}", e.field), e.message))
                 .collect(),
         ),
+        // the order travels inside the request, so its own mistakes are the request's fields
+        ApiError::Malformed(why) => ApiError::field("order", why),
         other => other,
     })?;
     let (rows, mut errors) = parse_csv(&csv);

@@ -43,7 +43,7 @@ pub struct Reject {
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
-pub struct AddMember {
+pub struct AddOrganizationMember {
     pub email: EmailText,
 }
 
@@ -230,14 +230,14 @@ pub async fn reject(
     Ok(HttpResponse::Ok().json(OrganizationView::from(row)))
 }
 
-#[utoipa::path(post, path = "/api/v1/organizations/{id}/members", tag = "organizations", request_body = AddMember,
+#[utoipa::path(post, path = "/api/v1/organizations/{id}/members", tag = "organizations", request_body = AddOrganizationMember,
     security(("bearer" = [])),
     responses((status = 201, body = OrgMemberView), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn add_member(
     pool: web::Data<DbPool>,
     user: AuthUser,
     id: web::Path<OrganizationId>,
-    body: ApiJson<AddMember>,
+    body: ApiJson<AddOrganizationMember>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let email = Email::parse(&body.0.email.0).map_err(|m| ApiError::field("email", m))?;

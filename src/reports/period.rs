@@ -21,8 +21,8 @@ pub fn parse_day(raw: &str) -> Option<NaiveDate> {
 
 /// `[start, end)` in UTC for a `YYYY-MM` month in CST.
 pub fn month_range(raw: &str) -> Option<(NaiveDateTime, NaiveDateTime)> {
-    let first = NaiveDate::parse_from_str(&format!("{}-01", raw.trim()), "%Y-%m-%d").ok()?;
-    if raw.trim().len() != 7 {
+    let first = NaiveDate::parse_from_str(&format!("{raw}-01"), "%Y-%m-%d").ok()?;
+    if raw.len() != 7 {
         return None;
     }
     let next = if first.month() == 12 {

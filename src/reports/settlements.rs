@@ -26,7 +26,7 @@ use crate::orders::OrderStatus;
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct SettlementQuery {
     /// `YYYY-MM` (China Standard Time)
-    #[param(required = true, schema_with = crate::http::openapi::month_param)]
+    #[param(required = true, pattern = "^[0-9]{4}-(0[1-9]|1[0-2])$")]
     pub month: Option<String>,
 }
 

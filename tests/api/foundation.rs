@@ -423,6 +423,11 @@ async fn the_openapi_document_promises_what_the_server_does() {
         schemas["SkuInput"]["properties"]["price"]["$ref"],
         "#/components/schemas/Amount"
     );
+    // one component per request type (two types of one name would hide one of them)
+    assert_eq!(
+        schemas["AddCooperativeMember"]["required"],
+        serde_json::json!(["email", "role"])
+    );
     // answers keep the looser money (report totals may pass the ceiling)
     assert_eq!(
         schemas["Settlement"]["properties"]["gross_sales"]["$ref"],

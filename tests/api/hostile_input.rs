@@ -304,3 +304,52 @@ async fn unknown_members_are_ignored_and_known_fields_keep_their_rules() {
         .expect_problem(422, "validation_failed");
     assert_eq!(p["errors"][0]["field"], "contact_phone");
 }
+
+/// JSON Schema counts `2.0` as an integer, so the server does too; an `order` that is not
+/// JSON is the `order` field's fault (422), and a patch wrong on its own is told so even when
+/// it names an old version.
+#[actix_web::test]
+async fn whole_floats_count_as_integers_and_bad_parts_are_named() {
+    let app = spawn_app().await;
+    let shop = app.shop("绥滨合作社", "RICE").await;
+    let sku = &shop.skus["5KG"];
+    let buyer = app.register("lin@shantou.cn").await;
+    let cart = app
+        .put(
+            &format!("/api/v1/cart/items/{sku}"),
+            Some(&buyer.token),
+            json!({"quantity": 2.0}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(cart["items"][0]["quantity"], 2);
+    app.put(
+        &format!("/api/v1/cart/items/{sku}"),
+        Some(&buyer.token),
+        json!({"quantity": 2.5}),
+    )
+    .await
+    .expect_problem(422, "validation_failed");
+    let p = app
+        .send_raw(
+            awc::http::Method::POST,
+            "/api/v1/orders/import?order=",
+            Some(&buyer.token),
+            "text/csv",
+            b"RICE-5KG,1\n".to_vec(),
+        )
+        .await
+        .expect_problem(422, "validation_failed");
+    assert_eq!(p["errors"][0]["field"], "order");
+    let p = app
+        .request(
+            awc::http::Method::PATCH,
+            &format!("/api/v1/products/{}", shop.product["id"].as_str().unwrap()),
+            Some(&shop.owner.token),
+            Some(json!({"subtitle": "\u{84}"})),
+            &[("If-Match", "\"999\"")],
+        )
+        .await
+        .expect_problem(422, "validation_failed");
+    assert_eq!(p["errors"][0]["field"], "subtitle");
+}
