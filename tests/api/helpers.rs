@@ -200,6 +200,17 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
             (DbUrl::Sqlite(path), Some(dir), None)
         }
     };
+    start(url, dir, pg, adjust)
+}
+
+/// Starts a server on `url`; the returned app drops the database only when it owns it
+/// (`pg`), so several instances can share one.
+fn start(
+    url: DbUrl,
+    dir: Option<tempfile::TempDir>,
+    pg: Option<(String, String)>,
+    adjust: impl FnOnce(&mut Config),
+) -> TestApp {
     let mut config = Config::for_database(url.clone());
     config.jwt_secret = Some(Secret::new("test-secret-test-secret-test-secret"));
     config.admin_email = Some(ADMIN_EMAIL.into());
@@ -234,6 +245,13 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
         handle,
         _dir: dir,
         pg,
+    }
+}
+
+impl TestApp {
+    /// Another instance of the server on this app's database (as behind a load balancer).
+    pub fn sibling(&self, adjust: impl FnOnce(&mut Config)) -> TestApp {
+        start(self.url.clone(), None, None, adjust)
     }
 }
 

@@ -12,6 +12,7 @@ mod foundation;
 mod fulfilment;
 mod hostile_input;
 mod inventory;
+mod logging;
 mod orders;
 mod organizations;
 mod reports;

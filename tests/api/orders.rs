@@ -728,3 +728,72 @@ async fn shipping_rates_are_public_and_admins_replace_them() {
         .expect(200);
     assert_eq!(again["items"], current["items"]);
 }
+
+fn fast_sweeps(c: &mut shanhe::config::Config) {
+    c.payment_timeout = std::time::Duration::from_secs(1);
+    c.sweep_interval = Some(std::time::Duration::from_millis(100));
+}
+
+/// Three instances sweep one database every 100 ms while buyers cancel their own unpaid
+/// orders through the other two: each order is cancelled once (stock comes back exactly),
+/// a cancel that loses to a sweep is a 409, and sweeps go on past orders another instance
+/// took, so every overdue order is cancelled.
+#[actix_web::test]
+async fn racing_sweeps_and_cancels_release_stock_exactly_once() {
+    let app = spawn_app_with(fast_sweeps).await;
+    let second = app.sibling(fast_sweeps);
+    let third = app.sibling(fast_sweeps);
+    let shop = app.shop("绥滨合作社", "RICE").await;
+    let sku = &shop.skus["5KG"];
+    app.receive(&shop.owner, &shop.coop, sku, &shop.warehouse, 100)
+        .await;
+    let mut buyers = Vec::new();
+    for i in 0..4 {
+        buyers.push(app.register(&format!("buyer{i}@example.cn")).await);
+    }
+    let placed = join_all((0..24).map(|i| {
+        let buyer = &buyers[i % 4];
+        app.place_order(buyer, json!([{"sku_id": sku, "quantity": 2}]))
+    }))
+    .await;
+    let orders: Vec<(usize, String)> = placed
+        .into_iter()
+        .enumerate()
+        .map(|(i, r)| (i % 4, r.expect(201)["id"].as_str().unwrap().to_owned()))
+        .collect();
+    assert_eq!(app.available(sku), 52);
+    // the buyers cancel half of them just as the sweeps start taking them
+    actix_web::rt::time::sleep(std::time::Duration::from_millis(900)).await;
+    let cancels = join_all(orders.iter().step_by(2).enumerate().map(|(n, (b, id))| {
+        let via = if n % 2 == 0 { &second } else { &third };
+        let path = format!("/api/v1/orders/{id}/cancel");
+        let token = buyers[*b].token.clone();
+        async move { via.post(&path, Some(&token), json!({})).await }
+    }))
+    .await;
+    for r in cancels {
+        assert!(
+            r.status == 200 || (r.status == 409 && r.body["code"] == "invalid_state"),
+            "{} {}",
+            r.status,
+            r.body
+        );
+    }
+    let mut left = orders.len();
+    for _ in 0..100 {
+        left = 0;
+        for (b, id) in &orders {
+            let o = app
+                .get(&format!("/api/v1/orders/{id}"), Some(&buyers[*b].token))
+                .await
+                .expect(200);
+            left += usize::from(o["status"] != "cancelled");
+        }
+        if left == 0 {
+            break;
+        }
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(left, 0, "orders still not cancelled");
+    assert_eq!(app.available(sku), 100);
+}
