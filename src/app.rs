@@ -19,6 +19,7 @@ use crate::catalogue;
 use crate::config::Config;
 use crate::cooperatives;
 use crate::db::{self, DbPool, DbUrl, SessionSettings};
+use crate::delivery;
 use crate::fulfilment;
 use crate::http::openapi::Truthful;
 use crate::http::{extract, ops};
@@ -58,6 +59,7 @@ use crate::reports;
         inventory::routes::movements,
         orders::shipping::list,
         orders::shipping::replace,
+        delivery::divisions::list,
         orders::cart::get,
         orders::cart::put,
         orders::cart::delete,
@@ -95,6 +97,7 @@ use crate::reports;
         (name = "catalogue", description = "Categories, products, SKUs and search"),
         (name = "inventory", description = "Stock, stocktakes, adjustments and the ledger"),
         (name = "orders", description = "Cart, checkout, orders and shipping rates"),
+        (name = "delivery", description = "Division codes, cold-truck timetables, delivery dates"),
         (name = "payments", description = "Sandbox payments and the provider webhook"),
         (name = "organizations", description = "Business buyers"),
         (name = "fulfilment", description = "Co-op shipping queues, parcels and tracking"),
@@ -233,6 +236,11 @@ pub fn api_routes(cfg: &mut web::ServiceConfig) {
         web::resource("/skus/{sku_id}/stock/{warehouse_id}")
             .route(web::put().to(inv::stocktake))
             .default_service(web::to(|| ops::not_allowed("PUT"))),
+    )
+    .service(
+        web::resource("/divisions")
+            .route(web::get().to(delivery::divisions::list))
+            .default_service(web::to(|| ops::not_allowed("GET"))),
     )
     .service(
         web::resource("/shipping-rates")

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod config;
 pub mod cooperatives;
 pub mod db;
+pub mod delivery;
 pub mod fulfilment;
 pub mod http;
 pub mod ids;

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::delivery::divisions::{self, Place};
 use crate::http::error::ApiError;
 use crate::http::text::{Line, Mobile};
 use crate::http::validate::Fields;
@@ -159,15 +160,27 @@ pub fn province(s: &str) -> Option<&'static str> {
         .map(|(full, _)| *full)
 }
 
+/// An address as sent. With `district_code` the names may be left out (they are filled in)
+/// or must agree with it; without it, province, city and district are looked up by name
+/// (`汕头市` or `汕头`).
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema, PartialEq, Eq)]
 pub struct AddressInput {
     pub recipient: Line<50>,
     pub phone: Mobile,
     /// A province of mainland China, in full (`广东省`) or short (`广东`)
     #[schema(schema_with = province_schema)]
-    pub province: String,
-    pub city: Line<50>,
-    pub district: Line<50>,
+    #[serde(default)]
+    pub province: Option<String>,
+    /// For 北京, 天津, 上海 and 重庆 the province again
+    #[serde(default)]
+    pub city: Option<Line<50>>,
+    /// The district or county; for a city without districts (东莞, 中山) the city again
+    #[serde(default)]
+    pub district: Option<Line<50>>,
+    /// GB/T 2260 code of the district or county (see `GET /divisions`); blank means none
+    #[schema(pattern = "^([0-9]{6})?$")]
+    #[serde(default)]
+    pub district_code: Option<String>,
     pub line1: Line<200>,
     /// Six digits; blank means none
     #[schema(pattern = "^ *([0-9]{6} *)?$")]
@@ -184,7 +197,8 @@ fn province_schema() -> utoipa::openapi::Object {
         .build()
 }
 
-/// A checked shipping address; `province` is always the full name.
+/// A checked shipping address: names are the official ones of `district_code`, `province`
+/// its full name.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
 pub struct Address {
     pub recipient: String,
@@ -192,6 +206,9 @@ pub struct Address {
     pub province: String,
     pub city: String,
     pub district: String,
+    /// Absent only on orders placed before codes were kept
+    #[serde(default)]
+    pub district_code: Option<String>,
     pub line1: String,
     pub postal_code: Option<String>,
 }
@@ -202,12 +219,7 @@ impl Address {
         let at = |k: &str| format!("{prefix}.{k}");
         let recipient = f.check(&at("recipient"), a.recipient.parse());
         let phone = f.check(&at("phone"), a.phone.parse());
-        let province = f.check(
-            &at("province"),
-            province(&a.province).ok_or("must be a province of mainland China, e.g. 广东省"),
-        );
-        let city = f.check(&at("city"), a.city.parse());
-        let district = f.check(&at("district"), a.district.parse());
+        let place = place_of(a, f, &at);
         let line1 = f.check(&at("line1"), a.line1.parse());
         let postal_code = f.check(
             &at("postal_code"),
@@ -227,12 +239,104 @@ impl Address {
         Some(Address {
             recipient: recipient?,
             phone: phone?,
-            province: province?.to_owned(),
-            city: city?,
-            district: district?,
+            province: place?.province.to_owned(),
+            city: place?.city.to_owned(),
+            district: place?.district.to_owned(),
+            district_code: Some(place?.district_code.to_owned()),
             line1: line1?,
             postal_code: postal_code?,
         })
+    }
+}
+
+/// Where an address is, from its code (names checked against it) or from its names.
+fn place_of(a: &AddressInput, f: &mut Fields, at: &dyn Fn(&str) -> String) -> Option<Place> {
+    let table = divisions::table();
+    let province_name = match a.province.as_deref() {
+        None | Some("") => None,
+        Some(p) => Some(f.check(
+            &at("province"),
+            province(p).ok_or("must be a province of mainland China, e.g. 广东省"),
+        )?),
+    };
+    let city = match &a.city {
+        None => None,
+        Some(c) if c.0.is_empty() => None,
+        Some(c) => Some(f.check(&at("city"), c.parse())?),
+    };
+    let district = match &a.district {
+        None => None,
+        Some(d) if d.0.is_empty() => None,
+        Some(d) => Some(f.check(&at("district"), d.parse())?),
+    };
+    match a.district_code.as_deref().filter(|c| !c.is_empty()) {
+        Some(code) => {
+            let Some(place) = table.place(code) else {
+                f.push(
+                    at("district_code"),
+                    "is not the code of a district or county (see GET /divisions)",
+                );
+                return None;
+            };
+            let disagrees = [
+                (
+                    "province",
+                    province_name.is_some_and(|p| p != place.province),
+                ),
+                (
+                    "city",
+                    city.as_deref()
+                        .is_some_and(|c| !divisions::names(c, place.city)),
+                ),
+                (
+                    "district",
+                    district
+                        .as_deref()
+                        .is_some_and(|d| !divisions::names(d, place.district)),
+                ),
+            ];
+            let mut ok = true;
+            for (field, wrong) in disagrees {
+                if wrong {
+                    ok = false;
+                    f.push(
+                        at(field),
+                        format!(
+                            "does not match district_code {code} ({} {} {})",
+                            place.province, place.city, place.district
+                        ),
+                    );
+                }
+            }
+            ok.then_some(place)
+        }
+        None => {
+            let mut missing = false;
+            for (field, given) in [
+                ("province", province_name.is_some()),
+                ("city", city.is_some()),
+                ("district", district.is_some()),
+            ] {
+                if !given {
+                    missing = true;
+                    f.push(at(field), "must not be empty (or give district_code)");
+                }
+            }
+            if missing {
+                return None;
+            }
+            match table.find(
+                province_name.unwrap_or_default(),
+                city.as_deref().unwrap_or_default(),
+                district.as_deref().unwrap_or_default(),
+            ) {
+                Ok(place) => Some(place),
+                Err(e) => {
+                    f.push(at(e.field), e.message);
+                    None
+                }
+            }
+        }
     }
 }
 
@@ -286,9 +390,10 @@ mod tests {
         let a = AddressInput {
             recipient: "林先生".into(),
             phone: "123".into(),
-            province: "火星".into(),
-            city: "汕头市".into(),
-            district: "金平区".into(),
+            province: Some("火星".into()),
+            city: Some("汕头市".into()),
+            district: Some("金平区".into()),
+            district_code: None,
             line1: "长平路 1 号".into(),
             postal_code: Some("51500".into()),
         };

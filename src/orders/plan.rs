@@ -292,6 +292,7 @@ mod tests {
             province: "广东省".into(),
             city: "汕头市".into(),
             district: "龙湖区".into(),
+            district_code: Some("440507".into()),
             line1: "长平路 1 号".into(),
             postal_code: None,
         }

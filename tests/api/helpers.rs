@@ -635,6 +635,15 @@ impl TestApp {
         .await
     }
 
+    pub async fn place_order_at(&self, buyer: &Session, items: Value, address: Value) -> Resp {
+        self.post(
+            "/api/v1/orders",
+            Some(&buyer.token),
+            json!({"items": items, "shipping_address": address}),
+        )
+        .await
+    }
+
     pub async fn pay_intent(&self, buyer: &Session, order: &str) -> Value {
         self.post(
             &format!("/api/v1/orders/{order}/payments"),

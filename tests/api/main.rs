@@ -6,6 +6,7 @@ mod helpers;
 mod auth;
 mod catalogue;
 mod cooperatives;
+mod delivery;
 mod demo;
 mod exposure;
 mod foundation;
