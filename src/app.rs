@@ -60,6 +60,8 @@ use crate::reports;
         orders::shipping::list,
         orders::shipping::replace,
         delivery::divisions::list,
+        delivery::routes::get,
+        delivery::routes::put,
         orders::cart::get,
         orders::cart::put,
         orders::cart::delete,
@@ -179,6 +181,12 @@ pub fn api_routes(cfg: &mut web::ServiceConfig) {
             .route(web::post().to(co::create_warehouse))
             .route(web::get().to(co::list_warehouses))
             .default_service(web::to(|| ops::not_allowed("POST, GET"))),
+    )
+    .service(
+        web::resource("/cooperatives/{id}/departures")
+            .route(web::get().to(delivery::routes::get))
+            .route(web::put().to(delivery::routes::put))
+            .default_service(web::to(|| ops::not_allowed("GET, PUT"))),
     )
     .service(
         web::resource("/cooperatives/{id}/products")

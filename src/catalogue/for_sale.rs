@@ -28,6 +28,8 @@ pub struct SkuForSale {
     pub storage: Storage,
     pub net_weight_grams: i64,
     pub priced: PricedSku,
+    /// The co-op's cold-truck timetable as stored (JSON), if any
+    pub departures: Option<String>,
     /// Published, and its co-op active.
     pub for_sale: bool,
 }
@@ -46,6 +48,7 @@ struct Row {
     storage: Storage,
     product_status: ProductStatus,
     cooperative_status: CooperativeStatus,
+    departures: Option<String>,
 }
 
 /// The SKUs among `ids` that exist, keyed by id.
@@ -70,6 +73,7 @@ pub fn load(
             products::storage,
             products::status,
             cooperatives::status,
+            cooperatives::departures,
         ))
         .load(conn)?;
     let mut tiers = if with_tiers {
@@ -102,6 +106,7 @@ pub fn load(
                 cooperative_id: r.cooperative_id,
                 storage: r.storage,
                 net_weight_grams: r.net_weight_grams,
+                departures: r.departures,
                 for_sale: r.product_status == ProductStatus::Published
                     && r.cooperative_status == CooperativeStatus::Active,
             };

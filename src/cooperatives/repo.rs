@@ -155,3 +155,25 @@ pub fn set_commission_rate(
         .execute(conn)?;
     Ok(())
 }
+
+/// The co-op's cold-truck timetable as stored (JSON), if it has one.
+pub fn departures_of(conn: &mut DbConn, id: CooperativeId) -> Result<Option<String>, ApiError> {
+    Ok(cooperatives::table
+        .find(id)
+        .select(cooperatives::departures)
+        .first::<Option<String>>(conn)
+        .optional()?
+        .ok_or(ApiError::NotFound)?)
+}
+
+/// Replaces the co-op's timetable (`None`: no timetable).
+pub fn set_departures(
+    conn: &mut DbConn,
+    id: CooperativeId,
+    timetable: Option<&str>,
+) -> Result<(), ApiError> {
+    diesel::update(cooperatives::table.find(id))
+        .set(cooperatives::departures.eq(timetable))
+        .execute(conn)?;
+    Ok(())
+}

@@ -39,6 +39,17 @@ diesel::table! {
         status -> Text,
         created_at -> Timestamp,
         commission_rate -> Nullable<Text>,
+        departures -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    departure_bookings (cooperative_id, departs_on, cutoff) {
+        cooperative_id -> Text,
+        departs_on -> Text,
+        cutoff -> Text,
+        capacity_grams -> BigInt,
+        booked_grams -> BigInt,
     }
 }
 
@@ -214,6 +225,7 @@ diesel::table! {
         first_kg_fee -> BigInt,
         additional_kg_fee -> BigInt,
         free_over -> Nullable<BigInt>,
+        transit_days -> Integer,
     }
 }
 
@@ -253,6 +265,10 @@ diesel::table! {
         shipping_fee -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        weight_grams -> BigInt,
+        ship_by -> Nullable<Text>,
+        estimated_delivery -> Nullable<Text>,
+        departure_cutoff -> Nullable<Text>,
     }
 }
 
@@ -375,6 +391,7 @@ diesel::joinable!(shipment_items -> shipments (shipment_id));
 diesel::joinable!(shipment_events -> shipments (shipment_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    departure_bookings,
     users,
     refresh_tokens,
     cooperatives,

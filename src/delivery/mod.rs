@@ -2,3 +2,5 @@
 //! codes), the co-ops' cold-truck timetables, and when a parcel ships and arrives.
 
 pub(crate) mod divisions;
+pub(crate) mod departures;
+pub(crate) mod routes;

@@ -16,7 +16,7 @@ use crate::db::{self, DbConn, DbPool};
 use crate::http::blocking;
 use crate::http::error::{ApiError, ApiResult, Problem};
 use crate::http::extract::ApiJson;
-use crate::http::pagination::{Page, Paginated};
+use crate::http::pagination::Page;
 use crate::ids::{CooperativeId, FulfilmentId, OrderId, ShipmentId};
 use crate::orders::repo::{self as orders, FulfilmentRow};
 use crate::orders::views::{self, EventView, FulfilmentView, Scope, ShipmentView};
@@ -27,8 +27,20 @@ pub struct QueueQuery {
     /// e.g. `awaiting_shipment` (blank: any)
     #[param(schema_with = fulfilment_status_param)]
     pub status: Option<String>,
+    /// Only what leaves on this day (`YYYY-MM-DD`, China time): one truck's load
+    #[param(format = Date)]
+    pub ship_by: Option<String>,
     pub limit: Option<i64>,
     pub cursor: Option<String>,
+}
+
+/// A page of a co-op's queue; with `ship_by`, the day's whole load too.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Queue {
+    pub items: Vec<FulfilmentView>,
+    pub next_cursor: Option<String>,
+    /// With `ship_by`: the net weight of every open fulfilment leaving that day, in grams
+    pub total_weight_grams: Option<i64>,
 }
 
 fn fulfilment_status_param() -> utoipa::openapi::Object {
@@ -57,7 +69,7 @@ fn own_fulfilment(
 
 #[utoipa::path(get, path = "/api/v1/cooperatives/{id}/fulfilments", tag = "fulfilment", params(QueueQuery),
     security(("bearer" = [])),
-    responses((status = 200, body = Paginated<FulfilmentView>), (status = 403, body = Problem)))]
+    responses((status = 200, body = Queue), (status = 403, body = Problem)))]
 pub async fn queue(
     pool: web::Data<DbPool>,
     user: AuthUser,
@@ -74,13 +86,26 @@ pub async fn queue(
                 .ok_or_else(|| ApiError::field("status", "is not a fulfilment status"))?,
         ),
     };
+    let ship_by = match q.ship_by.as_deref() {
+        None => None,
+        Some(d) => Some(
+            chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
+                .map_err(|_| ApiError::field("ship_by", "must be a date YYYY-MM-DD"))?
+                .to_string(),
+        ),
+    };
     let out = blocking::run(&pool, move |conn| {
         coops::get(conn, coop)?;
         require_cooperative_member(conn, &user, coop, false)?;
-        let rows = orders::fulfilment_queue(conn, coop, status, &page)?;
-        Ok(Paginated {
+        let rows = orders::fulfilment_queue(conn, coop, status, ship_by.as_deref(), &page)?;
+        let total_weight_grams = match &ship_by {
+            Some(day) => Some(orders::load_on(conn, coop, day)?),
+            None => None,
+        };
+        Ok(Queue {
             items: views::fulfilment_page(conn, PARCELS, rows.items)?,
             next_cursor: rows.next_cursor,
+            total_weight_grams,
         })
     })
     .await?;

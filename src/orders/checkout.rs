@@ -12,8 +12,34 @@ use super::shipping;
 use crate::catalogue::for_sale;
 use crate::catalogue::pricing::Buyer;
 use crate::db::DbConn;
+use crate::delivery::departures;
 use crate::http::error::ApiError;
 use crate::inventory;
+
+/// Whether scheduling books truck capacity (an order) or only looks (a preview).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scheduling {
+    Peek,
+    Book,
+}
+
+/// Gives each fulfilment its departure: the first of its co-op's trucks whose cut-off is
+/// after now (China time) with room for its weight, else the next day without a timetable.
+pub fn schedule(conn: &mut DbConn, plan: &mut Plan, how: Scheduling) -> Result<(), ApiError> {
+    let now = departures::china_time(crate::db::now());
+    for f in &mut plan.fulfilments {
+        let slot = match how {
+            Scheduling::Peek => {
+                departures::peek(conn, f.cooperative_id, &f.timetable, now, f.weight_grams)?
+            }
+            Scheduling::Book => {
+                departures::book(conn, f.cooperative_id, &f.timetable, now, f.weight_grams)?
+            }
+        };
+        f.slot = Some(slot);
+    }
+    Ok(())
+}
 
 /// The whole of checkout for a set of lines: prices, stock, split and fees.
 pub fn plan(

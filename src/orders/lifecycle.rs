@@ -62,6 +62,12 @@ pub fn cancel(
             inventory::release(conn, item.sku_id, item.warehouse_id, open)?;
         }
     }
+    // the trucks get the weight back (nothing had shipped, or the cancel was refused)
+    for f in repo::fulfilments_of(conn, order_id)? {
+        if let (Some(day), Some(cutoff)) = (&f.ship_by, &f.departure_cutoff) {
+            crate::delivery::departures::release(conn, f.cooperative_id, day, cutoff, f.weight_grams)?;
+        }
+    }
     repo::set_fulfilments(
         conn,
         order_id,

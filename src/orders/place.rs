@@ -106,7 +106,7 @@ pub fn place_order(
 ) -> ApiResult<OrderView> {
     let terms = organizations::terms_for_order(conn, user, req.organization_id)?;
     let (lines, from_cart) = lines_for(conn, user, &req.items)?;
-    let plan = checkout::plan(conn, &lines, terms.buyer, &req.address)?;
+    let mut plan = checkout::plan(conn, &lines, terms.buyer, &req.address)?;
     if terms.net_30 {
         if let Some(org) = terms.organization_id {
             if !credit::reserve(conn, org, plan.total.fen())? {
@@ -116,6 +116,7 @@ pub fn place_order(
             }
         }
     }
+    checkout::schedule(conn, &mut plan, checkout::Scheduling::Book)?;
     let due = chrono::Duration::from_std(config.payment_timeout)
         .ok()
         .map(|d| db::now() + d);

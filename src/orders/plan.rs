@@ -8,6 +8,7 @@ use super::allocation::{Allocation, Demand};
 use super::domain::Address;
 use super::shipping::{self, Rate};
 use crate::catalogue::for_sale::SkuForSale;
+use crate::delivery::departures::{self, Departure, Slot};
 use crate::catalogue::pricing::{unit_price_for, Buyer, PriceRefusal};
 use crate::catalogue::Storage;
 use crate::http::error::{ApiError, FieldError};
@@ -55,6 +56,23 @@ pub struct PlannedFulfilment {
     pub storage: Storage,
     pub shipping_fee: Money,
     pub items: Vec<PlannedItem>,
+    /// Σ net weight × quantity, in grams
+    pub weight_grams: i64,
+    /// From the rate row the fee came from
+    pub transit_days: i32,
+    /// The co-op's cold-truck timetable (empty: none)
+    pub timetable: Vec<Departure>,
+    /// The departure it rides, once scheduled
+    pub slot: Option<Slot>,
+}
+
+impl PlannedFulfilment {
+    /// `ship_by` + the rate's transit days.
+    pub fn estimated_delivery(&self) -> Option<chrono::NaiveDate> {
+        self.slot
+            .as_ref()
+            .map(|s| s.ship_by + chrono::Duration::days(i64::from(self.transit_days)))
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -209,12 +227,17 @@ pub fn build_plan(
         let fee = shipping::fee(rate, weight, goods);
         subtotal = subtotal.checked_add(goods).ok_or_else(overflow)?;
         shipping_fee = shipping_fee.checked_add(fee).ok_or_else(overflow)?;
+        let timetable = departures::from_stored(items[0].sku.departures.as_deref());
         fulfilments.push(PlannedFulfilment {
             cooperative_id,
             warehouse_id,
             storage,
             shipping_fee: fee,
             items,
+            weight_grams: weight,
+            transit_days: rate.transit_days,
+            timetable,
+            slot: None,
         });
     }
     let total = subtotal
@@ -252,6 +275,7 @@ mod tests {
             cooperative_id: coop,
             storage,
             net_weight_grams: 2500,
+            departures: None,
             priced: PricedSku {
                 price: yuan("10.00"),
                 sales_channel: channel,
@@ -282,6 +306,7 @@ mod tests {
             first_kg_fee: yuan("12.00"),
             additional_kg_fee: yuan("2.00"),
             free_over: Some(yuan("199.00")),
+            transit_days: 3,
         }
     }
 

@@ -71,6 +71,13 @@ pub struct FulfilmentRow {
     pub shipping_fee: i64,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// Net weight of the goods, in grams
+    pub weight_grams: i64,
+    /// `YYYY-MM-DD` (China time)
+    pub ship_by: Option<String>,
+    pub estimated_delivery: Option<String>,
+    /// The departure's cut-off when the weight is booked on a co-op's truck
+    pub departure_cutoff: Option<String>,
 }
 
 #[derive(QueryableByName)]
@@ -179,6 +186,10 @@ pub fn insert(conn: &mut DbConn, new: &NewOrder<'_>, plan: &Plan) -> Result<Inse
             shipping_fee: f.shipping_fee.fen(),
             created_at: now,
             updated_at: now,
+            weight_grams: f.weight_grams,
+            ship_by: f.slot.as_ref().map(|s| s.ship_by.to_string()),
+            estimated_delivery: f.estimated_delivery().map(|d| d.to_string()),
+            departure_cutoff: f.slot.as_ref().and_then(|s| s.cutoff.clone()),
         });
         for item in &f.items {
             item_rows.push(ItemRow {
@@ -461,6 +472,7 @@ pub fn fulfilment_queue(
     conn: &mut DbConn,
     cooperative_id: CooperativeId,
     status: Option<FulfilmentStatus>,
+    ship_by: Option<&str>,
     page: &Page,
 ) -> Result<Paginated<FulfilmentRow>, ApiError> {
     let mut q = fulfilments::table
@@ -472,6 +484,9 @@ pub fn fulfilment_queue(
     if let Some(s) = status {
         q = q.filter(fulfilments::status.eq(s));
     }
+    if let Some(day) = ship_by {
+        q = q.filter(fulfilments::ship_by.eq(day.to_owned()));
+    }
     if let Some((t, id)) = page.after_time()? {
         q = q.filter(
             fulfilments::created_at
@@ -481,6 +496,21 @@ pub fn fulfilment_queue(
     }
     let rows = q.load(conn)?;
     Ok(page.finish(rows, |r| time_key(r.created_at, r.id)))
+}
+
+/// The net weight of a co-op's open fulfilments leaving on `ship_by` (one truck's load).
+pub fn load_on(
+    conn: &mut DbConn,
+    cooperative_id: CooperativeId,
+    ship_by: &str,
+) -> Result<i64, ApiError> {
+    let weights: Vec<i64> = fulfilments::table
+        .filter(fulfilments::cooperative_id.eq(cooperative_id))
+        .filter(fulfilments::ship_by.eq(ship_by.to_owned()))
+        .filter(fulfilments::status.ne(FulfilmentStatus::Cancelled))
+        .select(fulfilments::weight_grams)
+        .load(conn)?;
+    Ok(weights.iter().sum())
 }
 
 /// Who is listing orders, and so which orders they see.

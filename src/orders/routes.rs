@@ -15,7 +15,7 @@ use crate::catalogue::Storage;
 use crate::config::Config;
 use crate::db::DbPool;
 use crate::http::blocking;
-use crate::http::error::{ApiResult, Problem};
+use crate::http::error::{ApiError, ApiResult, Problem};
 use crate::http::extract::{idempotency_key, ApiJson};
 use crate::http::idempotency;
 use crate::ids::{CooperativeId, OrganizationId, SkuId, WarehouseId};
@@ -49,6 +49,12 @@ pub struct PreviewFulfilment {
     pub storage: Storage,
     pub shipping_fee: Money,
     pub items: Vec<PreviewItem>,
+    /// The date the co-op's truck takes the goods (China time)
+    pub ship_by: Option<chrono::NaiveDate>,
+    /// `ship_by` plus the rate's transit days
+    pub estimated_delivery: Option<chrono::NaiveDate>,
+    /// Net weight of the goods, in grams
+    pub weight_grams: i64,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -90,6 +96,9 @@ impl From<Plan> for PreviewView {
                     storage: f.storage,
                     shipping_fee: f.shipping_fee,
                     items: f.items.iter().map(|i| item(i, f.cooperative_id)).collect(),
+                    ship_by: f.slot.as_ref().map(|s| s.ship_by),
+                    estimated_delivery: f.estimated_delivery(),
+                    weight_grams: f.weight_grams,
                 })
                 .collect(),
             subtotal: p.subtotal,
@@ -137,7 +146,9 @@ pub async fn preview(
     let view = blocking::run(&pool, move |conn| {
         let terms = organizations::terms_for_order(conn, &user, request.organization_id)?;
         let (lines, _) = place::lines_for(conn, &user, &request.items)?;
-        checkout::plan(conn, &lines, terms.buyer, &request.address).map(PreviewView::from)
+        let mut plan = checkout::plan(conn, &lines, terms.buyer, &request.address)?;
+        checkout::schedule(conn, &mut plan, checkout::Scheduling::Peek)?;
+        Ok::<_, ApiError>(PreviewView::from(plan))
     })
     .await?;
     Ok(HttpResponse::Ok().json(view))

@@ -31,6 +31,14 @@ pub struct Rate {
     pub additional_kg_fee: Money,
     /// Goods worth at least this ship free.
     pub free_over: Option<Money>,
+    /// Days from the truck leaving to the parcel arriving (3 when not given)
+    #[serde(default = "default_transit_days")]
+    #[schema(minimum = 0, maximum = 60)]
+    pub transit_days: i32,
+}
+
+fn default_transit_days() -> i32 {
+    3
 }
 
 /// A province in full or short form, or `*`.
@@ -72,13 +80,14 @@ pub fn rate_for<'a>(rates: &'a [Rate], destination: &str, storage: Storage) -> O
 }
 
 pub fn load(conn: &mut DbConn) -> Result<Vec<Rate>, ApiError> {
-    let rows: Vec<(String, Storage, i64, i64, Option<i64>)> = shipping_rates::table
+    let rows: Vec<(String, Storage, i64, i64, Option<i64>, i32)> = shipping_rates::table
         .select((
             shipping_rates::province,
             shipping_rates::storage,
             shipping_rates::first_kg_fee,
             shipping_rates::additional_kg_fee,
             shipping_rates::free_over,
+            shipping_rates::transit_days,
         ))
         .order((
             shipping_rates::province.asc(),
@@ -87,12 +96,13 @@ pub fn load(conn: &mut DbConn) -> Result<Vec<Rate>, ApiError> {
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .map(|(province, storage, first, extra, free)| Rate {
+        .map(|(province, storage, first, extra, free, transit_days)| Rate {
             province,
             storage,
             first_kg_fee: Money::from_fen(first),
             additional_kg_fee: Money::from_fen(extra),
             free_over: free.map(Money::from_fen),
+            transit_days,
         })
         .collect())
 }
@@ -124,6 +134,12 @@ fn check(rates: Vec<Rate>) -> Result<Vec<Rate>, ApiError> {
     let mut f = Fields::default();
     let mut out: Vec<Rate> = Vec::new();
     for (i, mut r) in rates.into_iter().enumerate() {
+        if !(0..=60).contains(&r.transit_days) {
+            f.push(
+                format!("rates[{i}].transit_days"),
+                "must be between 0 and 60",
+            );
+        }
         if r.province != ANY_PROVINCE {
             match province(&r.province) {
                 Some(full) => r.province = full.to_owned(),
@@ -203,6 +219,7 @@ pub async fn replace(
                         shipping_rates::first_kg_fee.eq(r.first_kg_fee.fen()),
                         shipping_rates::additional_kg_fee.eq(r.additional_kg_fee.fen()),
                         shipping_rates::free_over.eq(r.free_over.map(Money::fen)),
+                        shipping_rates::transit_days.eq(r.transit_days),
                     )
                 })
                 .collect();
@@ -236,6 +253,7 @@ mod tests {
             first_kg_fee: "22.00".parse().unwrap(),
             additional_kg_fee: "10.00".parse().unwrap(),
             free_over: Some("499.00".parse().unwrap()),
+            transit_days: 3,
         }
     }
 

@@ -97,6 +97,14 @@ pub struct FulfilmentView {
     pub shipments: Vec<ShipmentView>,
     pub shipping_address: Address,
     pub created_at: DateTime<Utc>,
+    /// Net weight of the goods, in grams
+    pub weight_grams: i64,
+    /// The date the co-op's truck takes the goods, `YYYY-MM-DD` (China time)
+    #[schema(format = Date)]
+    pub ship_by: Option<String>,
+    /// `ship_by` plus the shipping rate's transit days
+    #[schema(format = Date)]
+    pub estimated_delivery: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -224,6 +232,9 @@ pub fn assemble_fulfilments(
                 shipping_address: address.clone(),
                 shipping_fee: Money::from_fen(f.shipping_fee),
                 created_at: db::utc(f.created_at),
+                weight_grams: f.weight_grams,
+                ship_by: f.ship_by,
+                estimated_delivery: f.estimated_delivery,
                 order_number: order.number.clone(),
                 id: f.id,
                 order_id: f.order_id,
