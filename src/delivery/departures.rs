@@ -74,11 +74,20 @@ pub fn parse(t: &Timetable) -> Result<Vec<Departure>, ApiError> {
             f.push(at("cutoff"), "must be a time HH:MM (China time)");
         }
         if !(1..=100_000).contains(&d.capacity_kg) {
-            f.push(at("capacity_kg"), "must be a whole number of kg from 1 to 100000");
+            f.push(
+                at("capacity_kg"),
+                "must be a whole number of kg from 1 to 100000",
+            );
         }
         if let (Some(weekday), Some(cutoff)) = (weekday, cutoff) {
-            if out.iter().any(|o| o.weekday == weekday && o.cutoff == cutoff) {
-                f.push(format!("departures[{i}]"), "the same weekday and cut-off twice");
+            if out
+                .iter()
+                .any(|o| o.weekday == weekday && o.cutoff == cutoff)
+            {
+                f.push(
+                    format!("departures[{i}]"),
+                    "the same weekday and cut-off twice",
+                );
             }
             out.push(Departure {
                 weekday,
@@ -109,7 +118,11 @@ pub fn from_stored(raw: Option<&str>) -> Vec<Departure> {
 }
 
 /// Departures whose cut-off is after `now` (China time), soonest first, for `days` days.
-pub fn upcoming(timetable: &[Departure], now: NaiveDateTime, days: i64) -> Vec<(NaiveDate, Departure)> {
+pub fn upcoming(
+    timetable: &[Departure],
+    now: NaiveDateTime,
+    days: i64,
+) -> Vec<(NaiveDate, Departure)> {
     let mut out = Vec::new();
     for offset in 0..days {
         let date = now.date() + Duration::days(offset);
@@ -186,10 +199,10 @@ pub fn book(
                             departure_bookings::cutoff,
                         ))
                         .do_update()
-                        .set(departure_bookings::booked_grams.eq(
-                            departure_bookings::booked_grams
-                                + excluded(departure_bookings::booked_grams),
-                        )),
+                        .set(
+                            departure_bookings::booked_grams.eq(departure_bookings::booked_grams
+                                + excluded(departure_bookings::booked_grams)),
+                        ),
                     (departure_bookings::booked_grams + excluded(departure_bookings::booked_grams))
                         .le(departure_bookings::capacity_grams),
                 )
@@ -300,7 +313,10 @@ mod tests {
         let t = [dep(2, "18:00"), dep(5, "18:00")];
         assert_eq!(days(&t, "2026-12-01 17:59", 1), ["2026-12-01 18:00"]);
         assert_eq!(days(&t, "2026-12-01 18:00", 1), ["2026-12-04 18:00"]);
-        assert_eq!(days(&t, "2026-12-04 18:30", 2), ["2026-12-08 18:00", "2026-12-11 18:00"]);
+        assert_eq!(
+            days(&t, "2026-12-04 18:30", 2),
+            ["2026-12-08 18:00", "2026-12-11 18:00"]
+        );
     }
 
     #[test]

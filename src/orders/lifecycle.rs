@@ -65,7 +65,13 @@ pub fn cancel(
     // the trucks get the weight back (nothing had shipped, or the cancel was refused)
     for f in repo::fulfilments_of(conn, order_id)? {
         if let (Some(day), Some(cutoff)) = (&f.ship_by, &f.departure_cutoff) {
-            crate::delivery::departures::release(conn, f.cooperative_id, day, cutoff, f.weight_grams)?;
+            crate::delivery::departures::release(
+                conn,
+                f.cooperative_id,
+                day,
+                cutoff,
+                f.weight_grams,
+            )?;
         }
     }
     repo::set_fulfilments(

@@ -96,14 +96,16 @@ pub fn load(conn: &mut DbConn) -> Result<Vec<Rate>, ApiError> {
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .map(|(province, storage, first, extra, free, transit_days)| Rate {
-            province,
-            storage,
-            first_kg_fee: Money::from_fen(first),
-            additional_kg_fee: Money::from_fen(extra),
-            free_over: free.map(Money::from_fen),
-            transit_days,
-        })
+        .map(
+            |(province, storage, first, extra, free, transit_days)| Rate {
+                province,
+                storage,
+                first_kg_fee: Money::from_fen(first),
+                additional_kg_fee: Money::from_fen(extra),
+                free_over: free.map(Money::from_fen),
+                transit_days,
+            },
+        )
         .collect())
 }
 
