@@ -195,7 +195,20 @@ pub struct TrackingView {
     pub order_id: OrderId,
     pub order_number: String,
     pub status: OrderStatus,
+    /// When each co-op's part leaves and should arrive
+    pub fulfilments: Vec<TrackedFulfilment>,
     pub shipments: Vec<ShipmentView>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TrackedFulfilment {
+    pub id: FulfilmentId,
+    pub cooperative_id: crate::ids::CooperativeId,
+    pub status: crate::orders::FulfilmentStatus,
+    #[schema(format = Date)]
+    pub ship_by: Option<String>,
+    #[schema(format = Date)]
+    pub estimated_delivery: Option<String>,
 }
 
 #[utoipa::path(get, path = "/api/v1/orders/{id}/tracking", tag = "fulfilment", security(("bearer" = [])),
@@ -209,19 +222,29 @@ pub async fn tracking(
     let view = blocking::run(&pool, move |conn| {
         let order = orders::find(conn, id)?.ok_or(ApiError::NotFound)?;
         let scope = views::scope_for(conn, &user, &order)?;
-        let fulfilments: Vec<FulfilmentId> = orders::fulfilments_of(conn, id)?
+        let visible: Vec<_> = orders::fulfilments_of(conn, id)?
             .into_iter()
             .filter(|f| match &scope {
                 Scope::Whole => true,
                 Scope::Cooperatives(c) => c.contains(&f.cooperative_id),
             })
-            .map(|f| f.id)
             .collect();
+        let ids: Vec<FulfilmentId> = visible.iter().map(|f| f.id).collect();
         Ok(TrackingView {
             status: order.status,
             order_id: order.id,
             order_number: order.number,
-            shipments: parcels::shipments_of(conn, &fulfilments)?,
+            shipments: parcels::shipments_of(conn, &ids)?,
+            fulfilments: visible
+                .into_iter()
+                .map(|f| TrackedFulfilment {
+                    id: f.id,
+                    cooperative_id: f.cooperative_id,
+                    status: f.status,
+                    ship_by: f.ship_by,
+                    estimated_delivery: f.estimated_delivery,
+                })
+                .collect(),
         })
     })
     .await?;

@@ -58,6 +58,10 @@ pub struct BenchArgs {
     /// The server's process id, to sample its resident memory during the login flood
     #[arg(long)]
     pub server_pid: Option<u32>,
+    /// Give the benchmark's co-op a cold-truck timetable (a 100-tonne truck every day), so
+    /// every order books truck capacity
+    #[arg(long)]
+    pub timetable: bool,
 }
 
 struct Http {
@@ -193,6 +197,18 @@ async fn seed(
         json!({"email": owner_email, "role": "owner"}),
     )
     .await?;
+    if args.timetable {
+        let every_day: Vec<Value> = (1..=7)
+            .map(|d| json!({"weekday": d, "cutoff": "23:59", "capacity_kg": 100_000}))
+            .collect();
+        http.ok(
+            awc::http::Method::PUT,
+            &format!("/api/v1/cooperatives/{coop}/departures"),
+            Some(&owner),
+            Some(json!({ "departures": every_day })),
+        )
+        .await?;
+    }
     let warehouse = id(&http
         .post(
             &format!("/api/v1/cooperatives/{coop}/warehouses"),

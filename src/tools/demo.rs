@@ -60,6 +60,8 @@ struct CoopSpec {
     description: &'static str,
     owner: &'static str,
     warehouses: &'static [(&'static str, &'static str, bool)],
+    /// The cold-truck timetable (JSON as `PUT /cooperatives/{id}/departures` takes it)
+    departures: &'static str,
 }
 
 const COOPS: &[CoopSpec] = &[
@@ -71,6 +73,7 @@ const COOPS: &[CoopSpec] = &[
         description: "松花江与黑龙江交汇处的寒地黑土，一年一季有机稻。",
         owner: "suibin@demo.shanhe.cn",
         warehouses: &[("绥滨常温仓", "鹤岗市绥滨县绥滨镇粮库路 8 号", false)],
+        departures: r#"{"departures":[{"weekday":2,"cutoff":"18:00","capacity_kg":2000},{"weekday":5,"cutoff":"18:00","capacity_kg":2000}]}"#,
     },
     CoopSpec {
         name: "萝北县冻梨合作社",
@@ -83,6 +86,7 @@ const COOPS: &[CoopSpec] = &[
             ("萝北冷库", "鹤岗市萝北县凤翔镇冷链园 2 号", true),
             ("萝北常温仓", "鹤岗市萝北县凤翔镇兴业街 5 号", false),
         ],
+        departures: r#"{"departures":[{"weekday":1,"cutoff":"16:00","capacity_kg":1500},{"weekday":4,"cutoff":"16:00","capacity_kg":1500}]}"#,
     },
     CoopSpec {
         name: "潮阳区农产品合作社",
@@ -92,6 +96,7 @@ const COOPS: &[CoopSpec] = &[
         description: "汕头特产北上：东湖菊花、潮阳丝苗米。",
         owner: "chaoyang@demo.shanhe.cn",
         warehouses: &[("潮阳仓", "汕头市潮阳区棉城镇东山大道 18 号", false)],
+        departures: r#"{"departures":[{"weekday":3,"cutoff":"20:00","capacity_kg":800}]}"#,
     },
 ];
 
@@ -329,6 +334,12 @@ fn ensure_coop(conn: &mut DbConn, spec: &CoopSpec) -> Result<CooperativeId, ApiE
     let owner = ensure_user(conn, account, Role::Customer)?;
     if !access::is_member(conn, id, owner)? {
         access::add_member(conn, id, owner, CoopRole::Owner)?;
+    }
+    if coops::departures_of(conn, id)?.is_none() {
+        let timetable: crate::delivery::departures::Timetable =
+            serde_json::from_str(spec.departures).map_err(|e| ApiError::internal(e.to_string()))?;
+        crate::delivery::departures::parse(&timetable)?;
+        coops::set_departures(conn, id, Some(spec.departures))?;
     }
     let existing = coops::warehouses_of(conn, id)?;
     for (name, address, cold) in spec.warehouses {

@@ -333,6 +333,18 @@ async fn orders_just_before_and_just_after_a_cutoff() {
         .await
         .expect(200);
     assert_eq!(ship_by(&read), next_week.to_string());
+    let tracking = app
+        .get(
+            &format!("/api/v1/orders/{}/tracking", order["id"].as_str().unwrap()),
+            Some(&buyer.token),
+        )
+        .await
+        .expect(200);
+    assert_eq!(ship_by(&tracking), next_week.to_string());
+    assert_eq!(
+        tracking["fulfilments"][0]["estimated_delivery"],
+        (next_week + chrono::Duration::days(4)).to_string()
+    );
 }
 
 #[actix_web::test]

@@ -69,4 +69,16 @@ async fn the_demo_loads_once_and_a_second_run_changes_nothing() {
     let owner = app.login("luobei@demo.shanhe.cn", "demo-coop-2026").await;
     let me = app.get("/api/v1/me", Some(&owner.token)).await.expect(200);
     assert_eq!(me["cooperatives"][0]["name"], "萝北县冻梨合作社");
+    // the co-ops' trucks leave on fixed days
+    let timetable = app
+        .get(
+            &format!(
+                "/api/v1/cooperatives/{}/departures",
+                me["cooperatives"][0]["id"].as_str().unwrap()
+            ),
+            None,
+        )
+        .await
+        .expect(200);
+    assert_eq!(timetable["departures"].as_array().unwrap().len(), 2);
 }
