@@ -158,12 +158,12 @@ pub fn set_commission_rate(
 
 /// The co-op's cold-truck timetable as stored (JSON), if it has one.
 pub fn departures_of(conn: &mut DbConn, id: CooperativeId) -> Result<Option<String>, ApiError> {
-    Ok(cooperatives::table
+    cooperatives::table
         .find(id)
         .select(cooperatives::departures)
         .first::<Option<String>>(conn)
         .optional()?
-        .ok_or(ApiError::NotFound)?)
+        .ok_or(ApiError::NotFound)
 }
 
 /// Replaces the co-op's timetable (`None`: no timetable).

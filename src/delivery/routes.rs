@@ -63,7 +63,7 @@ pub async fn put(
                 Some(user.id),
                 "cooperative.departures_set",
                 "cooperative",
-                &id.to_string(),
+                id,
                 serde_json::json!({ "departures": checked.len() }),
             )
         })
