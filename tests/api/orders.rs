@@ -679,6 +679,15 @@ async fn shipping_rates_are_public_and_admins_replace_them() {
         .unwrap()
         .clone();
     assert_eq!(gd["first_kg_fee"], "22.00");
+    // Hegang to Guangdong: three days in a cold truck, four for ambient freight
+    assert_eq!(gd["transit_days"], 3);
+    let gd_ambient = rates["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["province"] == "广东省" && r["storage"] == "ambient")
+        .unwrap();
+    assert_eq!(gd_ambient["transit_days"], 4);
     let new = json!({"rates": [
         {"province": "*", "storage": "ambient", "first_kg_fee": "8.00", "additional_kg_fee": "1.00", "free_over": null},
         {"province": "*", "storage": "chilled", "first_kg_fee": "15.00", "additional_kg_fee": "5.00", "free_over": "300.00"},
@@ -696,11 +705,35 @@ async fn shipping_rates_are_public_and_admins_replace_them() {
     )
     .await
     .expect_problem(422, "validation_failed");
+    let mut too_slow = new.clone();
+    too_slow["rates"][1]["transit_days"] = json!(61);
+    let p = app
+        .put("/api/v1/shipping-rates", Some(&admin.token), too_slow)
+        .await
+        .expect_problem(422, "validation_failed");
+    assert_eq!(p["errors"][0]["field"], "rates[1].transit_days");
+    let mut new = new;
+    new["rates"][2]["transit_days"] = json!(5);
     let replaced = app
         .put("/api/v1/shipping-rates", Some(&admin.token), new)
         .await
         .expect(200);
     assert_eq!(replaced["items"].as_array().unwrap().len(), 3);
+    // what GET answers goes straight back into PUT; a row without transit_days gets 3
+    let frozen = replaced["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["storage"] == "frozen")
+        .unwrap();
+    assert_eq!(frozen["transit_days"], 5);
+    let ambient = replaced["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["storage"] == "ambient")
+        .unwrap();
+    assert_eq!(ambient["transit_days"], 3);
     let shop = app.shop("绥滨合作社", "RICE").await;
     app.receive(
         &shop.owner,
