@@ -160,20 +160,37 @@ fn no_room(weight_grams: i64) -> ApiError {
     ))
 }
 
+/// The departure `weight_grams` of a co-op's goods get after `now`: booked (taking the
+/// capacity with the caller's transaction) or only looked up (a checkout preview). Without a
+/// timetable, the next day.
+pub fn slot_for(
+    conn: &mut DbConn,
+    cooperative_id: CooperativeId,
+    timetable: &[Departure],
+    now: NaiveDateTime,
+    weight_grams: i64,
+    booking: bool,
+) -> Result<Slot, ApiError> {
+    if timetable.is_empty() {
+        Ok(Slot {
+            ship_by: next_day(now),
+            cutoff: None,
+        })
+    } else if booking {
+        book(conn, cooperative_id, timetable, now, weight_grams)
+    } else {
+        peek(conn, cooperative_id, timetable, now, weight_grams)
+    }
+}
+
 /// Books `weight_grams` on the first departure with room, taking the capacity atomically.
-pub fn book(
+fn book(
     conn: &mut DbConn,
     cooperative_id: CooperativeId,
     timetable: &[Departure],
     now: NaiveDateTime,
     weight_grams: i64,
 ) -> Result<Slot, ApiError> {
-    if timetable.is_empty() {
-        return Ok(Slot {
-            ship_by: next_day(now),
-            cutoff: None,
-        });
-    }
     for (date, d) in upcoming(timetable, now, HORIZON_DAYS) {
         if weight_grams > d.capacity_grams {
             continue;
@@ -224,19 +241,13 @@ pub fn book(
 }
 
 /// The departure a fulfilment would get now, without booking (checkout preview).
-pub fn peek(
+fn peek(
     conn: &mut DbConn,
     cooperative_id: CooperativeId,
     timetable: &[Departure],
     now: NaiveDateTime,
     weight_grams: i64,
 ) -> Result<Slot, ApiError> {
-    if timetable.is_empty() {
-        return Ok(Slot {
-            ship_by: next_day(now),
-            cutoff: None,
-        });
-    }
     let booked: Vec<(String, String, i64)> = departure_bookings::table
         .filter(departure_bookings::cooperative_id.eq(cooperative_id))
         .filter(departure_bookings::departs_on.ge(date_text(now.date())))

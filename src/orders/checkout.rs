@@ -28,15 +28,14 @@ pub enum Scheduling {
 pub fn schedule(conn: &mut DbConn, plan: &mut Plan, how: Scheduling) -> Result<(), ApiError> {
     let now = departures::china_time(crate::db::now());
     for f in &mut plan.fulfilments {
-        let slot = match how {
-            Scheduling::Peek => {
-                departures::peek(conn, f.cooperative_id, &f.timetable, now, f.weight_grams)?
-            }
-            Scheduling::Book => {
-                departures::book(conn, f.cooperative_id, &f.timetable, now, f.weight_grams)?
-            }
-        };
-        f.slot = Some(slot);
+        f.slot = Some(departures::slot_for(
+            conn,
+            f.cooperative_id,
+            &f.timetable,
+            now,
+            f.weight_grams,
+            how == Scheduling::Book,
+        )?);
     }
     Ok(())
 }
