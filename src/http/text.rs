@@ -346,6 +346,19 @@ mod tests {
     }
 
     #[test]
+    fn every_pattern_compiles_for_the_server() {
+        // the statics' `expect`s cannot fire at run time once these have run
+        assert!(Carrier("顺丰冷运".into()).parse().is_ok());
+        assert!(TrackingNumber("SF1234-5678".into()).parse().is_ok());
+        assert!(SkuCode("RICE-5KG".into()).parse().is_ok());
+        assert!(ImageUrl("https://img.example.cn/rice.jpg".into()).parse().is_ok());
+        assert!(ImageUrl("javascript:alert(1)".into()).parse().is_err());
+        assert!(crate::auth::domain::Email::parse("lin@shantou.cn").is_ok());
+        assert!(crate::cooperatives::domain::CommissionRate::parse_request("0.03").is_some());
+        assert!(crate::cooperatives::domain::CommissionRate::parse_request("1.5").is_none());
+    }
+
+    #[test]
     fn the_document_patterns_are_the_rules() {
         assert_eq!(PHONE_OR_BLANK.strip_prefix(r"^ {0,40}$|"), Some(PHONE));
         // the patterns are also valid for the server's regex engine, and agree with it
