@@ -116,14 +116,34 @@ pub async fn execute<F>(
 where
     F: Fn(&mut DbConn) -> ApiResult<Stored> + Send + 'static,
 {
+    execute_checked(pool, user_id, key, hash, |_| Ok(()), effect).await
+}
+
+/// [`execute`] with a read-only `precheck` run outside the transaction, after a stored answer
+/// would have been replayed: its error is the answer, and no write is opened (a failed
+/// request is not stored, so a retry runs again).
+pub async fn execute_checked<P, F>(
+    pool: &DbPool,
+    user_id: UserId,
+    key: Option<String>,
+    hash: String,
+    precheck: P,
+    effect: F,
+) -> ApiResult<Stored>
+where
+    P: Fn(&mut DbConn) -> ApiResult<()> + Send + 'static,
+    F: Fn(&mut DbConn) -> ApiResult<Stored> + Send + 'static,
+{
     blocking::run(pool, move |conn| {
         let Some(key) = key else {
+            precheck(conn)?;
             return db::write_tx(conn, |conn| effect(conn));
         };
         for _ in 0..3 {
             if let Lookup::Replay(stored) = lookup(conn, user_id, &key, &hash)? {
                 return Ok(stored);
             }
+            precheck(conn)?;
             let outcome = db::write_tx(conn, |conn| {
                 diesel::insert_into(idempotency_keys::table)
                     .values((

@@ -351,7 +351,9 @@ mod tests {
         assert!(Carrier("顺丰冷运".into()).parse().is_ok());
         assert!(TrackingNumber("SF1234-5678".into()).parse().is_ok());
         assert!(SkuCode("RICE-5KG".into()).parse().is_ok());
-        assert!(ImageUrl("https://img.example.cn/rice.jpg".into()).parse().is_ok());
+        assert!(ImageUrl("https://img.example.cn/rice.jpg".into())
+            .parse()
+            .is_ok());
         assert!(ImageUrl("javascript:alert(1)".into()).parse().is_err());
         assert!(crate::auth::domain::Email::parse("lin@shantou.cn").is_ok());
         assert!(crate::cooperatives::domain::CommissionRate::parse_request("0.03").is_some());

@@ -13,6 +13,7 @@ use super::checkout;
 use super::domain::{Address, AddressInput};
 use super::lines::{LineInput, Lines};
 use super::repo::{self, NewOrder};
+use super::sold_out;
 use super::views::{self, OrderView};
 use crate::auth::AuthUser;
 use crate::config::Config;
@@ -173,14 +174,28 @@ pub async fn place(
     hash: String,
     request: OrderRequest,
 ) -> ApiResult<Stored> {
-    let stored = idempotency::execute(pool, user.id, key, hash, move |conn| {
-        let view = place_order(conn, &user, &request, &config)?;
-        Stored::new(StatusCode::CREATED, view)
-    })
+    // lines named in the request (a cart's are read inside the transaction)
+    let named: Vec<LineInput> = request
+        .items
+        .as_ref()
+        .map(|l| l.as_slice().to_vec())
+        .unwrap_or_default();
+    let stored = idempotency::execute_checked(
+        pool,
+        user.id,
+        key,
+        hash,
+        move |conn| sold_out::check(conn, &named),
+        move |conn| {
+            let view = place_order(conn, &user, &request, &config)?;
+            Stored::new(StatusCode::CREATED, view)
+        },
+    )
     .await
     .inspect_err(|e| {
         if matches!(e, ApiError::InsufficientStock { .. }) {
             metrics::counter!("stock_conflicts_total").increment(1);
+            sold_out::remember(e);
         }
     })?;
     metrics::counter!("orders_placed_total").increment(1);

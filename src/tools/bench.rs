@@ -29,6 +29,9 @@ pub enum Scenario {
     /// `--clients` clients registering new accounts and signing in for `--seconds`, to run
     /// beside `catalogue` and see what a password-hashing flood does to everyone else
     LoginFlood,
+    /// a live-stream flash sale: `--units` of one SKU, `--orders` orders from `--clients`
+    /// clients; reports how fast sold-out answers come once it is gone
+    Flash,
 }
 
 #[derive(Debug, Args)]
@@ -58,6 +61,9 @@ pub struct BenchArgs {
     /// The server's process id, to sample its resident memory during the login flood
     #[arg(long)]
     pub server_pid: Option<u32>,
+    /// Units of the one SKU a flash sale sells
+    #[arg(long, default_value_t = 100)]
+    pub units: i64,
     /// Give the benchmark's co-op a cold-truck timetable (a 100-tonne truck every day), so
     /// every order books truck capacity
     #[arg(long)]
@@ -335,7 +341,12 @@ async fn verify(http: &Http, seeded: &Seeded, sold: usize) -> Result<String, Str
 }
 
 async fn run(http: Rc<Http>, args: &BenchArgs, name: &str, sku_count: usize) -> Result<(), String> {
-    let units_each = (args.orders * 2).div_ceil(sku_count) as i64 + 1;
+    let flash = name == "flash";
+    let units_each = if flash {
+        args.units
+    } else {
+        (args.orders * 2).div_ceil(sku_count) as i64 + 1
+    };
     let seeded = Arc::new(seed(&http, args, sku_count, units_each).await?);
     let address = json!({"recipient": "林小姐", "phone": "13800138000", "province": "广东省", "city": "汕头市", "district": "金平区", "line1": "长平路 88 号"});
     let statements_before = http.metric("db_statements_total").await?;
@@ -348,7 +359,7 @@ async fn run(http: Rc<Http>, args: &BenchArgs, name: &str, sku_count: usize) -> 
             (http.clone(), seeded.clone(), next.clone(), address.clone());
         let total = args.orders;
         tasks.push(actix_web::rt::spawn(async move {
-            let mut out: Vec<(u16, Duration)> = Vec::new();
+            let mut out: Vec<(u16, Duration, Duration)> = Vec::new();
             loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 if i >= total {
@@ -365,16 +376,17 @@ async fn run(http: Rc<Http>, args: &BenchArgs, name: &str, sku_count: usize) -> 
                     Ok((s, _)) => s,
                     Err(_) => 0,
                 };
-                out.push((status, t.elapsed()));
+                out.push((status, t.elapsed(), started.elapsed()));
             }
             out
         }));
     }
-    let mut results = Vec::new();
+    let mut timed = Vec::new();
     for t in tasks {
-        results.extend(t.await.map_err(|e| e.to_string())?);
+        timed.extend(t.await.map_err(|e| e.to_string())?);
     }
     let elapsed = started.elapsed();
+    let results: Vec<(u16, Duration)> = timed.iter().map(|(s, d, _)| (*s, *d)).collect();
     let statements = http.metric("db_statements_total").await? - statements_before;
     let transactions = http.metric("db_transactions_total").await? - tx_before;
     let created = results.iter().filter(|(s, _)| *s == 201).count();
@@ -404,6 +416,32 @@ async fn run(http: Rc<Http>, args: &BenchArgs, name: &str, sku_count: usize) -> 
         statements / results.len().max(1) as f64,
         transactions / results.len().max(1) as f64
     );
+    if flash {
+        // when the last unit went, and how fast the sold-out answers came after it
+        let sold_out_at = timed
+            .iter()
+            .filter(|(s, _, _)| *s == 201)
+            .map(|(_, _, at)| *at)
+            .max()
+            .unwrap_or_default();
+        let after: Vec<&(u16, Duration, Duration)> = timed
+            .iter()
+            .filter(|(_, _, at)| *at > sold_out_at)
+            .collect();
+        let refused = after.iter().filter(|(s, _, _)| *s == 409).count();
+        let window = (elapsed - sold_out_at).as_secs_f64().max(1e-9);
+        let mut after_latency: Vec<Duration> = after.iter().map(|(_, d, _)| *d).collect();
+        after_latency.sort();
+        println!(
+            "  flash: {created} sold in {:.2} s ({:.0} orders/s); then {refused} × 409 in {:.2} s ({:.0}/s, p99 {:.1} ms); 5xx: {}",
+            sold_out_at.as_secs_f64(),
+            created as f64 / sold_out_at.as_secs_f64().max(1e-9),
+            window,
+            refused as f64 / window,
+            percentile(&after_latency, 0.99),
+            results.iter().filter(|(s, _)| *s >= 500).count()
+        );
+    }
     match verify(&http, &seeded, created).await {
         Ok(msg) => println!("  verified: {msg}"),
         Err(e) => return Err(format!("verification failed: {e}")),
@@ -608,6 +646,9 @@ pub fn main(args: BenchArgs) -> Result<(), String> {
         }
         if matches!(args.scenario, Scenario::Hot | Scenario::Both) {
             run(http.clone(), &args, "hot", 1).await?;
+        }
+        if args.scenario == Scenario::Flash {
+            run(http.clone(), &args, "flash", 1).await?;
         }
         if args.scenario == Scenario::Catalogue {
             catalogue(http.clone(), &args).await?;

@@ -830,3 +830,54 @@ async fn racing_sweeps_and_cancels_release_stock_exactly_once() {
     assert_eq!(left, 0, "orders still not cancelled");
     assert_eq!(app.available(sku), 100);
 }
+
+/// Once a SKU has come up short, further orders for it are answered from a read (the same
+/// 409 body); stock received meanwhile is seen at once, and a retried order keeps its answer.
+#[actix_web::test]
+async fn sold_out_answers_stay_exact_and_restock_is_seen_at_once() {
+    let app = spawn_app().await;
+    let shop = app.shop("绥滨合作社", "RICE").await;
+    let sku = &shop.skus["5KG"];
+    app.receive(&shop.owner, &shop.coop, sku, &shop.warehouse, 2)
+        .await;
+    let buyer = app.register("fan@example.cn").await;
+    let one = json!({"items": [{"sku_id": sku, "quantity": 1}], "shipping_address": shantou()});
+    let keyed = |key: &'static str| {
+        let (body, token) = (one.clone(), buyer.token.clone());
+        let app = &app;
+        async move {
+            app.request(
+                Method::POST,
+                "/api/v1/orders",
+                Some(&token),
+                Some(body),
+                &[("Idempotency-Key", key)],
+            )
+            .await
+        }
+    };
+    let first = keyed("live-1").await.expect(201);
+    keyed("live-2").await.expect(201);
+    // the write decides the first shortage, the read answers the next ones alike
+    let mut bodies = Vec::new();
+    for _ in 0..3 {
+        let p = app
+            .place_order(&buyer, json!([{"sku_id": sku, "quantity": 1}]))
+            .await
+            .expect_problem(409, "insufficient_stock");
+        bodies.push((p["errors"].clone(), p["shortages"].clone()));
+    }
+    assert!(bodies.windows(2).all(|w| w[0] == w[1]), "{bodies:?}");
+    assert_eq!(bodies[0].1[0]["available"], 0);
+    assert_eq!(bodies[0].1[0]["requested"], 1);
+    // a retry of an order that went through still gets its order, not the 409
+    let again = keyed("live-1").await.expect(201);
+    assert_eq!(again["id"], first["id"]);
+    // restocked: the next order goes through at once
+    app.receive(&shop.owner, &shop.coop, sku, &shop.warehouse, 1)
+        .await;
+    app.place_order(&buyer, json!([{"sku_id": sku, "quantity": 1}]))
+        .await
+        .expect(201);
+    assert_eq!(app.available(sku), 0);
+}
