@@ -53,8 +53,20 @@ pub async fn ready(pool: web::Data<DbPool>) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(serde_json::json!({"status": "ready", "database": backend})))
 }
 
+/// The process's own figures (`process_resident_memory_bytes`, CPU seconds, open files…),
+/// read at each scrape.
+fn process_collector() -> &'static metrics_process::Collector {
+    static COLLECTOR: OnceLock<metrics_process::Collector> = OnceLock::new();
+    COLLECTOR.get_or_init(|| {
+        let c = metrics_process::Collector::default();
+        c.describe();
+        c
+    })
+}
+
 pub async fn metrics_text() -> HttpResponse {
     let handle = metrics_handle();
+    process_collector().collect();
     handle.run_upkeep();
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")

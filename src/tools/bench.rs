@@ -342,6 +342,7 @@ async fn verify(http: &Http, seeded: &Seeded, sold: usize) -> Result<String, Str
 
 async fn run(http: Rc<Http>, args: &BenchArgs, name: &str, sku_count: usize) -> Result<(), String> {
     let flash = name == "flash";
+    let rss_before = http.metric("process_resident_memory_bytes").await?;
     let units_each = if flash {
         args.units
     } else {
@@ -415,6 +416,11 @@ async fn run(http: Rc<Http>, args: &BenchArgs, name: &str, sku_count: usize) -> 
         "  SQL per order request: {:.1} statements, {:.2} transactions (incl. the auth lookup)",
         statements / results.len().max(1) as f64,
         transactions / results.len().max(1) as f64
+    );
+    println!(
+        "  server RSS: {:.0} MB before seeding, {:.0} MB at the end (process_resident_memory_bytes)",
+        rss_before / 1e6,
+        http.metric("process_resident_memory_bytes").await? / 1e6
     );
     if flash {
         // when the last unit went, and how fast the sold-out answers came after it

@@ -173,6 +173,15 @@ async fn metrics_are_prometheus_text_with_request_counts() {
     let text = r.body.as_str().unwrap_or_default();
     assert!(text.contains("http_requests_total"), "{text}");
     assert!(text.contains("route=\"/health/live\""));
+    // the process's own memory, for benchmarks and dashboards
+    let rss: f64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("process_resident_memory_bytes "))
+        .expect("process_resident_memory_bytes")
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(rss > 1_000_000.0, "{rss}");
 }
 
 #[actix_web::test]
