@@ -57,6 +57,16 @@ use crate::reports;
         inventory::routes::stocktake,
         inventory::routes::adjust,
         inventory::routes::movements,
+        inventory::lots::routes::receive,
+        inventory::lots::routes::list,
+        inventory::lots::routes::get,
+        inventory::lots::routes::adjust,
+        inventory::lots::routes::hold,
+        inventory::lots::routes::release,
+        inventory::lots::public::trace_json,
+        inventory::lots::public::label_svg,
+        fulfilment::trace::trace,
+        fulfilment::trace::recall,
         orders::shipping::list,
         orders::shipping::replace,
         delivery::divisions::list,
@@ -78,6 +88,7 @@ use crate::reports;
         organizations::routes::apply,
         organizations::routes::list,
         organizations::routes::get,
+        organizations::routes::update,
         organizations::routes::approve,
         organizations::routes::reject,
         organizations::routes::add_member,
@@ -98,6 +109,7 @@ use crate::reports;
         (name = "cooperatives", description = "Supplier co-operatives, members, warehouses"),
         (name = "catalogue", description = "Categories, products, SKUs and search"),
         (name = "inventory", description = "Stock, stocktakes, adjustments and the ledger"),
+        (name = "lots", description = "Lots with dates, first-expired-first-out, traceability and recall"),
         (name = "orders", description = "Cart, checkout, orders and shipping rates"),
         (name = "delivery", description = "Division codes, cold-truck timetables, delivery dates"),
         (name = "payments", description = "Sandbox payments and the provider webhook"),
@@ -132,6 +144,7 @@ pub fn api_routes(cfg: &mut web::ServiceConfig) {
     use catalogue::categories as cat;
     use catalogue::routes as pr;
     use cooperatives::routes as co;
+    use inventory::lots;
     use inventory::routes as inv;
     use orders::routes as ord;
     use organizations::routes as org;
@@ -246,6 +259,52 @@ pub fn api_routes(cfg: &mut web::ServiceConfig) {
             .default_service(web::to(|| ops::not_allowed("PUT"))),
     )
     .service(
+        web::resource("/cooperatives/{id}/lots")
+            .route(web::get().to(lots::routes::list))
+            .route(web::post().to(lots::routes::receive))
+            .default_service(web::to(|| ops::not_allowed("GET, POST"))),
+    )
+    .service(
+        web::resource("/lots/{id}")
+            .route(web::get().to(lots::routes::get))
+            .default_service(web::to(|| ops::not_allowed("GET"))),
+    )
+    .service(
+        web::resource("/lots/{id}/adjustments")
+            .route(web::post().to(lots::routes::adjust))
+            .default_service(web::to(|| ops::not_allowed("POST"))),
+    )
+    .service(
+        web::resource("/lots/{id}/hold")
+            .route(web::post().to(lots::routes::hold))
+            .default_service(web::to(|| ops::not_allowed("POST"))),
+    )
+    .service(
+        web::resource("/lots/{id}/release")
+            .route(web::post().to(lots::routes::release))
+            .default_service(web::to(|| ops::not_allowed("POST"))),
+    )
+    .service(
+        web::resource("/lots/{id}/label.svg")
+            .route(web::get().to(lots::public::label_svg))
+            .default_service(web::to(|| ops::not_allowed("GET"))),
+    )
+    .service(
+        web::resource("/lots/{id}/trace")
+            .route(web::get().to(fulfilment::trace::trace))
+            .default_service(web::to(|| ops::not_allowed("GET"))),
+    )
+    .service(
+        web::resource("/lots/{id}/recall")
+            .route(web::post().to(fulfilment::trace::recall))
+            .default_service(web::to(|| ops::not_allowed("POST"))),
+    )
+    .service(
+        web::resource("/trace/{trace_code}")
+            .route(web::get().to(lots::public::trace_json))
+            .default_service(web::to(|| ops::not_allowed("GET"))),
+    )
+    .service(
         web::resource("/divisions")
             .route(web::get().to(delivery::divisions::list))
             .default_service(web::to(|| ops::not_allowed("GET"))),
@@ -322,7 +381,8 @@ pub fn api_routes(cfg: &mut web::ServiceConfig) {
     .service(
         web::resource("/organizations/{id}")
             .route(web::get().to(org::get))
-            .default_service(web::to(|| ops::not_allowed("GET"))),
+            .route(web::patch().to(org::update))
+            .default_service(web::to(|| ops::not_allowed("GET, PATCH"))),
     )
     .service(
         web::resource("/organizations/{id}/approve")
@@ -550,7 +610,12 @@ async fn docs_redirect() -> HttpResponse {
 
 /// Binds `listener` and builds the server; the caller awaits `server`.
 pub fn start(shared: Shared, listener: TcpListener) -> std::io::Result<Running> {
-    let port = listener.local_addr()?.port();
+    let bound = listener.local_addr()?;
+    let port = bound.port();
+    let public_url = web::Data::new(crate::config::PublicUrl::resolve(
+        shared.config.public_url.as_deref(),
+        bound,
+    ));
     let workers = shared.config.workers;
     let blocking_threads = usize::try_from(shared.config.pool_size()).unwrap_or(8) + 2;
     let sweep_pool = std::sync::Arc::downgrade(&shared.pool.clone().into_inner());
@@ -575,6 +640,7 @@ pub fn start(shared: Shared, listener: TcpListener) -> std::io::Result<Running> 
             .app_data(shared.keys.clone())
             .app_data(shared.limits.clone())
             .app_data(shared.hash_gate.clone())
+            .app_data(public_url.clone())
             // order views show parcels through fulfilment's query (orders never reads them)
             .app_data(web::Data::new(fulfilment::views::PARCELS))
             .app_data(web::PathConfig::default().error_handler(extract::path_error))
@@ -587,6 +653,10 @@ pub fn start(shared: Shared, listener: TcpListener) -> std::io::Result<Running> 
             .route("/health/ready", web::get().to(ops::ready))
             .route("/metrics", web::get().to(ops::metrics_text))
             .route("/docs", web::get().to(docs_redirect))
+            .route(
+                "/t/{trace_code}",
+                web::get().to(inventory::lots::public::trace_html),
+            )
             .service(swagger)
             .service(web::scope("/api/v1").configure(api_routes))
             .default_service(web::to(ops::not_found))

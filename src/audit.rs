@@ -31,3 +31,19 @@ pub fn record(
         .execute(conn)?;
     Ok(())
 }
+
+/// Whether `action` was ever recorded on this target (to make a repeated action a no-op).
+pub fn happened(
+    conn: &mut DbConn,
+    action: &str,
+    target_type: &str,
+    target_id: impl std::fmt::Display,
+) -> Result<bool, ApiError> {
+    let n: i64 = audit_events::table
+        .filter(audit_events::action.eq(action))
+        .filter(audit_events::target_type.eq(target_type))
+        .filter(audit_events::target_id.eq(target_id.to_string()))
+        .count()
+        .get_result(conn)?;
+    Ok(n > 0)
+}

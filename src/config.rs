@@ -152,6 +152,49 @@ pub struct Config {
     /// HTTP worker threads (default: one per core)
     #[arg(long, env = "SHANHE_WORKERS")]
     pub workers: Option<usize>,
+
+    /// The address the public reaches this server at (`https://shanhe.example.cn`): trace
+    /// URLs printed on lot labels start with it (default: http:// and the bound address)
+    #[arg(long, env = "SHANHE_PUBLIC_URL", value_parser = parse_public_url)]
+    pub public_url: Option<String>,
+}
+
+fn parse_public_url(raw: &str) -> Result<String, String> {
+    let url = url::Url::parse(raw.trim()).map_err(|e| format!("{raw:?} is not a URL: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(format!("{raw:?} must be an http or https URL with a host"));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(format!("{raw:?} must not have a query or fragment"));
+    }
+    Ok(url.as_str().trim_end_matches('/').to_owned())
+}
+
+/// Where the public reaches this server: the base of every trace URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicUrl(String);
+
+impl PublicUrl {
+    /// As configured, else `http://` and the address the server is bound to (an unspecified
+    /// address such as 0.0.0.0 reads as `localhost`).
+    pub fn resolve(configured: Option<&str>, bound: std::net::SocketAddr) -> Self {
+        match configured {
+            Some(u) => PublicUrl(u.trim_end_matches('/').to_owned()),
+            None if bound.ip().is_unspecified() => {
+                PublicUrl(format!("http://localhost:{}", bound.port()))
+            }
+            None => PublicUrl(format!("http://{bound}")),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The public page of a lot.
+    pub fn trace_url(&self, trace_code: &str) -> String {
+        format!("{}/t/{trace_code}", self.0)
+    }
 }
 
 impl Config {
@@ -175,6 +218,7 @@ impl Config {
             db_pool_size: None,
             queue_timeout: Duration::from_secs(2),
             workers: None,
+            public_url: None,
         }
     }
 
@@ -220,6 +264,26 @@ mod tests {
         assert_eq!(c.sweep_every(), Duration::from_millis(500));
         c.sweep_interval = Some(Duration::from_secs(1));
         assert_eq!(c.sweep_every(), Duration::from_secs(1));
+    }
+
+    #[test]
+    fn public_urls() {
+        assert_eq!(
+            parse_public_url("https://shanhe.example.cn/").unwrap(),
+            "https://shanhe.example.cn"
+        );
+        assert!(parse_public_url("ftp://x").is_err());
+        assert!(parse_public_url("https://x/?a=1").is_err());
+        let bound: std::net::SocketAddr = "0.0.0.0:8080".parse().unwrap();
+        assert_eq!(
+            PublicUrl::resolve(None, bound).trace_url("abc"),
+            "http://localhost:8080/t/abc"
+        );
+        let bound: std::net::SocketAddr = "127.0.0.1:9000".parse().unwrap();
+        assert_eq!(
+            PublicUrl::resolve(Some("https://a.cn"), bound).as_str(),
+            "https://a.cn"
+        );
     }
 
     #[test]

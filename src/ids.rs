@@ -89,4 +89,5 @@ typed_id!(
     MovementId,
     RefreshTokenId,
     AuditEventId,
+    LotId,
 );

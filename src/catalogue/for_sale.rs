@@ -32,6 +32,8 @@ pub struct SkuForSale {
     pub departures: Option<String>,
     /// Published, and its co-op active.
     pub for_sale: bool,
+    /// Stock held in lots, reserved first-expired-first-out.
+    pub lot_tracked: bool,
 }
 
 #[derive(Queryable)]
@@ -49,6 +51,7 @@ struct Row {
     product_status: ProductStatus,
     cooperative_status: CooperativeStatus,
     departures: Option<String>,
+    lot_tracked: bool,
 }
 
 /// The SKUs among `ids` that exist, keyed by id.
@@ -74,6 +77,7 @@ pub fn load(
             products::status,
             cooperatives::status,
             cooperatives::departures,
+            skus::lot_tracked,
         ))
         .load(conn)?;
     let mut tiers = if with_tiers {
@@ -107,6 +111,7 @@ pub fn load(
                 storage: r.storage,
                 net_weight_grams: r.net_weight_grams,
                 departures: r.departures,
+                lot_tracked: r.lot_tracked,
                 for_sale: r.product_status == ProductStatus::Published
                     && r.cooperative_status == CooperativeStatus::Active,
             };

@@ -11,4 +11,5 @@ pub(crate) mod repo;
 pub(crate) mod routes;
 pub(crate) mod search;
 
-pub use domain::{SalesChannel, Storage};
+pub use domain::{SalesChannel, Storage, TextList};
+pub use product::Certification;

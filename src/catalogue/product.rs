@@ -12,15 +12,32 @@ use crate::ids::CategoryId;
 use crate::money::Money;
 
 crate::vocabulary! {
-    /// The certifications a product may claim.
     #[derive(Serialize, Deserialize, ToSchema)]
     #[serde(rename_all = "snake_case")]
+    /// The certifications a product may claim; a request may name one by its Chinese name.
     pub enum Certification as "certification" {
+        #[serde(alias = "有机产品")]
         Organic = "organic",
+        #[serde(alias = "绿色食品")]
         GreenFood = "green_food",
+        #[serde(alias = "农产品地理标志")]
         GeographicalIndication = "geographical_indication",
+        #[serde(alias = "无公害农产品")]
         PollutionFree = "pollution_free",
+        #[serde(alias = "富硒")]
         SeleniumRich = "selenium_rich",
+    }
+}
+
+impl Certification {
+    pub fn chinese_name(self) -> &'static str {
+        match self {
+            Certification::Organic => "有机产品",
+            Certification::GreenFood => "绿色食品",
+            Certification::GeographicalIndication => "农产品地理标志",
+            Certification::PollutionFree => "无公害农产品",
+            Certification::SeleniumRich => "富硒",
+        }
     }
 }
 
@@ -54,6 +71,9 @@ pub struct SkuInput {
     /// Stock level under which the co-op's stock list flags the SKU (default 10).
     #[schema(minimum = 0, maximum = 1_000_000)]
     pub low_stock_threshold: Option<i64>,
+    /// Stock held in lots with dates, sold first-expired-first-out (default false). May only
+    /// change while the SKU has no stock.
+    pub lot_tracked: Option<bool>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
@@ -174,6 +194,7 @@ pub struct SkuDraft {
     pub min_order_quantity: Option<i64>,
     pub tiers: Vec<Tier>,
     pub low_stock_threshold: i64,
+    pub lot_tracked: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -272,6 +293,7 @@ fn parse_sku(f: &mut Fields, at: &str, s: SkuInput) -> Option<SkuDraft> {
             })
             .collect(),
         low_stock_threshold: threshold,
+        lot_tracked: s.lot_tracked.unwrap_or(false),
     })
 }
 
@@ -363,6 +385,7 @@ mod tests {
             min_order_quantity: None,
             tiers: vec![],
             low_stock_threshold: None,
+            lot_tracked: None,
         }
     }
 

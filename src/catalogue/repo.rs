@@ -57,6 +57,7 @@ pub struct SkuRow {
     pub min_order_quantity: Option<i64>,
     pub low_stock_threshold: i64,
     pub version: i64,
+    pub lot_tracked: bool,
 }
 
 /// A product with everything its page shows.
@@ -99,6 +100,7 @@ fn insert_skus(
                 skus::sales_channel.eq(s.sales_channel),
                 skus::min_order_quantity.eq(s.min_order_quantity),
                 skus::low_stock_threshold.eq(s.low_stock_threshold),
+                skus::lot_tracked.eq(s.lot_tracked),
                 skus::position.eq(*position),
                 skus::version.eq(1_i64),
                 skus::created_at.eq(now),
@@ -285,6 +287,7 @@ pub fn as_input(detail: &ProductDetail) -> Result<ProductInput, ApiError> {
                     })
                     .collect(),
                 low_stock_threshold: Some(s.low_stock_threshold),
+                lot_tracked: Some(s.lot_tracked),
             })
             .collect(),
     })
@@ -337,6 +340,7 @@ pub fn update_product(
                         skus::sales_channel.eq(s.sales_channel),
                         skus::min_order_quantity.eq(s.min_order_quantity),
                         skus::low_stock_threshold.eq(s.low_stock_threshold),
+                        skus::lot_tracked.eq(s.lot_tracked),
                         skus::version.eq(skus::version + 1),
                         skus::updated_at.eq(now),
                     ))

@@ -18,7 +18,7 @@ use crate::cooperatives::repo as coops;
 use crate::cooperatives::require_cooperative_member;
 use crate::db::{self, DbConn, DbPool};
 use crate::http::blocking;
-use crate::http::error::{ApiError, ApiResult, Problem};
+use crate::http::error::{ApiError, ApiResult, FieldError, Problem};
 use crate::http::extract::{etag, if_match, ApiJson};
 use crate::http::pagination::Paginated;
 use crate::ids::{CategoryId, CooperativeId, ProductId, SkuId};
@@ -51,6 +51,8 @@ pub struct SkuView {
     /// Sellable units now, over all the co-op's warehouses.
     pub available: i64,
     pub low_stock_threshold: i64,
+    /// Stock is held in dated lots and sold first-expired-first-out.
+    pub lot_tracked: bool,
     pub version: i64,
 }
 
@@ -161,6 +163,7 @@ impl ProductView {
                         })
                         .collect(),
                     low_stock_threshold: s.low_stock_threshold,
+                    lot_tracked: s.lot_tracked,
                     version: s.version,
                 })
                 .collect(),
@@ -268,6 +271,7 @@ pub async fn update(
             if expected.is_some_and(|v| v != version) {
                 return Err(ApiError::PreconditionFailed);
             }
+            lot_tracking_may_change(conn, &current, &draft)?;
             repo::update_product(conn, &current, version, &draft)?;
             let row = repo::find_product(conn, id)?.ok_or(ApiError::NotFound)?;
             repo::detail(conn, row)
@@ -276,6 +280,46 @@ pub async fn update(
     })
     .await?;
     Ok(with_etag(actix_web::http::StatusCode::OK, view))
+}
+
+/// A SKU switches to or from lots only while it holds no stock (its stock would otherwise
+/// be in neither form): 409 naming each SKU that still does.
+fn lot_tracking_may_change(
+    conn: &mut DbConn,
+    current: &ProductDetail,
+    draft: &ProductDraft,
+) -> ApiResult<()> {
+    let mut switching = Vec::new();
+    for (i, s) in draft.skus.iter().enumerate() {
+        if let Some(SkuDetail { sku, .. }) = current.skus.iter().find(|d| d.sku.code == s.code) {
+            if sku.lot_tracked != s.lot_tracked {
+                switching.push((i, sku.id));
+            }
+        }
+    }
+    if switching.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<SkuId> = switching.iter().map(|(_, id)| *id).collect();
+    let stocked = inventory::repo::holding_stock(conn, &ids)?;
+    let errors: Vec<FieldError> = switching
+        .iter()
+        .filter(|(_, id)| stocked.contains(id))
+        .map(|(i, _)| {
+            FieldError::new(
+                format!("skus[{i}].lot_tracked"),
+                "this SKU has stock; lot tracking can change only while it has none",
+            )
+        })
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::ConflictWith {
+            detail: "Lot tracking can change only while a SKU has no stock.".into(),
+            errors,
+        })
+    }
 }
 
 async fn set_status(

@@ -9,7 +9,7 @@ use utoipa::IntoParams;
 
 use super::categories;
 use super::repo::ProductRow;
-use crate::db::schema::{cooperatives, products, skus, stock};
+use crate::db::schema::{cooperatives, lots, products, skus, stock};
 use crate::db::DbConn;
 use crate::http::error::ApiError;
 use crate::http::openapi;
@@ -175,10 +175,32 @@ fn parse_time(s: &str) -> Result<NaiveDateTime, ApiError> {
 
 /// SKU ids with sellable stock: inventory's subquery (inventory owns the stock), handed in by
 /// the edge when a search asks for `in_stock`, so the filter stays inside the one statement.
-pub type SkusInStock = diesel::dsl::Select<
+pub type StockRowsInStock = diesel::dsl::Select<
     diesel::dsl::Filter<stock::table, diesel::dsl::Gt<stock::on_hand, stock::reserved>>,
     stock::sku_id,
 >;
+
+/// Lots that may be sold today (active, within their date, units left), by SKU.
+pub type LotsInStock = diesel::dsl::Select<
+    diesel::dsl::Filter<
+        diesel::dsl::Filter<
+            diesel::dsl::Filter<
+                lots::table,
+                diesel::dsl::Eq<lots::status, crate::inventory::lots::domain::LotHold>,
+            >,
+            diesel::dsl::GtEq<lots::best_before, String>,
+        >,
+        diesel::dsl::Gt<lots::on_hand, lots::reserved>,
+    >,
+    lots::sku_id,
+>;
+
+/// The SKUs with something to sell now, as inventory hands them over: untracked SKUs by
+/// their stock rows, lot-tracked ones by their sellable lots.
+pub struct SkusInStock {
+    pub stock_rows: StockRowsInStock,
+    pub lots: LotsInStock,
+}
 
 /// Published products of active co-ops matching `s`, one page of them, with co-op names.
 /// `in_stock` narrows to products with a SKU in that subquery.
@@ -213,11 +235,16 @@ pub fn search(
     if let Some(m) = s.max_price {
         q = q.filter(products::sort_price.le(m.fen()));
     }
-    if let Some(skus_in_stock) = in_stock {
+    if let Some(SkusInStock { stock_rows, lots }) = in_stock {
         q = q.filter(
             products::id.eq_any(
                 skus::table
-                    .filter(skus::id.eq_any(skus_in_stock))
+                    .filter(
+                        skus::lot_tracked
+                            .eq(false)
+                            .and(skus::id.eq_any(stock_rows))
+                            .or(skus::lot_tracked.eq(true).and(skus::id.eq_any(lots))),
+                    )
                     .select(skus::product_id),
             ),
         );

@@ -76,6 +76,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         credit_used -> BigInt,
+        min_remaining_shelf_life_days -> Integer,
     }
 }
 
@@ -153,6 +154,7 @@ diesel::table! {
         version -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        lot_tracked -> Bool,
     }
 }
 
@@ -187,6 +189,51 @@ diesel::table! {
         order_id -> Nullable<Text>,
         actor_id -> Nullable<Text>,
         created_at -> Timestamp,
+        lot_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    lots (id) {
+        id -> Text,
+        cooperative_id -> Text,
+        sku_id -> Text,
+        warehouse_id -> Text,
+        code -> Text,
+        harvested_on -> Nullable<Text>,
+        packed_on -> Text,
+        best_before -> Text,
+        origin -> Nullable<Text>,
+        certificate_no -> Nullable<Text>,
+        received_quantity -> BigInt,
+        on_hand -> BigInt,
+        reserved -> BigInt,
+        status -> Text,
+        hold_reason -> Nullable<Text>,
+        trace_code -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    lot_allocations (order_item_id, lot_id) {
+        order_item_id -> Text,
+        lot_id -> Text,
+        order_id -> Text,
+        quantity -> BigInt,
+        shipped_quantity -> BigInt,
+        released_quantity -> BigInt,
+    }
+}
+
+diesel::table! {
+    shipment_lots (shipment_id, order_item_id, lot_id) {
+        shipment_id -> Text,
+        order_item_id -> Text,
+        lot_id -> Text,
+        quantity -> BigInt,
     }
 }
 
@@ -389,6 +436,12 @@ diesel::joinable!(payments -> orders (order_id));
 diesel::joinable!(shipments -> fulfilments (fulfilment_id));
 diesel::joinable!(shipment_items -> shipments (shipment_id));
 diesel::joinable!(shipment_events -> shipments (shipment_id));
+diesel::joinable!(lots -> skus (sku_id));
+diesel::joinable!(lots -> warehouses (warehouse_id));
+diesel::joinable!(lot_allocations -> lots (lot_id));
+diesel::joinable!(lot_allocations -> orders (order_id));
+diesel::joinable!(shipment_lots -> lots (lot_id));
+diesel::joinable!(shipment_lots -> shipments (shipment_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     departure_bookings,
@@ -419,4 +472,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     shipment_items,
     shipment_events,
     audit_events,
+    lots,
+    lot_allocations,
+    shipment_lots,
 );

@@ -5,4 +5,5 @@
 pub(crate) mod domain;
 pub(crate) mod repo;
 pub(crate) mod routes;
+pub(crate) mod trace;
 pub(crate) mod views;

@@ -64,11 +64,15 @@ pub fn ship(
         }
         inventory::ship(
             conn,
-            it.sku_id,
-            it.warehouse_id,
-            q,
-            it.order_id,
-            Some(actor_id),
+            &inventory::ShipLine {
+                sku_id: it.sku_id,
+                warehouse_id: it.warehouse_id,
+                quantity: q,
+                order_id: it.order_id,
+                order_item_id: it.id,
+                shipment_id: id,
+                actor_id: Some(actor_id),
+            },
         )?;
     }
     // the fulfilment and the order follow what is left to ship

@@ -10,7 +10,7 @@ use crate::db::schema::{shipment_events, shipment_items, shipments};
 use crate::db::{self, DbConn};
 use crate::http::error::ApiError;
 use crate::ids::{FulfilmentId, OrderId, OrderItemId, ShipmentEventId, ShipmentId};
-use crate::orders::views::{EventView, Parcels, ShipmentItemView, ShipmentView};
+use crate::orders::views::{EventView, ItemLot, Parcels, ShipmentItemView, ShipmentView};
 
 /// What the app wiring plugs into the order views' parcel port.
 pub const PARCELS: Parcels = Parcels(shipments_of);
@@ -64,6 +64,7 @@ pub fn shipments_of(
             shipment_items::order_item_id.asc(),
         ))
         .load(conn)?;
+    let lots = crate::inventory::lots::repo::lots_of_shipments(conn, &ids)?;
     #[allow(clippy::type_complexity)]
     let events: Vec<(
         ShipmentEventId,
@@ -102,6 +103,16 @@ pub fn shipments_of(
                         .map(|(_, item, q)| ShipmentItemView {
                             order_item_id: *item,
                             quantity: *q,
+                            lots: lots
+                                .iter()
+                                .filter(|l| l.0 == id && l.1 == *item)
+                                .map(|l| ItemLot {
+                                    lot_id: l.2,
+                                    code: l.3.clone(),
+                                    best_before: l.4.clone(),
+                                    quantity: l.5,
+                                })
+                                .collect(),
                         })
                         .collect(),
                     events: events

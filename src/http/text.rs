@@ -318,6 +318,32 @@ pattern_text!(
 );
 
 pattern_text!(
+    /// A lot (batch) code: letters, digits, `-`, `_` and `.`.
+    LotCode,
+    r"^[0-9A-Za-z_.-]{1,64}$",
+    64,
+    "must be 1 to 64 letters, digits, '-', '_' or '.'"
+);
+
+pattern_text!(
+    /// A calendar date, `YYYY-MM-DD`.
+    DateText,
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
+    10,
+    "must be a date written YYYY-MM-DD"
+);
+
+impl DateText {
+    /// The date it names; the message when it names none (`2026-02-30`).
+    pub fn date(&self) -> Result<chrono::NaiveDate, &'static str> {
+        self.parse().and_then(|s| {
+            chrono::NaiveDate::parse_from_str(&s, "%Y-%m-%d")
+                .map_err(|_| "must be a date written YYYY-MM-DD")
+        })
+    }
+}
+
+pattern_text!(
     /// An image address: http or https, a host name, an optional port and path.
     ImageUrl,
     r"^https?://([A-Za-z0-9-]+\.)*[A-Za-z][A-Za-z0-9-]*(:[0-9]{1,4})?(/[A-Za-z0-9._~%/-]*)?$",
@@ -351,6 +377,9 @@ mod tests {
         assert!(Carrier("顺丰冷运".into()).parse().is_ok());
         assert!(TrackingNumber("SF1234-5678".into()).parse().is_ok());
         assert!(SkuCode("RICE-5KG".into()).parse().is_ok());
+        assert!(LotCode("L2026-11.A".into()).parse().is_ok());
+        assert!(DateText("2026-02-28".into()).date().is_ok());
+        assert!(DateText("2026-02-30".into()).date().is_err());
         assert!(ImageUrl("https://img.example.cn/rice.jpg".into())
             .parse()
             .is_ok());

@@ -39,7 +39,7 @@ pub const MAX_ON_HAND: i64 = 1_000_000_000;
 const MAX_LINES: usize = 200;
 
 /// -10,000,000 to -1 or 1 to 10,000,000.
-fn delta_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+pub(crate) fn delta_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
     use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
     let range = |min: i64, max: i64| {
         ObjectBuilder::new()

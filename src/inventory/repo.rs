@@ -8,12 +8,13 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::domain::{MovementKind, StockOption, MAX_ON_HAND};
+use super::lots::{self, domain::date_text};
 use crate::catalogue::search::SkusInStock;
 use crate::db::schema::{skus, stock, stock_movements, warehouses};
 use crate::db::{self, DbConn};
 use crate::http::error::ApiError;
 use crate::http::pagination::{time_key, Page, Paginated};
-use crate::ids::{CooperativeId, MovementId, OrderId, SkuId, UserId, WarehouseId};
+use crate::ids::{CooperativeId, LotId, MovementId, OrderId, SkuId, UserId, WarehouseId};
 
 #[derive(Debug, Clone, Queryable)]
 pub struct StockRow {
@@ -86,27 +87,48 @@ pub fn find(
         .optional()?)
 }
 
-/// Sellable units now per SKU, summed over its warehouses.
+/// Sellable units now per SKU, summed over its warehouses: a lot-tracked SKU counts only its
+/// active lots whose last day is today or later.
 pub fn available_by_sku(
     conn: &mut DbConn,
     sku_ids: &[SkuId],
 ) -> Result<HashMap<SkuId, i64>, ApiError> {
-    let rows: Vec<(SkuId, i64, i64)> = stock::table
+    let rows: Vec<(SkuId, i64, i64, bool)> = stock::table
+        .inner_join(skus::table)
         .filter(stock::sku_id.eq_any(sku_ids))
-        .select((stock::sku_id, stock::on_hand, stock::reserved))
+        .select((
+            stock::sku_id,
+            stock::on_hand,
+            stock::reserved,
+            skus::lot_tracked,
+        ))
         .load(conn)?;
     let mut map = HashMap::new();
-    for (sku, on_hand, reserved) in rows {
-        *map.entry(sku).or_insert(0) += on_hand - reserved;
+    let mut tracked = Vec::new();
+    for (sku, on_hand, reserved, lot_tracked) in rows {
+        if lot_tracked {
+            tracked.push(sku);
+        } else {
+            *map.entry(sku).or_insert(0) += on_hand - reserved;
+        }
+    }
+    if !tracked.is_empty() {
+        let today = date_text(lots::domain::today());
+        for (sku, available) in lots::repo::available_now(conn, &tracked, &today)? {
+            *map.entry(sku).or_insert(0) += available;
+        }
     }
     Ok(map)
 }
 
-/// SKU ids with something sellable, as a subquery other domains may filter by.
+/// SKU ids with something sellable now, as subqueries other domains may filter by.
 pub fn skus_in_stock() -> SkusInStock {
-    stock::table
-        .filter(stock::on_hand.gt(stock::reserved))
-        .select(stock::sku_id)
+    SkusInStock {
+        stock_rows: stock::table
+            .filter(stock::on_hand.gt(stock::reserved))
+            .select(stock::sku_id),
+        lots: lots::repo::in_date_today(),
+    }
 }
 
 /// Sellable stock per SKU and warehouse, in one statement.
@@ -169,43 +191,58 @@ pub fn ensure_row(
 }
 
 /// One ledger line.
-#[allow(clippy::too_many_arguments)]
-pub fn record_movement(
-    conn: &mut DbConn,
-    sku_id: SkuId,
-    warehouse_id: WarehouseId,
-    delta: i64,
-    kind: MovementKind,
-    reason: Option<&str>,
-    order_id: Option<OrderId>,
-    actor_id: Option<UserId>,
-) -> Result<(), ApiError> {
-    diesel::insert_into(stock_movements::table)
-        .values((
-            stock_movements::id.eq(MovementId::generate()),
-            stock_movements::sku_id.eq(sku_id),
-            stock_movements::warehouse_id.eq(warehouse_id),
-            stock_movements::delta.eq(delta),
-            stock_movements::kind.eq(kind),
-            stock_movements::reason.eq(reason),
-            stock_movements::order_id.eq(order_id),
-            stock_movements::actor_id.eq(actor_id),
-            stock_movements::created_at.eq(db::now()),
-        ))
-        .execute(conn)?;
+#[derive(Debug, Clone, Copy)]
+pub struct Movement<'a> {
+    pub sku_id: SkuId,
+    pub warehouse_id: WarehouseId,
+    pub delta: i64,
+    pub kind: MovementKind,
+    pub reason: Option<&'a str>,
+    pub order_id: Option<OrderId>,
+    pub actor_id: Option<UserId>,
+    /// Set on every movement of a lot-tracked SKU.
+    pub lot_id: Option<LotId>,
+}
+
+pub fn record_movement(conn: &mut DbConn, m: &Movement<'_>) -> Result<(), ApiError> {
+    record_movements(conn, std::slice::from_ref(m))
+}
+
+/// Several ledger lines in one statement.
+pub fn record_movements(conn: &mut DbConn, ms: &[Movement<'_>]) -> Result<(), ApiError> {
+    if ms.is_empty() {
+        return Ok(());
+    }
+    let now = db::now();
+    let rows: Vec<_> = ms
+        .iter()
+        .map(|m| {
+            (
+                stock_movements::id.eq(MovementId::generate()),
+                stock_movements::sku_id.eq(m.sku_id),
+                stock_movements::warehouse_id.eq(m.warehouse_id),
+                stock_movements::delta.eq(m.delta),
+                stock_movements::kind.eq(m.kind),
+                stock_movements::reason.eq(m.reason),
+                stock_movements::order_id.eq(m.order_id),
+                stock_movements::actor_id.eq(m.actor_id),
+                stock_movements::created_at.eq(now),
+                stock_movements::lot_id.eq(m.lot_id),
+            )
+        })
+        .collect();
+    crate::insert_rows!(conn, stock_movements::table, rows)?;
     Ok(())
 }
 
-/// Adds `delta` to `on_hand` unless that would leave less than is reserved or more than
-/// [`MAX_ON_HAND`]; false when it would (or the row does not exist). Records the movement.
-pub fn apply_delta(
+/// Adds `delta` to a stock row's `on_hand` unless that would leave less than is reserved or
+/// more than [`MAX_ON_HAND`]; false when it would (or the row does not exist). No ledger line:
+/// callers record theirs.
+pub fn move_on_hand(
     conn: &mut DbConn,
     sku_id: SkuId,
     warehouse_id: WarehouseId,
     delta: i64,
-    kind: MovementKind,
-    reason: Option<&str>,
-    actor_id: Option<UserId>,
 ) -> Result<bool, ApiError> {
     let n = diesel::update(
         stock::table
@@ -220,19 +257,36 @@ pub fn apply_delta(
         stock::updated_at.eq(db::now()),
     ))
     .execute(conn)?;
-    if n == 1 {
+    Ok(n == 1)
+}
+
+/// [`move_on_hand`] and its ledger line.
+pub fn apply_delta(
+    conn: &mut DbConn,
+    sku_id: SkuId,
+    warehouse_id: WarehouseId,
+    delta: i64,
+    kind: MovementKind,
+    reason: Option<&str>,
+    actor_id: Option<UserId>,
+) -> Result<bool, ApiError> {
+    let moved = move_on_hand(conn, sku_id, warehouse_id, delta)?;
+    if moved {
         record_movement(
             conn,
-            sku_id,
-            warehouse_id,
-            delta,
-            kind,
-            reason,
-            None,
-            actor_id,
+            &Movement {
+                sku_id,
+                warehouse_id,
+                delta,
+                kind,
+                reason,
+                order_id: None,
+                actor_id,
+                lot_id: None,
+            },
         )?;
     }
-    Ok(n == 1)
+    Ok(moved)
 }
 
 /// Sets `on_hand` to a counted figure when the row is still at `seen_version` and the count
@@ -264,13 +318,16 @@ pub fn set_on_hand(
     if delta != 0 {
         record_movement(
             conn,
-            row.sku_id,
-            row.warehouse_id,
-            delta,
-            MovementKind::Stocktake,
-            reason,
-            None,
-            actor_id,
+            &Movement {
+                sku_id: row.sku_id,
+                warehouse_id: row.warehouse_id,
+                delta,
+                kind: MovementKind::Stocktake,
+                reason,
+                order_id: None,
+                actor_id,
+                lot_id: None,
+            },
         )?;
     }
     Ok(Some(delta))
@@ -326,14 +383,13 @@ pub fn release(
     }
 }
 
-/// Ships reserved units: `on_hand` and `reserved` both drop; a `shipment` movement.
-pub fn ship(
+/// Ships reserved units from a stock row: `on_hand` and `reserved` both drop. The caller
+/// records the ledger lines (one per lot the units came from).
+pub fn take_shipped(
     conn: &mut DbConn,
     sku_id: SkuId,
     warehouse_id: WarehouseId,
     quantity: i64,
-    order_id: OrderId,
-    actor_id: Option<UserId>,
 ) -> Result<(), ApiError> {
     let n = diesel::update(
         stock::table
@@ -348,21 +404,26 @@ pub fn ship(
         stock::updated_at.eq(db::now()),
     ))
     .execute(conn)?;
-    if n != 1 {
-        return Err(ApiError::internal(format!(
+    if n == 1 {
+        Ok(())
+    } else {
+        Err(ApiError::internal(format!(
             "shipping {quantity} × {sku_id} at {warehouse_id} exceeds the reservation"
-        )));
+        )))
     }
-    record_movement(
-        conn,
-        sku_id,
-        warehouse_id,
-        -quantity,
-        MovementKind::Shipment,
-        None,
-        Some(order_id),
-        actor_id,
-    )
+}
+
+/// SKUs among these with any stock on hand or reserved.
+pub fn holding_stock(
+    conn: &mut DbConn,
+    sku_ids: &[SkuId],
+) -> Result<std::collections::HashSet<SkuId>, ApiError> {
+    let rows: Vec<SkuId> = stock::table
+        .filter(stock::sku_id.eq_any(sku_ids))
+        .filter(stock::on_hand.gt(0_i64).or(stock::reserved.gt(0_i64)))
+        .select(stock::sku_id)
+        .load(conn)?;
+    Ok(rows.into_iter().collect())
 }
 
 /// Filters for a co-op's stock list.
@@ -420,6 +481,7 @@ pub struct MovementRow {
     pub order_id: Option<OrderId>,
     pub actor_id: Option<UserId>,
     pub created_at: NaiveDateTime,
+    pub lot_id: Option<LotId>,
 }
 
 /// A SKU's ledger, newest first.
@@ -439,6 +501,7 @@ pub fn movements(
             stock_movements::order_id,
             stock_movements::actor_id,
             stock_movements::created_at,
+            stock_movements::lot_id,
         ))
         .order((
             stock_movements::created_at.desc(),

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::domain::{Adjustment, AdjustmentBatch, MovementKind, Stocktake, StocktakeRequest};
+use super::lots::repo as lot_repo;
 use super::repo::{self, MovementRow, StockFilter, StockRow};
 use crate::audit;
 use crate::auth::AuthUser;
@@ -18,7 +19,7 @@ use crate::http::error::{ApiError, ApiResult, FieldError, Problem};
 use crate::http::extract::{etag, idempotency_key, if_match, ApiJson};
 use crate::http::idempotency::{self, Stored};
 use crate::http::pagination::{Page, PageParams, Paginated};
-use crate::ids::{CooperativeId, MovementId, OrderId, SkuId, UserId, WarehouseId};
+use crate::ids::{CooperativeId, LotId, MovementId, OrderId, SkuId, UserId, WarehouseId};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct StockView {
@@ -61,6 +62,8 @@ pub struct MovementView {
     pub order_id: Option<OrderId>,
     pub actor_id: Option<UserId>,
     pub created_at: DateTime<Utc>,
+    /// The lot the units moved in or out of (lot-tracked SKUs).
+    pub lot_id: Option<LotId>,
 }
 
 impl From<MovementRow> for MovementView {
@@ -74,6 +77,7 @@ impl From<MovementRow> for MovementView {
             order_id: r.order_id,
             actor_id: r.actor_id,
             created_at: db::utc(r.created_at),
+            lot_id: r.lot_id,
         }
     }
 }
@@ -114,6 +118,10 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(rows.map(StockView::from)))
 }
 
+/// The answer to a stock-row change of a lot-tracked SKU.
+const LOT_TRACKED: &str =
+    "This SKU is lot-tracked: its stock moves through its lots (receive, adjust or hold a lot).";
+
 /// The SKU's co-op after checking the caller belongs to it and the warehouse does too.
 fn sku_and_warehouse_access(
     conn: &mut DbConn,
@@ -146,6 +154,9 @@ pub async fn stocktake(
     let row = blocking::run(&pool, move |conn| {
         db::write_tx(conn, |conn| {
             let coop = sku_and_warehouse_access(conn, &user, sku, wh)?;
+            if !lot_repo::lot_tracked(conn, &[sku])?.is_empty() {
+                return Err(ApiError::Conflict(LOT_TRACKED.into()));
+            }
             repo::ensure_row(conn, sku, wh, coop)?;
             let actor = user.id;
             // the version check makes the count apply to exactly the row that was read; a
@@ -244,6 +255,23 @@ fn apply_batch(
     }
     if !invalid.is_empty() {
         return Err(ApiError::Validation(invalid));
+    }
+    let ids: Vec<SkuId> = lines.iter().map(|l| l.sku_id).collect();
+    let tracked = lot_repo::lot_tracked(conn, &ids)?;
+    if !tracked.is_empty() {
+        return Err(ApiError::ConflictWith {
+            detail: LOT_TRACKED.into(),
+            errors: lines
+                .iter()
+                .filter(|l| tracked.contains(&l.sku_id))
+                .map(|l| {
+                    FieldError::new(
+                        format!("adjustments[{}].sku_id", l.index),
+                        "is lot-tracked: adjust its lots",
+                    )
+                })
+                .collect(),
+        });
     }
     // a stable lock order keeps two batches from deadlocking on PostgreSQL
     let mut ordered: Vec<&Adjustment> = lines.iter().collect();

@@ -14,7 +14,11 @@ use crate::catalogue::pricing::Buyer;
 use crate::db::DbConn;
 use crate::delivery::departures;
 use crate::http::error::ApiError;
+use crate::ids::SkuId;
 use crate::inventory;
+use crate::inventory::domain::StockOption;
+use crate::inventory::lots::{self, domain::date_text};
+use std::collections::HashMap;
 
 /// Whether scheduling books truck capacity (an order) or only looks (a preview).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,19 +44,53 @@ pub fn schedule(conn: &mut DbConn, plan: &mut Plan, how: Scheduling) -> Result<(
     Ok(())
 }
 
-/// The whole of checkout for a set of lines: prices, stock, split and fees.
+/// The whole of checkout for a set of lines: prices, stock, split and fees. Lot-tracked SKUs
+/// count only lots that are sellable to this buyer (active, and good for at least
+/// `min_shelf_life_days` after today; the order checks again against each fulfilment's
+/// delivery estimate when it reserves).
 pub fn plan(
     conn: &mut DbConn,
     lines: &Lines,
     buyer: Buyer,
+    min_shelf_life_days: i64,
     destination: &Address,
 ) -> Result<Plan, ApiError> {
     let ids = lines.sku_ids();
     let skus = for_sale::load(conn, &ids, buyer == Buyer::Wholesale)?;
     let priced = price_lines(lines, &skus, buyer)?;
-    let stock = inventory::repo::sellable_stock(conn, &ids)?;
+    let (tracked, untracked): (Vec<SkuId>, Vec<SkuId>) = ids
+        .iter()
+        .partition(|id| skus.get(id).is_some_and(|s| s.lot_tracked));
+    let mut stock = if untracked.is_empty() {
+        HashMap::new()
+    } else {
+        inventory::repo::sellable_stock(conn, &untracked)?
+    };
+    let mut lot_options = Vec::new();
+    if !tracked.is_empty() {
+        let not_before =
+            date_text(lots::domain::today() + chrono::Duration::days(min_shelf_life_days));
+        for (lot, cold) in lots::repo::sellable(conn, &tracked, &not_before)? {
+            let options: &mut Vec<StockOption> = stock.entry(lot.sku_id).or_default();
+            match options
+                .iter_mut()
+                .find(|o| o.warehouse_id == lot.warehouse_id)
+            {
+                Some(o) => o.available += lot.available,
+                None => options.push(StockOption {
+                    warehouse_id: lot.warehouse_id,
+                    cold,
+                    available: lot.available,
+                }),
+            }
+            lot_options.push(lot);
+        }
+    }
     let demands: Vec<_> = priced.iter().map(PricedLine::demand).collect();
     let allocations = allocate(&demands, &stock).map_err(insufficient)?;
     let rates = shipping::load(conn)?;
-    build_plan(&priced, &allocations, &rates, destination)
+    let mut plan = build_plan(&priced, &allocations, &rates, destination)?;
+    plan.lot_options = lot_options;
+    plan.min_shelf_life_days = min_shelf_life_days;
+    Ok(plan)
 }

@@ -62,6 +62,8 @@ pub fn cancel(
             inventory::release(conn, item.sku_id, item.warehouse_id, open)?;
         }
     }
+    // then the lots those units were held in (after the stock rows: the lock order)
+    inventory::lots::release_order(conn, order_id)?;
     // the trucks get the weight back (nothing had shipped, or the cancel was refused)
     for f in repo::fulfilments_of(conn, order_id)? {
         if let (Some(day), Some(cutoff)) = (&f.ship_by, &f.departure_cutoff) {

@@ -14,7 +14,7 @@ use super::domain::{Address, AddressInput};
 use super::lines::{LineInput, Lines};
 use super::repo::{self, NewOrder};
 use super::sold_out;
-use super::views::{self, OrderView};
+use super::views::{self, ItemLot, ItemLots, OrderView};
 use crate::auth::AuthUser;
 use crate::config::Config;
 use crate::db::{self, DbConn, DbPool};
@@ -24,6 +24,7 @@ use crate::http::text::Prose;
 use crate::http::validate::Fields;
 use crate::ids::OrganizationId;
 use crate::inventory;
+use crate::inventory::lots::{self, domain::date_text};
 use crate::organizations::{self, credit};
 
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
@@ -107,7 +108,13 @@ pub fn place_order(
 ) -> ApiResult<OrderView> {
     let terms = organizations::terms_for_order(conn, user, req.organization_id)?;
     let (lines, from_cart) = lines_for(conn, user, &req.items)?;
-    let mut plan = checkout::plan(conn, &lines, terms.buyer, &req.address)?;
+    let mut plan = checkout::plan(
+        conn,
+        &lines,
+        terms.buyer,
+        terms.min_shelf_life_days,
+        &req.address,
+    )?;
     if terms.net_30 {
         if let Some(org) = terms.organization_id {
             if !credit::reserve(conn, org, plan.total.fen())? {
@@ -135,7 +142,11 @@ pub fn place_order(
         &plan,
     )?;
     let mut short: HashMap<usize, Shortage> = HashMap::new();
+    let mut held_lots: Vec<lots::repo::Allocation> = Vec::new();
+    let mut item_lots = ItemLots::new();
+    let today = lots::domain::today();
     for r in plan.reservations() {
+        let requested = lines.get(r.index).map_or(r.quantity, |l| l.quantity);
         if !inventory::reserve(conn, r.sku_id, r.warehouse_id, r.quantity)? {
             // another order took the stock since the plan read it: report what is left now
             let available = inventory::repo::sellable_stock(conn, &[r.sku_id])?
@@ -146,11 +157,62 @@ pub fn place_order(
                 r.index,
                 Shortage {
                     sku_id: r.sku_id,
-                    requested: lines.get(r.index).map_or(r.quantity, |l| l.quantity),
+                    requested,
                     available,
                     index: r.index,
                 },
             );
+            continue;
+        }
+        let Some(item) = plan
+            .fulfilment_of(r.index, r.warehouse_id)
+            .and_then(|f| f.items.iter().find(|i| i.index == r.index))
+            .filter(|i| i.sku.lot_tracked)
+        else {
+            continue;
+        };
+        // the stock row is held: now its lots, earliest first, good until the buyer needs
+        let good_until = date_text(plan.lots_good_until(item.index, r.warehouse_id, today));
+        match lots::reserve_fefo(
+            conn,
+            r.sku_id,
+            r.warehouse_id,
+            r.quantity,
+            &good_until,
+            &plan.lot_options,
+        )? {
+            Ok(taken) => {
+                let order_item = inserted
+                    .items
+                    .iter()
+                    .find(|i| i.sku_id == r.sku_id && i.warehouse_id == r.warehouse_id)
+                    .ok_or_else(|| ApiError::internal("a reservation without its order item"))?;
+                for (lot, quantity) in taken {
+                    held_lots.push(lots::repo::Allocation {
+                        order_item_id: order_item.id,
+                        lot_id: lot.id,
+                        order_id: order_item.order_id,
+                        quantity,
+                    });
+                    item_lots.entry(order_item.id).or_default().push(ItemLot {
+                        lot_id: lot.id,
+                        code: lot.code,
+                        best_before: lot.best_before,
+                        quantity,
+                    });
+                }
+            }
+            Err(sellable) => {
+                short.insert(
+                    r.index,
+                    Shortage {
+                        sku_id: r.sku_id,
+                        requested,
+                        available: sellable,
+                        index: r.index,
+                    },
+                );
+            }
         }
     }
     if !short.is_empty() {
@@ -158,10 +220,16 @@ pub fn place_order(
         list.sort_by_key(|s| s.index);
         return Err(insufficient(list));
     }
+    lots::repo::insert_allocations(conn, &held_lots)?;
     if from_cart {
         cart::remove(conn, user.id, &lines.sku_ids())?;
     }
-    views::new_order_view(inserted.order, inserted.items, inserted.fulfilments)
+    views::new_order_view(
+        inserted.order,
+        inserted.items,
+        inserted.fulfilments,
+        &item_lots,
+    )
 }
 
 /// Runs a placement through the idempotency mechanism: a retry with the same key gets the

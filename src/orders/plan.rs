@@ -13,6 +13,7 @@ use crate::catalogue::Storage;
 use crate::delivery::departures::{self, Departure, Slot};
 use crate::http::error::{ApiError, FieldError};
 use crate::ids::{CooperativeId, SkuId, WarehouseId};
+use crate::inventory::lots::domain::LotOption;
 use crate::money::Money;
 
 use super::lines::Lines;
@@ -81,6 +82,10 @@ pub struct Plan {
     pub subtotal: Money,
     pub shipping_fee: Money,
     pub total: Money,
+    /// Sellable lots of the lot-tracked SKUs, as checkout read them (FEFO order).
+    pub lot_options: Vec<LotOption>,
+    /// Days of shelf life the buyer needs left on arrival.
+    pub min_shelf_life_days: i64,
 }
 
 /// One stock reservation an order makes.
@@ -94,6 +99,33 @@ pub struct Reservation {
 }
 
 impl Plan {
+    /// The fulfilment that ships a line's share from a warehouse.
+    pub fn fulfilment_of(
+        &self,
+        index: usize,
+        warehouse_id: WarehouseId,
+    ) -> Option<&PlannedFulfilment> {
+        self.fulfilments
+            .iter()
+            .find(|f| f.warehouse_id == warehouse_id && f.items.iter().any(|i| i.index == index))
+    }
+
+    /// The first day a lot must still be good on for a line's share: the fulfilment's
+    /// delivery estimate (the next day before it is scheduled) plus the buyer's required
+    /// shelf life.
+    pub fn lots_good_until(
+        &self,
+        index: usize,
+        warehouse_id: WarehouseId,
+        today: chrono::NaiveDate,
+    ) -> chrono::NaiveDate {
+        let arrival = self
+            .fulfilment_of(index, warehouse_id)
+            .and_then(PlannedFulfilment::estimated_delivery)
+            .unwrap_or(today + chrono::Duration::days(1));
+        arrival + chrono::Duration::days(self.min_shelf_life_days)
+    }
+
     /// Every allocation, in the order locks should be taken (SKU, then warehouse), so two
     /// orders never wait on each other's rows in opposite orders.
     pub fn reservations(&self) -> Vec<Reservation> {
@@ -249,6 +281,8 @@ pub fn build_plan(
         subtotal,
         shipping_fee,
         total,
+        lot_options: Vec::new(),
+        min_shelf_life_days: 0,
     })
 }
 
@@ -286,6 +320,7 @@ mod tests {
                 }],
             },
             for_sale: true,
+            lot_tracked: false,
         }
     }
 

@@ -146,7 +146,13 @@ pub async fn preview(
     let view = blocking::run(&pool, move |conn| {
         let terms = organizations::terms_for_order(conn, &user, request.organization_id)?;
         let (lines, _) = place::lines_for(conn, &user, &request.items)?;
-        let mut plan = checkout::plan(conn, &lines, terms.buyer, &request.address)?;
+        let mut plan = checkout::plan(
+            conn,
+            &lines,
+            terms.buyer,
+            terms.min_shelf_life_days,
+            &request.address,
+        )?;
         checkout::schedule(conn, &mut plan, checkout::Scheduling::Peek)?;
         Ok::<_, ApiError>(PreviewView::from(plan))
     })

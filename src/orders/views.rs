@@ -1,6 +1,8 @@
 //! What an order looks like to each reader: the buyer (and their organization and admins) see
 //! all of it; a co-op sees only its own fulfilments and items.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::Serialize;
@@ -16,11 +18,46 @@ use crate::db::{self, DbConn};
 use crate::fulfilment::domain::ShipmentStatus;
 use crate::http::error::ApiError;
 use crate::ids::{
-    CooperativeId, FulfilmentId, OrderId, OrderItemId, OrganizationId, ShipmentEventId, ShipmentId,
-    SkuId, UserId, WarehouseId,
+    CooperativeId, FulfilmentId, LotId, OrderId, OrderItemId, OrganizationId, ShipmentEventId,
+    ShipmentId, SkuId, UserId, WarehouseId,
 };
+use crate::inventory;
 use crate::money::Money;
 use crate::organizations::organization_role;
+
+/// Units of one lot an item holds (or a parcel carried).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ItemLot {
+    pub lot_id: LotId,
+    pub code: String,
+    #[schema(format = Date)]
+    pub best_before: String,
+    pub quantity: i64,
+}
+
+/// The lots each order item reserved, earliest first (empty for untracked SKUs).
+pub type ItemLots = HashMap<OrderItemId, Vec<ItemLot>>;
+
+/// The lots of these items, in one statement.
+pub fn item_lots(conn: &mut DbConn, items: &[ItemRow]) -> Result<ItemLots, ApiError> {
+    let ids: Vec<OrderItemId> = items.iter().map(|i| i.id).collect();
+    let mut map = ItemLots::new();
+    for (item, lot_id, code, best_before, quantity) in
+        inventory::lots::repo::lots_of_items(conn, &ids)?
+    {
+        map.entry(item).or_default().push(ItemLot {
+            lot_id,
+            code,
+            best_before,
+            quantity,
+        });
+    }
+    Ok(map)
+}
+
+fn lots_for(lots: &ItemLots, item: OrderItemId) -> Vec<ItemLot> {
+    lots.get(&item).cloned().unwrap_or_default()
+}
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ItemView {
@@ -36,6 +73,8 @@ pub struct ItemView {
     pub warehouse_id: WarehouseId,
     pub fulfilment_id: FulfilmentId,
     pub shipped_quantity: i64,
+    /// The lots reserved for this item, first-expired-first-out (lot-tracked SKUs).
+    pub lots: Vec<ItemLot>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -46,12 +85,16 @@ pub struct FulfilmentItemView {
     pub product_name: String,
     pub quantity: i64,
     pub shipped_quantity: i64,
+    /// The lots reserved for this item, first-expired-first-out (lot-tracked SKUs).
+    pub lots: Vec<ItemLot>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ShipmentItemView {
     pub order_item_id: OrderItemId,
     pub quantity: i64,
+    /// The lots the units came from (lot-tracked SKUs).
+    pub lots: Vec<ItemLot>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -187,25 +230,13 @@ pub fn address_of(order: &OrderRow) -> Result<Address, ApiError> {
         .map_err(|e| ApiError::internal(format!("stored address: {e}")))
 }
 
-/// Fulfilment views for an order's fulfilments (given rows and the order's items).
-pub fn fulfilment_views(
-    conn: &mut DbConn,
-    parcels: Parcels,
-    order: &OrderRow,
-    fulfilments: Vec<FulfilmentRow>,
-    items: &[ItemRow],
-) -> Result<Vec<FulfilmentView>, ApiError> {
-    let ids: Vec<FulfilmentId> = fulfilments.iter().map(|f| f.id).collect();
-    let shipments = parcels.of(conn, &ids)?;
-    assemble_fulfilments(order, fulfilments, items, shipments)
-}
-
 /// Fulfilment views from rows already in hand (no queries).
 pub fn assemble_fulfilments(
     order: &OrderRow,
     fulfilments: Vec<FulfilmentRow>,
     items: &[ItemRow],
     mut shipments: Vec<ShipmentView>,
+    lots: &ItemLots,
 ) -> Result<Vec<FulfilmentView>, ApiError> {
     let address = address_of(order)?;
     Ok(fulfilments
@@ -226,6 +257,7 @@ pub fn assemble_fulfilments(
                         product_name: i.product_name.clone(),
                         quantity: i.quantity,
                         shipped_quantity: i.shipped_quantity,
+                        lots: lots_for(lots, i.id),
                     })
                     .collect(),
                 shipments: mine,
@@ -263,8 +295,11 @@ pub fn order_view(
         order.shipping_fee = fulfilments.iter().map(|f| f.shipping_fee).sum();
         order.total = order.subtotal + order.shipping_fee;
     }
-    let fulfilment_views = fulfilment_views(conn, parcels, &order, fulfilments, &items)?;
-    assemble_order(order, items, fulfilment_views)
+    let ids: Vec<FulfilmentId> = fulfilments.iter().map(|f| f.id).collect();
+    let shipments = parcels.of(conn, &ids)?;
+    let lots = item_lots(conn, &items)?;
+    let fulfilment_views = assemble_fulfilments(&order, fulfilments, &items, shipments, &lots)?;
+    assemble_order(order, items, fulfilment_views, &lots)
 }
 
 /// Whole views of a page of orders in a fixed number of statements (items, fulfilments and
@@ -279,6 +314,7 @@ pub fn order_views(
     let fulfilments = repo::fulfilments_of_orders(conn, &ids)?;
     let fids: Vec<FulfilmentId> = fulfilments.iter().map(|f| f.id).collect();
     let mut shipments = parcels.of(conn, &fids)?;
+    let lots = item_lots(conn, &items)?;
     let mut out = Vec::with_capacity(orders.len());
     for order in orders {
         let mine: Vec<ItemRow> = items
@@ -293,8 +329,8 @@ pub fn order_views(
             .collect();
         let parcels: Vec<ShipmentView>;
         (parcels, shipments) = shipments.drain(..).partition(|s| s.order_id == order.id);
-        let views = assemble_fulfilments(&order, fs, &mine, parcels)?;
-        out.push(assemble_order(order, mine, views)?);
+        let views = assemble_fulfilments(&order, fs, &mine, parcels, &lots)?;
+        out.push(assemble_order(order, mine, views, &lots)?);
     }
     Ok(out)
 }
@@ -312,6 +348,7 @@ pub fn fulfilment_page(
     let items = repo::items_of_orders(conn, &order_ids)?;
     let fids: Vec<FulfilmentId> = page.iter().map(|f| f.id).collect();
     let mut shipments = parcels.of(conn, &fids)?;
+    let lots = item_lots(conn, &items)?;
     let mut out = Vec::with_capacity(page.len());
     for f in page {
         let order = orders
@@ -325,7 +362,7 @@ pub fn fulfilment_page(
             .collect();
         let parcels: Vec<ShipmentView>;
         (parcels, shipments) = shipments.drain(..).partition(|s| s.fulfilment_id == f.id);
-        out.extend(assemble_fulfilments(order, vec![f], &mine, parcels)?);
+        out.extend(assemble_fulfilments(order, vec![f], &mine, parcels, &lots)?);
     }
     Ok(out)
 }
@@ -336,15 +373,17 @@ pub fn new_order_view(
     order: OrderRow,
     items: Vec<ItemRow>,
     fulfilments: Vec<FulfilmentRow>,
+    lots: &ItemLots,
 ) -> Result<OrderView, ApiError> {
-    let views = assemble_fulfilments(&order, fulfilments, &items, Vec::new())?;
-    assemble_order(order, items, views)
+    let views = assemble_fulfilments(&order, fulfilments, &items, Vec::new(), lots)?;
+    assemble_order(order, items, views, lots)
 }
 
 fn assemble_order(
     order: OrderRow,
     items: Vec<ItemRow>,
     fulfilment_views: Vec<FulfilmentView>,
+    lots: &ItemLots,
 ) -> Result<OrderView, ApiError> {
     Ok(OrderView {
         status: order.status,
@@ -365,6 +404,7 @@ fn assemble_order(
                 warehouse_id: i.warehouse_id,
                 fulfilment_id: i.fulfilment_id,
                 shipped_quantity: i.shipped_quantity,
+                lots: lots_for(lots, i.id),
             })
             .collect(),
         subtotal: Money::from_fen(order.subtotal),

@@ -26,6 +26,7 @@ pub struct OrganizationRow {
     pub rejection_reason: Option<String>,
     pub created_at: NaiveDateTime,
     pub credit_used: i64,
+    pub min_remaining_shelf_life_days: i32,
 }
 
 /// An application, checked.
@@ -86,6 +87,8 @@ pub struct BuyingTerms {
     pub organization_id: Option<OrganizationId>,
     pub buyer: Buyer,
     pub net_30: bool,
+    /// Days of shelf life the goods must have left when they arrive.
+    pub min_shelf_life_days: i64,
 }
 
 impl BuyingTerms {
@@ -94,6 +97,7 @@ impl BuyingTerms {
             organization_id: None,
             buyer: Buyer::Retail,
             net_30: false,
+            min_shelf_life_days: 0,
         }
     }
 }
@@ -124,6 +128,7 @@ pub fn terms_for_order(
         organization_id: Some(org.id),
         buyer: Buyer::Wholesale,
         net_30: org.payment_terms == Some(PaymentTerms::Net30),
+        min_shelf_life_days: i64::from(org.min_remaining_shelf_life_days),
     })
 }
 
@@ -135,17 +140,23 @@ pub struct Decision<'a> {
     pub payment_terms: Option<Option<PaymentTerms>>,
     pub credit_limit: Option<Option<i64>>,
     pub rejection_reason: Option<Option<&'a str>>,
+    pub min_remaining_shelf_life_days: Option<i32>,
     pub updated_at: NaiveDateTime,
 }
 
 impl<'a> Decision<'a> {
     /// Approval (or new terms for an approved organization).
-    pub fn approve(terms: PaymentTerms, credit_limit: Option<i64>) -> Self {
+    pub fn approve(
+        terms: PaymentTerms,
+        credit_limit: Option<i64>,
+        min_remaining_shelf_life_days: Option<i32>,
+    ) -> Self {
         Decision {
             status: OrganizationStatus::Approved,
             payment_terms: Some(Some(terms)),
             credit_limit: Some(credit_limit),
             rejection_reason: None,
+            min_remaining_shelf_life_days,
             updated_at: db::now(),
         }
     }
@@ -156,6 +167,7 @@ impl<'a> Decision<'a> {
             payment_terms: None,
             credit_limit: None,
             rejection_reason: Some(Some(reason)),
+            min_remaining_shelf_life_days: None,
             updated_at: db::now(),
         }
     }
@@ -177,5 +189,20 @@ pub fn decide(
     )
     .set(decision)
     .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Sets the shelf life an organization's goods must have left on arrival.
+pub fn set_min_shelf_life(
+    conn: &mut DbConn,
+    id: OrganizationId,
+    days: i32,
+) -> Result<bool, ApiError> {
+    let n = diesel::update(organizations::table.find(id))
+        .set((
+            organizations::min_remaining_shelf_life_days.eq(days),
+            organizations::updated_at.eq(db::now()),
+        ))
+        .execute(conn)?;
     Ok(n == 1)
 }

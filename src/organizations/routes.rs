@@ -35,6 +35,29 @@ pub struct Apply {
 pub struct Approve {
     pub payment_terms: PaymentTerms,
     pub credit_limit: Option<Money>,
+    /// Days of shelf life goods must have left when they arrive (default: unchanged, 0 for a
+    /// new organization).
+    #[schema(minimum = 0, maximum = 3650)]
+    pub min_remaining_shelf_life_days: Option<i64>,
+}
+
+/// What an admin may change on an organization.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrganizationPatch {
+    #[schema(minimum = 0, maximum = 3650)]
+    pub min_remaining_shelf_life_days: Option<i64>,
+}
+
+fn shelf_life_days(days: Option<i64>) -> ApiResult<Option<i32>> {
+    match days {
+        None => Ok(None),
+        Some(d) if (0..=3650).contains(&d) => Ok(Some(d as i32)),
+        Some(_) => Err(ApiError::field(
+            "min_remaining_shelf_life_days",
+            "must be between 0 and 3650 days",
+        )),
+    }
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -60,6 +83,8 @@ pub struct OrganizationView {
     /// Open on-terms orders: confirmed and not yet paid.
     pub credit_used: Money,
     pub rejection_reason: Option<String>,
+    /// Days of shelf life goods must have left when they arrive.
+    pub min_remaining_shelf_life_days: i32,
     pub created_at: DateTime<Utc>,
 }
 
@@ -76,6 +101,7 @@ impl From<OrganizationRow> for OrganizationView {
             credit_limit: r.credit_limit.map(Money::from_fen),
             credit_used: Money::from_fen(r.credit_used),
             rejection_reason: r.rejection_reason,
+            min_remaining_shelf_life_days: r.min_remaining_shelf_life_days,
             created_at: db::utc(r.created_at),
         }
     }
@@ -173,12 +199,15 @@ pub async fn approve(
     let Approve {
         payment_terms,
         credit_limit,
+        min_remaining_shelf_life_days,
     } = body.0;
+    let shelf_life = shelf_life_days(min_remaining_shelf_life_days)?;
     let row = blocking::run(&pool, move |conn| {
         db::write_tx(conn, |conn| {
             let org = repo::find(conn, id)?.ok_or(ApiError::NotFound)?;
             let limit = credit_limit.map(Money::fen);
-            if !repo::decide(conn, id, org.status, &Decision::approve(payment_terms, limit))? {
+            let decision = Decision::approve(payment_terms, limit, shelf_life);
+            if !repo::decide(conn, id, org.status, &decision)? {
                 return Err(changed_meanwhile());
             }
             audit::record(
@@ -187,8 +216,41 @@ pub async fn approve(
                 "organization.approved",
                 "organization",
                 id,
-                serde_json::json!({"payment_terms": payment_terms.as_str(), "credit_limit": credit_limit}),
+                serde_json::json!({"payment_terms": payment_terms.as_str(), "credit_limit": credit_limit,
+                                   "min_remaining_shelf_life_days": shelf_life}),
             )?;
+            repo::find(conn, id)?.ok_or(ApiError::NotFound)
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(OrganizationView::from(row)))
+}
+
+#[utoipa::path(patch, path = "/api/v1/organizations/{id}", tag = "organizations", request_body = OrganizationPatch,
+    security(("bearer" = [])),
+    responses((status = 200, body = OrganizationView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn update(
+    pool: web::Data<DbPool>,
+    admin: AdminUser,
+    id: web::Path<OrganizationId>,
+    body: ApiJson<OrganizationPatch>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let days = shelf_life_days(body.0.min_remaining_shelf_life_days)?;
+    let row = blocking::run(&pool, move |conn| {
+        db::write_tx(conn, |conn| {
+            repo::find(conn, id)?.ok_or(ApiError::NotFound)?;
+            if let Some(days) = days {
+                repo::set_min_shelf_life(conn, id, days)?;
+                audit::record(
+                    conn,
+                    Some(admin.0.id),
+                    "organization.updated",
+                    "organization",
+                    id,
+                    serde_json::json!({"min_remaining_shelf_life_days": days}),
+                )?;
+            }
             repo::find(conn, id)?.ok_or(ApiError::NotFound)
         })
     })

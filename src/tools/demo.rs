@@ -122,6 +122,7 @@ fn sku(
         min_order_quantity: None,
         tiers: vec![],
         low_stock_threshold: None,
+        lot_tracked: None,
     }
 }
 

@@ -605,6 +605,80 @@ impl TestApp {
                 "0 ≤ reserved ≤ on_hand"
             );
         }
+        self.assert_lots_balanced();
+    }
+
+    /// The lot invariants: each lot's on_hand is the sum of its own movements and
+    /// 0 ≤ reserved ≤ on_hand; the stock row of a lot-tracked SKU is the sum of its lots;
+    /// every movement of a lot-tracked SKU names its lot.
+    pub fn assert_lots_balanced(&self) {
+        use shanhe::db::schema::{lots, skus, stock, stock_movements};
+        let mut conn = self.conn();
+        let lot_rows: Vec<(String, String, String, i64, i64)> = lots::table
+            .select((
+                lots::id,
+                lots::sku_id,
+                lots::warehouse_id,
+                lots::on_hand,
+                lots::reserved,
+            ))
+            .load(&mut *conn)
+            .unwrap();
+        let moves: Vec<(String, Option<String>, i64)> = stock_movements::table
+            .select((
+                stock_movements::sku_id,
+                stock_movements::lot_id,
+                stock_movements::delta,
+            ))
+            .load(&mut *conn)
+            .unwrap();
+        for (id, _, _, on_hand, reserved) in &lot_rows {
+            let sum: i64 = moves
+                .iter()
+                .filter(|(_, l, _)| l.as_deref() == Some(id.as_str()))
+                .map(|(_, _, d)| d)
+                .sum();
+            assert_eq!(
+                *on_hand, sum,
+                "lot {id}: on_hand is the sum of its movements"
+            );
+            assert!(
+                0 <= *reserved && reserved <= on_hand,
+                "lot {id}: 0 ≤ reserved ≤ on_hand"
+            );
+        }
+        let tracked: Vec<String> = skus::table
+            .filter(skus::lot_tracked.eq(true))
+            .select(skus::id)
+            .load(&mut *conn)
+            .unwrap();
+        let rows: Vec<(String, String, i64, i64)> = stock::table
+            .filter(stock::sku_id.eq_any(&tracked))
+            .select((
+                stock::sku_id,
+                stock::warehouse_id,
+                stock::on_hand,
+                stock::reserved,
+            ))
+            .load(&mut *conn)
+            .unwrap();
+        for (sku, wh, on_hand, reserved) in rows {
+            let mine = lot_rows.iter().filter(|l| l.1 == sku && l.2 == wh);
+            let (h, r) = mine.fold((0, 0), |(h, r), l| (h + l.3, r + l.4));
+            assert_eq!(
+                (on_hand, reserved),
+                (h, r),
+                "stock row {sku}@{wh} is the sum of its lots"
+            );
+        }
+        for (sku, lot, _) in &moves {
+            if tracked.contains(sku) {
+                assert!(
+                    lot.is_some(),
+                    "a movement of lot-tracked {sku} names its lot"
+                );
+            }
+        }
     }
 
     pub async fn stock_row(&self, by: &Session, coop: &str, sku: &str, warehouse: &str) -> Value {
@@ -710,5 +784,32 @@ impl TestApp {
             .load(&mut *conn)
             .unwrap();
         rows.iter().sum()
+    }
+}
+
+/// Today in China Standard Time, the calendar lot dates are written in.
+pub fn china_today() -> chrono::NaiveDate {
+    (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive()
+}
+
+/// `days` from today (China time), as `YYYY-MM-DD`.
+pub fn days_from_today(days: i64) -> String {
+    (china_today() + chrono::Duration::days(days))
+        .format("%Y-%m-%d")
+        .to_string()
+}
+
+impl TestApp {
+    /// Receives a lot through the API: `lot` is the request body without the harvest date,
+    /// which is three weeks ago.
+    pub async fn receive_lot(&self, by: &Session, coop: &str, mut lot: Value) -> Value {
+        lot["harvested_on"] = json!(days_from_today(-20));
+        self.post(
+            &format!("/api/v1/cooperatives/{coop}/lots"),
+            Some(&by.token),
+            lot,
+        )
+        .await
+        .expect(201)
     }
 }

@@ -14,6 +14,7 @@ mod fulfilment;
 mod hostile_input;
 mod inventory;
 mod logging;
+mod lots;
 mod orders;
 mod organizations;
 mod reports;
