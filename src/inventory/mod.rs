@@ -1,4 +1,4 @@
-//! Owns `stock`, `stock_movements`, `lots`, `lot_allocations`. Stock per (SKU, warehouse), the
+//! Owns `stock`, `stock_movements`, `lots`, `lot_allocations`, `shipment_lots`. Stock per (SKU, warehouse), the
 //! lots of lot-tracked SKUs, the append-only movements ledger, and the single-statement
 //! primitives orders and fulfilment call inside their own transactions. Reads SKU codes,
 //! products' names and shelf life and warehouses' cold flag by join.

@@ -68,6 +68,10 @@ pub struct BenchArgs {
     /// every order books truck capacity
     #[arg(long)]
     pub timetable: bool,
+    /// Make every benchmark SKU lot-tracked with this many lots of different dates (0: none),
+    /// so each order reserves first-expired-first-out
+    #[arg(long, default_value_t = 0)]
+    pub lots: u32,
 }
 
 struct Http {
@@ -226,7 +230,7 @@ async fn seed(
     for chunk in 0..sku_count.div_ceil(50) {
         let n = 50.min(sku_count - chunk * 50);
         let sku_list: Vec<Value> = (0..n)
-            .map(|i| json!({"code": format!("B{tag}-{chunk}-{i}"), "name": "1 kg", "unit": "袋", "net_weight_grams": 1000, "price": "10.00", "sales_channel": "retail"}))
+            .map(|i| json!({"code": format!("B{tag}-{chunk}-{i}"), "name": "1 kg", "unit": "袋", "net_weight_grams": 1000, "price": "10.00", "sales_channel": "retail", "lot_tracked": args.lots > 0}))
             .collect();
         let p = http
             .post(&format!("/api/v1/cooperatives/{coop}/products"), Some(&owner),
@@ -243,7 +247,13 @@ async fn seed(
             skus.push(id(s)?);
         }
     }
-    for batch in skus.chunks(200) {
+    if args.lots > 0 {
+        receive_lots(
+            http, &owner, &coop, &warehouse, &skus, units_each, args.lots,
+        )
+        .await?;
+    }
+    for batch in skus.chunks(200).filter(|_| args.lots == 0) {
         let lines: Vec<Value> = batch
             .iter()
             .map(|s| json!({"sku_id": s, "warehouse_id": warehouse, "delta": units_each, "reason": "压测入库"}))
@@ -269,6 +279,39 @@ async fn seed(
         skus,
         buyers,
     })
+}
+
+/// Stocks each SKU as `lots` lots a month apart (the earliest a month out), the units split
+/// evenly, the last lot taking the remainder.
+async fn receive_lots(
+    http: &Http,
+    owner: &str,
+    coop: &str,
+    warehouse: &str,
+    skus: &[String],
+    units_each: i64,
+    lots: u32,
+) -> Result<(), String> {
+    let today = (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive();
+    let share = (units_each / i64::from(lots)).max(1);
+    for sku in skus {
+        for n in 0..lots {
+            let quantity = if n + 1 == lots {
+                (units_each - share * i64::from(lots - 1)).max(1)
+            } else {
+                share
+            };
+            let best_before = today + chrono::Duration::days(30 * (i64::from(n) + 1));
+            http.post(
+                &format!("/api/v1/cooperatives/{coop}/lots"),
+                Some(owner),
+                json!({"sku_id": sku, "warehouse_id": warehouse, "code": format!("L{n}"),
+                       "quantity": quantity, "best_before": best_before.format("%Y-%m-%d").to_string()}),
+            )
+            .await?;
+        }
+    }
+    Ok(())
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> f64 {

@@ -13,8 +13,9 @@ use crate::cooperatives::repo as coops;
 use crate::cooperatives::{access, CoopRole};
 use crate::db::{self, DbConn};
 use crate::http::error::ApiError;
-use crate::ids::{CooperativeId, UserId, WarehouseId};
+use crate::ids::{CooperativeId, SkuId, UserId, WarehouseId};
 use crate::inventory::domain::MovementKind;
+use crate::inventory::lots::{self, domain::Receipt};
 use crate::inventory::repo as stock;
 
 /// A demo login printed at the end.
@@ -126,6 +127,12 @@ fn sku(
     }
 }
 
+/// A SKU whose stock is held in dated lots.
+fn tracked(mut s: SkuInput) -> SkuInput {
+    s.lot_tracked = Some(true);
+    s
+}
+
 /// (co-op, category path, product, units to stock per SKU)
 fn products() -> Vec<(&'static str, [&'static str; 2], ProductInput, i64)> {
     let mut sack = sku(
@@ -178,22 +185,22 @@ fn products() -> Vec<(&'static str, [&'static str; 2], ProductInput, i64)> {
                 ],
                 images: vec!["https://img.shanhe.example/suibin-rice.jpg".into()],
                 skus: vec![
-                    sku(
+                    tracked(sku(
                         "SB-RICE-5KG",
                         "5 kg 袋",
                         "袋",
                         5_000,
                         "59.90",
                         SalesChannel::Retail,
-                    ),
-                    sku(
+                    )),
+                    tracked(sku(
                         "SB-RICE-10KG",
                         "10 kg 箱",
                         "箱",
                         10_000,
                         "109.00",
                         SalesChannel::Both,
-                    ),
+                    )),
                     sack,
                 ],
             },
@@ -213,22 +220,22 @@ fn products() -> Vec<(&'static str, [&'static str; 2], ProductInput, i64)> {
                 certifications: vec![Certification::GreenFood],
                 images: vec!["https://img.shanhe.example/luobei-pear.jpg".into()],
                 skus: vec![
-                    sku(
+                    tracked(sku(
                         "LB-PEAR-500G",
                         "500 g 盒",
                         "盒",
                         500,
                         "29.90",
                         SalesChannel::Retail,
-                    ),
-                    sku(
+                    )),
+                    tracked(sku(
                         "LB-PEAR-5KG",
                         "5 kg 箱",
                         "箱",
                         5_000,
                         "238.00",
                         SalesChannel::Both,
-                    ),
+                    )),
                 ],
             },
             150,
@@ -359,6 +366,39 @@ fn ensure_coop(conn: &mut DbConn, spec: &CoopSpec) -> Result<CooperativeId, ApiE
     Ok(id)
 }
 
+/// Three lots of a lot-tracked SKU, so first-expired-first-out shows: one a few days from
+/// its date, one half-way, one just packed.
+fn receive_demo_lots(
+    conn: &mut DbConn,
+    coop: CooperativeId,
+    code: &str,
+    sku_id: SkuId,
+    warehouse_id: WarehouseId,
+    units: i64,
+    shelf_life_days: i64,
+) -> Result<(), ApiError> {
+    let today = lots::domain::today();
+    let days = chrono::Duration::days;
+    let ages = [shelf_life_days - 5, shelf_life_days / 2, 2];
+    let shares = [units / 5, units * 2 / 5, units - units / 5 - units * 2 / 5];
+    for (i, (age, quantity)) in ages.into_iter().zip(shares).enumerate() {
+        let packed_on = today - days(age.max(0));
+        let receipt = Receipt {
+            sku_id,
+            warehouse_id,
+            code: format!("{code}-L{}", i + 1),
+            quantity,
+            harvested_on: Some(packed_on - days(3)),
+            packed_on,
+            best_before: Some(packed_on + days(shelf_life_days)),
+            origin: None,
+            certificate_no: None,
+        };
+        lots::receive(conn, coop, &receipt, None)?;
+    }
+    Ok(())
+}
+
 /// What loading did, for the command's output.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Loaded {
@@ -399,6 +439,7 @@ pub fn load(conn: &mut DbConn) -> Result<Loaded, ApiError> {
             let child_id = categories::ensure(conn, child, Some(parent_id))?;
             input.category_id = Some(child_id);
             let cold = input.storage != Storage::Ambient;
+            let shelf_life = input.shelf_life_days.unwrap_or(365);
             let draft = ProductDraft::try_from(input)?;
             let product_id = products::insert_product(conn, coop, &draft)?;
             let row = products::find_product(conn, product_id)?.ok_or(ApiError::NotFound)?;
@@ -409,6 +450,10 @@ pub fn load(conn: &mut DbConn) -> Result<Loaded, ApiError> {
                 .map(|w| w.id)
                 .ok_or_else(|| ApiError::internal("demo co-op without a fitting warehouse"))?;
             for s in products::skus_of(conn, product_id)? {
+                if s.lot_tracked {
+                    receive_demo_lots(conn, coop, &s.code, s.id, warehouse, units, shelf_life)?;
+                    continue;
+                }
                 stock::ensure_row(conn, s.id, warehouse, coop)?;
                 stock::apply_delta(
                     conn,

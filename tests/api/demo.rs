@@ -69,6 +69,41 @@ async fn the_demo_loads_once_and_a_second_run_changes_nothing() {
     let owner = app.login("luobei@demo.shanhe.cn", "demo-coop-2026").await;
     let me = app.get("/api/v1/me", Some(&owner.token)).await.expect(200);
     assert_eq!(me["cooperatives"][0]["name"], "萝北县冻梨合作社");
+    // its pears are held in dated lots, one of each SKU close to its date, sold first
+    let coop = me["cooperatives"][0]["id"].as_str().unwrap();
+    let soon = app
+        .get(
+            &format!("/api/v1/cooperatives/{coop}/lots?expiring_within_days=7"),
+            Some(&owner.token),
+        )
+        .await
+        .expect(200);
+    let codes: Vec<&str> = soon["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes.len(), 2, "{codes:?}");
+    assert!(codes.contains(&"LB-PEAR-5KG-L1"), "{codes:?}");
+    let pear_id = pear["items"][0]["id"].as_str().unwrap();
+    let product = app
+        .get(&format!("/api/v1/products/{pear_id}"), None)
+        .await
+        .expect(200);
+    let box_sku = product["skus"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["code"] == "LB-PEAR-5KG")
+        .unwrap()["id"]
+        .clone();
+    let shopper = app.register("demo-buyer@shantou.cn").await;
+    let order = app
+        .place_order(&shopper, json!([{"sku_id": box_sku, "quantity": 1}]))
+        .await
+        .expect(201);
+    assert_eq!(order["items"][0]["lots"][0]["code"], "LB-PEAR-5KG-L1");
     // the co-ops' trucks leave on fixed days
     let timetable = app
         .get(

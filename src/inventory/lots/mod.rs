@@ -26,7 +26,7 @@ pub fn receive(
     conn: &mut DbConn,
     cooperative_id: CooperativeId,
     receipt: &Receipt,
-    actor: UserId,
+    actor: Option<UserId>,
 ) -> Result<LotRow, ApiError> {
     let today = domain::today();
     let facts = repo::sku_facts(conn, receipt.sku_id)?
@@ -74,7 +74,7 @@ pub fn receive(
             kind: MovementKind::Receipt,
             reason: None,
             order_id: None,
-            actor_id: Some(actor),
+            actor_id: actor,
             lot_id: Some(id),
         },
     )?;

@@ -121,7 +121,7 @@ pub async fn receive(
     let user_id = user.id;
     let stored = idempotency::execute(&pool, user_id, key, hash, move |conn| {
         member_of_coop(conn, &user, coop_id)?;
-        let lot = super::receive(conn, coop_id, &receipt, user_id)?;
+        let lot = super::receive(conn, coop_id, &receipt, Some(user_id))?;
         Stored::new(StatusCode::CREATED, LotView::new(lot, &public, today))
     })
     .await?;
@@ -132,7 +132,8 @@ pub async fn receive(
 pub struct LotQuery {
     pub sku_id: Option<SkuId>,
     pub warehouse_id: Option<WarehouseId>,
-    /// `active`, `held`, `expired` or `depleted`
+    /// `active`, `held`, `expired` or `depleted` (blank: any)
+    #[param(schema_with = lot_status_param)]
     pub status: Option<String>,
     /// Lots with units left whose last day is within this many days from today.
     #[param(minimum = 0, maximum = 3650)]
@@ -140,6 +141,10 @@ pub struct LotQuery {
     #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
     pub cursor: Option<String>,
+}
+
+fn lot_status_param() -> utoipa::openapi::Object {
+    crate::http::openapi::word_or_blank(["active", "held", "expired", "depleted"])
 }
 
 #[utoipa::path(get, path = "/api/v1/cooperatives/{id}/lots", tag = "lots", params(LotQuery),
