@@ -1013,3 +1013,83 @@ async fn sixty_clients_sell_exactly_the_sellable_units_of_three_lots() {
     assert_eq!(reserved, sold);
     app.assert_ledger_balanced();
 }
+
+#[actix_web::test]
+async fn the_payment_timeout_gives_the_lots_back() {
+    let app = spawn_app_with(|c| c.payment_timeout = std::time::Duration::from_secs(1)).await;
+    let s = pear_shop(&app).await;
+    let a = id(&s.lot(&app, "T1", 2, 20).await);
+    let b = id(&s.lot(&app, "T2", 5, 30).await);
+    let buyer = app.register("lin@shantou.cn").await;
+    let order = app
+        .place_order(&buyer, json!([{"sku_id": s.sku, "quantity": 4}]))
+        .await
+        .expect(201);
+    assert_eq!(
+        lots_of(&order["items"][0]),
+        [("T1".to_owned(), 2), ("T2".to_owned(), 2)]
+    );
+    let path = format!("/api/v1/orders/{}", id(&order));
+    for _ in 0..50 {
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(100)).await;
+        if app.get(&path, Some(&buyer.token)).await.expect(200)["status"] == "cancelled" {
+            break;
+        }
+    }
+    for lot in [&a, &b] {
+        assert_eq!(lot_now(&app, &s.owner, lot).await["reserved"], 0);
+    }
+    assert_eq!(available(&app, &s.product).await, 7);
+    app.assert_ledger_balanced();
+}
+
+#[actix_web::test]
+async fn hostile_lot_input_is_refused_by_field() {
+    let app = spawn_app().await;
+    let s = pear_shop(&app).await;
+    let url = format!("/api/v1/cooperatives/{}/lots", s.coop);
+    let base = json!({"sku_id": s.sku, "warehouse_id": s.cold, "code": "H1", "quantity": 5});
+    for (field, value) in [
+        ("quantity", json!(123456789012345678901234567890_f64)),
+        ("quantity", json!(10_000_001)),
+        ("code", json!("L\u{0}1")),
+        ("code", json!("=SUM(A1)")),
+        ("origin", json!("萝北\u{0}")),
+        ("best_before", json!("2026-12-01\u{0}")),
+        ("harvested_on", json!(20261201)),
+        ("certificate_no", json!("x".repeat(65))),
+    ] {
+        let mut body = base.clone();
+        body[field] = value;
+        let r = app.post(&url, Some(&s.owner.token), body).await;
+        assert!(
+            r.status == 422 || r.status == 400,
+            "{field}: {} {}",
+            r.status,
+            r.body
+        );
+        assert!(r.body.to_string().contains(field), "{field}: {}", r.body);
+    }
+    let lot = id(&s.lot(&app, "H2", 5, 30).await);
+    let r = app
+        .post(
+            &format!("/api/v1/lots/{lot}/adjustments"),
+            Some(&s.owner.token),
+            json!({"delta": 99999999999999999999_f64}),
+        )
+        .await;
+    assert!(r.status == 422 || r.status == 400, "{}", r.body);
+    app.post(
+        &format!("/api/v1/lots/{lot}/adjustments"),
+        Some(&s.owner.token),
+        json!({"delta": 10_000_000}),
+    )
+    .await
+    .expect(200);
+    app.get(
+        &format!("/api/v1/lots/{}", "not-a-uuid"),
+        Some(&s.owner.token),
+    )
+    .await
+    .expect_problem(404, "not_found");
+}
