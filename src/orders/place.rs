@@ -12,6 +12,8 @@ use super::cart;
 use super::checkout;
 use super::domain::{Address, AddressInput};
 use super::lines::{LineInput, Lines};
+use super::plan::Plan;
+use super::repo::ItemRow;
 use super::repo::{self, NewOrder};
 use super::sold_out;
 use super::views::{self, ItemLot, ItemLots, OrderView};
@@ -23,8 +25,12 @@ use crate::http::idempotency::{self, Stored};
 use crate::http::text::Prose;
 use crate::http::validate::Fields;
 use crate::ids::OrganizationId;
+use crate::ids::{LotId, OrderId, OrderItemId, WarehouseId};
 use crate::inventory;
-use crate::inventory::lots::{self, domain::date_text};
+use crate::inventory::lots::{
+    self,
+    domain::{date_text, pick, LotOption},
+};
 use crate::organizations::{self, credit};
 
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
@@ -141,10 +147,15 @@ pub fn place_order(
         },
         &plan,
     )?;
-    let mut short: HashMap<usize, Shortage> = HashMap::new();
-    let mut held_lots: Vec<lots::repo::Allocation> = Vec::new();
-    let mut item_lots = ItemLots::new();
     let today = lots::domain::today();
+    // the lots FEFO takes by the plan's read, written before any stock row is locked: the
+    // locks are then held only for the conditional updates and the commit
+    let lot_lines = planned_lots(&plan, &inserted.items, today)?;
+    let planned: Vec<lots::repo::Allocation> =
+        lot_lines.iter().flat_map(LotLine::allocations).collect();
+    lots::repo::insert_allocations(conn, &planned)?;
+    let mut short: HashMap<usize, Shortage> = HashMap::new();
+    let mut item_lots = ItemLots::new();
     for r in plan.reservations() {
         let requested = lines.get(r.index).map_or(r.quantity, |l| l.quantity);
         if !inventory::reserve(conn, r.sku_id, r.warehouse_id, r.quantity)? {
@@ -164,43 +175,48 @@ pub fn place_order(
             );
             continue;
         }
-        let Some(item) = plan
-            .fulfilment_of(r.index, r.warehouse_id)
-            .and_then(|f| f.items.iter().find(|i| i.index == r.index))
-            .filter(|i| i.sku.lot_tracked)
+        let Some(line) = lot_lines
+            .iter()
+            .find(|l| l.index == r.index && l.warehouse_id == r.warehouse_id)
         else {
             continue;
         };
-        // the stock row is held: now its lots, earliest first, good until the buyer needs
-        let good_until = date_text(plan.lots_good_until(item.index, r.warehouse_id, today));
+        // the stock row is held: now its lots, earliest first, good as long as the buyer needs
         match lots::reserve_fefo(
             conn,
             r.sku_id,
             r.warehouse_id,
             r.quantity,
-            &good_until,
+            &line.good_until,
             &plan.lot_options,
         )? {
             Ok(taken) => {
-                let order_item = inserted
-                    .items
-                    .iter()
-                    .find(|i| i.sku_id == r.sku_id && i.warehouse_id == r.warehouse_id)
-                    .ok_or_else(|| ApiError::internal("a reservation without its order item"))?;
-                for (lot, quantity) in taken {
-                    held_lots.push(lots::repo::Allocation {
-                        order_item_id: order_item.id,
-                        lot_id: lot.id,
-                        order_id: order_item.order_id,
-                        quantity,
-                    });
-                    item_lots.entry(order_item.id).or_default().push(ItemLot {
-                        lot_id: lot.id,
-                        code: lot.code,
-                        best_before: lot.best_before,
-                        quantity,
-                    });
+                let got: Vec<(LotId, i64)> = taken.iter().map(|(l, q)| (l.id, *q)).collect();
+                if got != line.planned {
+                    // another order took a planned lot meanwhile: record what was reserved
+                    metrics::counter!("lot_replans_total").increment(1);
+                    let actual = LotLine {
+                        planned: got,
+                        ..line.clone()
+                    };
+                    lots::repo::replace_allocations(
+                        conn,
+                        line.order_item_id,
+                        &actual.allocations(),
+                    )?;
                 }
+                item_lots.insert(
+                    line.order_item_id,
+                    taken
+                        .into_iter()
+                        .map(|(lot, quantity)| ItemLot {
+                            lot_id: lot.id,
+                            code: lot.code,
+                            best_before: lot.best_before,
+                            quantity,
+                        })
+                        .collect(),
+                );
             }
             Err(sellable) => {
                 short.insert(
@@ -220,7 +236,6 @@ pub fn place_order(
         list.sort_by_key(|s| s.index);
         return Err(insufficient(list));
     }
-    lots::repo::insert_allocations(conn, &held_lots)?;
     if from_cart {
         cart::remove(conn, user.id, &lines.sku_ids())?;
     }
@@ -230,6 +245,64 @@ pub fn place_order(
         inserted.fulfilments,
         &item_lots,
     )
+}
+
+/// A lot-tracked share of a line: where it ships from, its order item, the first day its lots
+/// must still be good on, and the lots FEFO takes by checkout's read (empty: none suffice).
+#[derive(Debug, Clone)]
+struct LotLine {
+    index: usize,
+    warehouse_id: WarehouseId,
+    order_item_id: OrderItemId,
+    order_id: OrderId,
+    good_until: String,
+    planned: Vec<(LotId, i64)>,
+}
+
+impl LotLine {
+    fn allocations(&self) -> Vec<lots::repo::Allocation> {
+        self.planned
+            .iter()
+            .map(|&(lot_id, quantity)| lots::repo::Allocation {
+                order_item_id: self.order_item_id,
+                lot_id,
+                order_id: self.order_id,
+                quantity,
+            })
+            .collect()
+    }
+}
+
+fn planned_lots(
+    plan: &Plan,
+    items: &[ItemRow],
+    today: chrono::NaiveDate,
+) -> ApiResult<Vec<LotLine>> {
+    let mut out = Vec::new();
+    for f in &plan.fulfilments {
+        for i in f.items.iter().filter(|i| i.sku.lot_tracked) {
+            let item = items
+                .iter()
+                .find(|it| it.sku_id == i.sku.id && it.warehouse_id == f.warehouse_id)
+                .ok_or_else(|| ApiError::internal("a planned item without its order item"))?;
+            let good_until = date_text(plan.lots_good_until(i.index, f.warehouse_id, today));
+            let options: Vec<LotOption> = plan
+                .lot_options
+                .iter()
+                .filter(|o| o.sku_id == i.sku.id && o.warehouse_id == f.warehouse_id)
+                .cloned()
+                .collect();
+            out.push(LotLine {
+                index: i.index,
+                warehouse_id: f.warehouse_id,
+                order_item_id: item.id,
+                order_id: item.order_id,
+                planned: pick(&options, i.quantity, &good_until).unwrap_or_default(),
+                good_until,
+            });
+        }
+    }
+    Ok(out)
 }
 
 /// Runs a placement through the idempotency mechanism: a retry with the same key gets the

@@ -1011,6 +1011,20 @@ async fn sixty_clients_sell_exactly_the_sellable_units_of_three_lots() {
         .map(|l| l["reserved"].as_i64().unwrap())
         .sum();
     assert_eq!(reserved, sold);
+    // what the orders record as held in each lot is what each lot has reserved
+    for lot in &sellable {
+        let trace = app
+            .get(&format!("/api/v1/lots/{lot}/trace"), Some(&s.owner.token))
+            .await
+            .expect(200);
+        let held: i64 = trace["reservations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["quantity"].as_i64().unwrap())
+            .sum();
+        assert_eq!(held, trace["lot"]["reserved"].as_i64().unwrap(), "{lot}");
+    }
     app.assert_ledger_balanced();
 }
 

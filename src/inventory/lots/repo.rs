@@ -348,6 +348,18 @@ pub fn insert_allocations(conn: &mut DbConn, rows: &[Allocation]) -> Result<(), 
     Ok(())
 }
 
+/// Replaces what an order item records as reserved in lots (placement, when another order
+/// took a lot the plan counted on).
+pub fn replace_allocations(
+    conn: &mut DbConn,
+    item: OrderItemId,
+    rows: &[Allocation],
+) -> Result<(), ApiError> {
+    diesel::delete(lot_allocations::table.filter(lot_allocations::order_item_id.eq(item)))
+        .execute(conn)?;
+    insert_allocations(conn, rows)
+}
+
 /// An allocation with units still held (neither shipped nor released), with its lot's
 /// identity for lock order and views.
 #[derive(Debug, Clone, Queryable)]
