@@ -261,13 +261,7 @@ pub async fn recall(
         db::write_tx(conn, |conn| {
             let lot = visible_lot(conn, &user, id)?;
             require_cooperative_member(conn, &user, lot.cooperative_id, true)?;
-            if lot.status == LotHold::Active
-                && !lots::set_hold(conn, id, LotHold::Active, LotHold::Held, reason.as_deref())?
-            {
-                return Err(ApiError::InvalidState(
-                    "the lot changed meanwhile; read it again".into(),
-                ));
-            }
+            crate::inventory::lots::move_hold(conn, &lot, LotHold::Held, reason.as_deref())?;
             let affected = affected_orders(conn, id)?;
             // a second recall changes nothing and is not recorded twice
             if !audit::happened(conn, "lot.recalled", "lot", id)? {

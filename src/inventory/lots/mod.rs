@@ -117,6 +117,25 @@ pub fn adjust(
     repo::get(conn, lot.id)?.ok_or(ApiError::NotFound)
 }
 
+/// Moves a lot to `to` (held or active) unless it is there already; true when it moved.
+/// A lot changed by someone else since it was read is 409 `invalid_state`.
+pub fn move_hold(
+    conn: &mut DbConn,
+    lot: &LotRow,
+    to: domain::LotHold,
+    reason: Option<&str>,
+) -> Result<bool, ApiError> {
+    if lot.status == to {
+        return Ok(false);
+    }
+    if !repo::set_hold(conn, lot.id, lot.status, to, reason)? {
+        return Err(ApiError::InvalidState(
+            "the lot changed meanwhile; read it again".into(),
+        ));
+    }
+    Ok(true)
+}
+
 /// Reserves `quantity` of one SKU in one warehouse from its lots, first-expired-first-out,
 /// among lots whose last day is on or after `not_before`. `hint` holds the lots checkout
 /// read; when another order took one meanwhile, the lots are read again (the caller already

@@ -402,75 +402,81 @@ pub fn open_allocations(
     Ok(q.load(conn)?)
 }
 
-fn broken(what: &str, lot: LotId) -> ApiError {
-    ApiError::internal(format!("{what} of lot {lot} exceeds what it holds"))
+/// What becomes of units an allocation held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    Released,
+    Shipped,
 }
 
-/// Gives back `quantity` of an allocation's open units to its lot.
-pub fn release(conn: &mut DbConn, a: &OpenAllocation, quantity: i64) -> Result<(), ApiError> {
+/// Ends `quantity` of an allocation's open units: the lot's `reserved` drops (and `on_hand`
+/// too when they ship), and the allocation counts them released or shipped. Either update
+/// finding less than it needs is a bug, not a user error.
+fn settle(
+    conn: &mut DbConn,
+    a: &OpenAllocation,
+    quantity: i64,
+    outcome: Outcome,
+) -> Result<(), ApiError> {
+    let leaving = if outcome == Outcome::Shipped {
+        quantity
+    } else {
+        0
+    };
     let n = diesel::update(
         lots::table
             .filter(lots::id.eq(a.lot_id))
             .filter(lots::reserved.ge(quantity)),
     )
     .set((
+        lots::on_hand.eq(lots::on_hand - leaving),
         lots::reserved.eq(lots::reserved - quantity),
         lots::version.eq(lots::version + 1),
         lots::updated_at.eq(db::now()),
     ))
     .execute(conn)?;
-    let m = diesel::update(
-        lot_allocations::table
-            .filter(lot_allocations::order_item_id.eq(a.order_item_id))
-            .filter(lot_allocations::lot_id.eq(a.lot_id))
-            .filter(
-                (lot_allocations::shipped_quantity + lot_allocations::released_quantity + quantity)
-                    .le(lot_allocations::quantity),
-            ),
-    )
-    .set(lot_allocations::released_quantity.eq(lot_allocations::released_quantity + quantity))
-    .execute(conn)?;
+    let this = lot_allocations::table
+        .filter(lot_allocations::order_item_id.eq(a.order_item_id))
+        .filter(lot_allocations::lot_id.eq(a.lot_id))
+        .filter(
+            (lot_allocations::shipped_quantity + lot_allocations::released_quantity + quantity)
+                .le(lot_allocations::quantity),
+        );
+    let m = match outcome {
+        Outcome::Released => diesel::update(this)
+            .set(
+                lot_allocations::released_quantity
+                    .eq(lot_allocations::released_quantity + quantity),
+            )
+            .execute(conn)?,
+        Outcome::Shipped => diesel::update(this)
+            .set(lot_allocations::shipped_quantity.eq(lot_allocations::shipped_quantity + quantity))
+            .execute(conn)?,
+    };
     if n == 1 && m == 1 {
         Ok(())
     } else {
-        Err(broken("a release", a.lot_id))
+        Err(ApiError::internal(format!(
+            "{outcome:?} {quantity} of lot {} exceeds what it holds for the item",
+            a.lot_id
+        )))
     }
 }
 
-/// Ships `quantity` of an allocation's open units: the lot's `on_hand` and `reserved` drop,
-/// the allocation counts them shipped, and the parcel records which lot they came from.
+/// Gives back `quantity` of an allocation's open units to its lot.
+pub fn release(conn: &mut DbConn, a: &OpenAllocation, quantity: i64) -> Result<(), ApiError> {
+    settle(conn, a, quantity, Outcome::Released)
+}
+
+/// Ships `quantity` of an allocation's open units and records which lot the parcel carried
+/// them from.
 pub fn ship(
     conn: &mut DbConn,
     a: &OpenAllocation,
     quantity: i64,
     shipment_id: ShipmentId,
 ) -> Result<(), ApiError> {
-    let n = diesel::update(
-        lots::table
-            .filter(lots::id.eq(a.lot_id))
-            .filter(lots::reserved.ge(quantity)),
-    )
-    .set((
-        lots::on_hand.eq(lots::on_hand - quantity),
-        lots::reserved.eq(lots::reserved - quantity),
-        lots::version.eq(lots::version + 1),
-        lots::updated_at.eq(db::now()),
-    ))
-    .execute(conn)?;
-    let m = diesel::update(
-        lot_allocations::table
-            .filter(lot_allocations::order_item_id.eq(a.order_item_id))
-            .filter(lot_allocations::lot_id.eq(a.lot_id))
-            .filter(
-                (lot_allocations::shipped_quantity + lot_allocations::released_quantity + quantity)
-                    .le(lot_allocations::quantity),
-            ),
-    )
-    .set(lot_allocations::shipped_quantity.eq(lot_allocations::shipped_quantity + quantity))
-    .execute(conn)?;
-    if n != 1 || m != 1 {
-        return Err(broken("a shipment", a.lot_id));
-    }
+    settle(conn, a, quantity, Outcome::Shipped)?;
     diesel::insert_into(shipment_lots::table)
         .values((
             shipment_lots::shipment_id.eq(shipment_id),

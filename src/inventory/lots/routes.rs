@@ -240,13 +240,8 @@ async fn set_hold(
     let lot = blocking::run(&pool, move |conn| {
         db::write_tx(conn, |conn| {
             let lot = visible_lot(conn, &user, id)?;
-            if lot.status == to {
+            if !super::move_hold(conn, &lot, to, reason.as_deref())? {
                 return Ok(lot);
-            }
-            if !repo::set_hold(conn, id, lot.status, to, reason.as_deref())? {
-                return Err(ApiError::InvalidState(
-                    "the lot changed meanwhile; read it again".into(),
-                ));
             }
             audit::record(
                 conn,
