@@ -52,6 +52,17 @@ impl Money {
         self.0.checked_mul(quantity).map(Money)
     }
 
+    /// What `grams` cost at `self` per kilogram, rounded half up to the fen (the one rule for
+    /// weighed goods: a piece's nominal price, a parcel's actual price); `None` past the
+    /// ceiling of a single amount.
+    pub fn for_grams(self, grams: i64) -> Option<Money> {
+        if grams < 0 || self.0 < 0 {
+            return None;
+        }
+        let fen = (i128::from(self.0) * i128::from(grams) + 500) / 1000;
+        i64::try_from(fen).ok().map(Money)?.within_ceiling()
+    }
+
     /// Rounds a decimal yuan amount to the fen, half away from zero.
     pub fn round_from(yuan: Decimal) -> Option<Money> {
         let fen = yuan
@@ -211,6 +222,20 @@ mod tests {
             let shown = Money(fen).to_string();
             proptest::prop_assert_eq!(shown.parse::<Money>(), Ok(Money(fen)));
         }
+    }
+
+    #[test]
+    fn weighed_prices_round_half_up_to_the_fen() {
+        let per_kg: Money = "12.35".parse().unwrap();
+        // 12.35 × 0.5 = 6.175 → 6.18
+        assert_eq!(per_kg.for_grams(500).unwrap().fen(), 618);
+        // 12.35 × 4.6 = 56.81 exactly
+        assert_eq!(per_kg.for_grams(4600).unwrap().fen(), 5681);
+        // 0.01 × 0.499 kg = 0.00499 → 0.00
+        assert_eq!(Money::from_fen(1).for_grams(499).unwrap().fen(), 0);
+        assert_eq!(Money::from_fen(1).for_grams(500).unwrap().fen(), 1);
+        assert_eq!(Money::MAX.for_grams(2_000_000), None);
+        assert_eq!(per_kg.for_grams(-1), None);
     }
 
     #[test]

@@ -38,6 +38,18 @@ impl Storage {
 }
 
 vocabulary! {
+    /// How a SKU is paid for: by the piece, or by weight (`price` per kilogram, each piece
+    /// charged at its nominal weight and settled on its packed weight).
+    #[derive(Serialize, Deserialize, ToSchema, Default)]
+    #[serde(rename_all = "snake_case")]
+    pub enum Pricing as "pricing (skus.pricing, order_items.pricing)" {
+        #[default]
+        PerUnit = "per_unit",
+        PerKg = "per_kg",
+    }
+}
+
+vocabulary! {
     #[derive(Serialize, Deserialize, ToSchema)]
     #[serde(rename_all = "snake_case")]
     pub enum SalesChannel as "sales channel (skus.sales_channel)" {

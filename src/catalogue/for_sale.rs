@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use diesel::prelude::*;
 
-use super::domain::{ProductStatus, SalesChannel, Storage};
+use super::domain::{Pricing, ProductStatus, SalesChannel, Storage};
 use super::pricing::PricedSku;
 use super::product::Tier;
 use super::repo::tiers_of;
@@ -34,6 +34,7 @@ pub struct SkuForSale {
     pub for_sale: bool,
     /// Stock held in lots, reserved first-expired-first-out.
     pub lot_tracked: bool,
+    pub pricing: Pricing,
 }
 
 #[derive(Queryable)]
@@ -52,6 +53,7 @@ struct Row {
     cooperative_status: CooperativeStatus,
     departures: Option<String>,
     lot_tracked: bool,
+    pricing: Pricing,
 }
 
 /// The SKUs among `ids` that exist, keyed by id.
@@ -78,6 +80,7 @@ pub fn load(
             cooperatives::status,
             cooperatives::departures,
             skus::lot_tracked,
+            skus::pricing,
         ))
         .load(conn)?;
     let mut tiers = if with_tiers {
@@ -102,7 +105,9 @@ pub fn load(
                             unit_price: Money::from_fen(fen),
                         })
                         .collect(),
+                    per_kg_grams: (r.pricing == Pricing::PerKg).then_some(r.net_weight_grams),
                 },
+                pricing: r.pricing,
                 id: r.id,
                 code: r.code,
                 name: r.name,

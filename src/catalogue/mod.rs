@@ -11,5 +11,5 @@ pub(crate) mod repo;
 pub(crate) mod routes;
 pub(crate) mod search;
 
-pub use domain::{SalesChannel, Storage, TextList};
+pub use domain::{Pricing, SalesChannel, Storage, TextList};
 pub use product::Certification;

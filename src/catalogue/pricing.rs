@@ -19,6 +19,9 @@ pub struct PricedSku {
     pub min_order_quantity: Option<i64>,
     /// Sorted by `min_quantity`, ascending.
     pub tiers: Vec<Tier>,
+    /// Sold by weight: `price` and tier prices are per kilogram, and a piece weighs this
+    /// many grams nominally.
+    pub per_kg_grams: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,12 +29,25 @@ pub enum PriceRefusal {
     /// A retail buyer asked for a wholesale-only SKU.
     WholesaleOnly,
     BelowMinimum(i64),
+    /// A weighed piece would cost more than any single amount may.
+    TooExpensive,
 }
 
-/// The unit price for `quantity` of `sku`: retail buyers pay `price` and may not buy
-/// wholesale-only SKUs; business buyers of wholesale SKUs pay the highest tier whose
-/// `min_quantity` ≤ quantity (else `price`) and must meet the minimum order quantity.
+/// The unit price of one piece: [`rate_for`], and for a SKU sold by weight that rate per
+/// kilogram times the piece's nominal weight, half up to the fen.
 pub fn unit_price_for(sku: &PricedSku, buyer: Buyer, quantity: i64) -> Result<Money, PriceRefusal> {
+    let rate = rate_for(sku, buyer, quantity)?;
+    match sku.per_kg_grams {
+        None => Ok(rate),
+        Some(grams) => rate.for_grams(grams).ok_or(PriceRefusal::TooExpensive),
+    }
+}
+
+/// The price for `quantity` of `sku` (per piece, or per kilogram for weighed goods): retail
+/// buyers pay `price` and may not buy wholesale-only SKUs; business buyers of wholesale SKUs
+/// pay the highest tier whose `min_quantity` ≤ quantity (else `price`) and must meet the
+/// minimum order quantity.
+pub fn rate_for(sku: &PricedSku, buyer: Buyer, quantity: i64) -> Result<Money, PriceRefusal> {
     match buyer {
         Buyer::Retail => {
             if sku.sales_channel.sells_retail() {
@@ -84,7 +100,30 @@ mod tests {
                     unit_price: m("175.00"),
                 },
             ],
+            per_kg_grams: None,
         }
+    }
+
+    #[test]
+    fn weighed_pieces_cost_their_nominal_weight() {
+        let pears = PricedSku {
+            per_kg_grams: Some(5_000),
+            sales_channel: SalesChannel::Both,
+            ..sack()
+        };
+        // 200.00 a kilo, 5 kg a box; 190.00 a kilo from 10 boxes
+        assert_eq!(unit_price_for(&pears, Buyer::Retail, 1), Ok(m("1000.00")));
+        assert_eq!(
+            unit_price_for(&pears, Buyer::Wholesale, 10),
+            Ok(m("950.00"))
+        );
+        let odd = PricedSku {
+            price: m("12.35"),
+            per_kg_grams: Some(500),
+            sales_channel: SalesChannel::Retail,
+            ..sack()
+        };
+        assert_eq!(unit_price_for(&odd, Buyer::Retail, 1), Ok(m("6.18")));
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::domain::{SalesChannel, Storage};
+use super::domain::{Pricing, SalesChannel, Storage};
 use crate::http::error::ApiError;
 use crate::http::text::{ImageUrl, Line, Prose, SkuCode};
 use crate::http::validate::Fields;
@@ -74,6 +74,9 @@ pub struct SkuInput {
     /// Stock held in lots with dates, sold first-expired-first-out (default false). May only
     /// change while the SKU has no stock.
     pub lot_tracked: Option<bool>,
+    /// `per_kg`: `price` and tier prices are per kilogram and `net_weight_grams` is a piece's
+    /// nominal weight (default `per_unit`).
+    pub pricing: Option<Pricing>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
@@ -195,6 +198,7 @@ pub struct SkuDraft {
     pub tiers: Vec<Tier>,
     pub low_stock_threshold: i64,
     pub lot_tracked: bool,
+    pub pricing: Pricing,
 }
 
 #[derive(Debug, Clone)]
@@ -294,6 +298,7 @@ fn parse_sku(f: &mut Fields, at: &str, s: SkuInput) -> Option<SkuDraft> {
             .collect(),
         low_stock_threshold: threshold,
         lot_tracked: s.lot_tracked.unwrap_or(false),
+        pricing: s.pricing.unwrap_or_default(),
     })
 }
 
@@ -386,6 +391,7 @@ mod tests {
             tiers: vec![],
             low_stock_threshold: None,
             lot_tracked: None,
+            pricing: None,
         }
     }
 

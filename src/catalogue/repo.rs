@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::domain::{ProductStatus, SalesChannel, Storage, TextList};
+use super::domain::{Pricing, ProductStatus, SalesChannel, Storage, TextList};
 use super::product::{Certification, ProductDraft, ProductInput, SkuInput, TierInput};
 use crate::cooperatives::domain::CooperativeStatus;
 use crate::db::schema::{categories, products, sku_tiers, skus};
@@ -58,6 +58,7 @@ pub struct SkuRow {
     pub low_stock_threshold: i64,
     pub version: i64,
     pub lot_tracked: bool,
+    pub pricing: Pricing,
 }
 
 /// A product with everything its page shows.
@@ -101,6 +102,7 @@ fn insert_skus(
                 skus::min_order_quantity.eq(s.min_order_quantity),
                 skus::low_stock_threshold.eq(s.low_stock_threshold),
                 skus::lot_tracked.eq(s.lot_tracked),
+                skus::pricing.eq(s.pricing),
                 skus::position.eq(*position),
                 skus::version.eq(1_i64),
                 skus::created_at.eq(now),
@@ -288,6 +290,7 @@ pub fn as_input(detail: &ProductDetail) -> Result<ProductInput, ApiError> {
                     .collect(),
                 low_stock_threshold: Some(s.low_stock_threshold),
                 lot_tracked: Some(s.lot_tracked),
+                pricing: Some(s.pricing),
             })
             .collect(),
     })
@@ -341,6 +344,7 @@ pub fn update_product(
                         skus::min_order_quantity.eq(s.min_order_quantity),
                         skus::low_stock_threshold.eq(s.low_stock_threshold),
                         skus::lot_tracked.eq(s.lot_tracked),
+                        skus::pricing.eq(s.pricing),
                         skus::version.eq(skus::version + 1),
                         skus::updated_at.eq(now),
                     ))

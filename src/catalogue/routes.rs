@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::domain::{ProductStatus, SalesChannel, Storage};
+use super::domain::{Pricing, ProductStatus, SalesChannel, Storage};
 use super::product::{ProductDraft, ProductInput, ProductPatch};
 use super::repo::{self, ProductDetail, ProductRow, SkuDetail};
 use super::search::{self, Search, SearchParams};
@@ -53,6 +53,8 @@ pub struct SkuView {
     pub low_stock_threshold: i64,
     /// Stock is held in dated lots and sold first-expired-first-out.
     pub lot_tracked: bool,
+    /// `per_kg`: `price` and tier prices are per kilogram of a piece's nominal weight.
+    pub pricing: Pricing,
     pub version: i64,
 }
 
@@ -164,6 +166,7 @@ impl ProductView {
                         .collect(),
                     low_stock_threshold: s.low_stock_threshold,
                     lot_tracked: s.lot_tracked,
+                    pricing: s.pricing,
                     version: s.version,
                 })
                 .collect(),

@@ -155,6 +155,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         lot_tracked -> Bool,
+        pricing -> Text,
     }
 }
 
@@ -298,6 +299,7 @@ diesel::table! {
         cancelled_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        refunded_total -> BigInt,
     }
 }
 
@@ -336,6 +338,9 @@ diesel::table! {
         net_weight_grams -> BigInt,
         shipped_quantity -> BigInt,
         position -> Integer,
+        pricing -> Text,
+        kg_price -> Nullable<BigInt>,
+        final_total -> BigInt,
     }
 }
 
@@ -356,10 +361,12 @@ diesel::table! {
     refunds (id) {
         id -> Text,
         order_id -> Text,
-        payment_id -> Text,
+        payment_id -> Nullable<Text>,
         amount -> BigInt,
         reason -> Text,
         created_at -> Timestamp,
+        kind -> Text,
+        cooperative_id -> Nullable<Text>,
     }
 }
 
@@ -386,6 +393,7 @@ diesel::table! {
         shipment_id -> Text,
         order_item_id -> Text,
         quantity -> BigInt,
+        actual_weight_grams -> Nullable<BigInt>,
     }
 }
 
@@ -433,6 +441,7 @@ diesel::joinable!(order_items -> orders (order_id));
 diesel::joinable!(order_items -> fulfilments (fulfilment_id));
 diesel::joinable!(order_items -> skus (sku_id));
 diesel::joinable!(payments -> orders (order_id));
+diesel::joinable!(refunds -> orders (order_id));
 diesel::joinable!(shipments -> fulfilments (fulfilment_id));
 diesel::joinable!(shipment_items -> shipments (shipment_id));
 diesel::joinable!(shipment_events -> shipments (shipment_id));

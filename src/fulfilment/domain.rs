@@ -3,11 +3,12 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::catalogue::Storage;
+use crate::catalogue::{Pricing, Storage};
 use crate::http::error::{ApiError, FieldError};
 use crate::http::text::{Carrier, Prose, TrackingNumber};
 use crate::http::validate::Fields;
 use crate::ids::{FulfilmentId, OrderItemId};
+use crate::money::Money;
 use crate::orders::repo::{FulfilmentRow, ItemRow};
 use crate::orders::{FulfilmentStatus, OrderStatus};
 use crate::vocabulary;
@@ -17,6 +18,10 @@ pub struct ShipmentLine {
     pub order_item_id: OrderItemId,
     #[schema(minimum = 1)]
     pub quantity: i64,
+    /// The packed weight of the units shipped; required for goods sold by weight, within
+    /// 20 % of their nominal weight.
+    #[schema(minimum = 1, maximum = 2_000_000_000)]
+    pub actual_weight_grams: Option<i64>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
@@ -47,6 +52,14 @@ impl TryFrom<CreateShipment> for NewShipment {
         for (i, l) in r.items.iter().enumerate() {
             if l.quantity < 1 {
                 f.push(format!("items[{i}].quantity"), "must be at least 1");
+            }
+            if l.actual_weight_grams
+                .is_some_and(|g| !(1..=2_000_000_000).contains(&g))
+            {
+                f.push(
+                    format!("items[{i}].actual_weight_grams"),
+                    "must be between 1 and 2,000,000,000 grams",
+                );
             }
             if r.items[..i]
                 .iter()
@@ -138,13 +151,41 @@ impl ShipmentStatus {
     }
 }
 
-/// The items a parcel takes, checked against the fulfilment's own: each must belong to it and
-/// not ship more than is left. Every bad line is named.
+/// One item's share of a parcel, with its packed weight and what a lighter parcel gives back.
+#[derive(Debug, Clone)]
+pub struct ParcelLine<'a> {
+    pub item: &'a ItemRow,
+    pub quantity: i64,
+    pub actual_weight_grams: Option<i64>,
+    /// Fen to refund: what was charged for these units less their packed weight's price.
+    pub refund: i64,
+}
+
+/// 多退少补, buyer-friendly: `quantity` pieces of a weighed item packed at `actual` grams
+/// refund what they were charged less actual kg × the rate (half up to the fen) when that is
+/// less; a heavier parcel costs nothing more. Packed more than 20 % away from the pieces'
+/// nominal weight is refused with the message to show.
+pub fn weight_refund(item: &ItemRow, quantity: i64, actual: i64) -> Result<i64, String> {
+    let nominal = item.net_weight_grams.saturating_mul(quantity);
+    // |actual − nominal| ≤ 20 % of nominal, in integers
+    if (i128::from(actual) - i128::from(nominal)).abs() * 5 > i128::from(nominal) {
+        return Err(format!(
+            "{actual} g is more than 20 % away from the nominal {nominal} g of {quantity} piece(s)"
+        ));
+    }
+    let rate = Money::from_fen(item.kg_price.unwrap_or(0));
+    let charged = item.unit_price.saturating_mul(quantity);
+    let worth = rate.for_grams(actual).map_or(i64::MAX, Money::fen);
+    Ok((charged - worth).max(0))
+}
+
+/// The items a parcel takes, checked against the fulfilment's own: each must belong to it, not
+/// ship more than is left, and, sold by weight, say its packed weight. Every bad line is named.
 pub fn parcel_lines<'a>(
     new: &NewShipment,
     items: &'a [ItemRow],
     fulfilment: FulfilmentId,
-) -> Result<Vec<(&'a ItemRow, i64)>, ApiError> {
+) -> Result<Vec<ParcelLine<'a>>, ApiError> {
     let mut errors = Vec::new();
     let mut lines = Vec::new();
     for (i, line) in new.items.iter().enumerate() {
@@ -162,7 +203,31 @@ pub fn parcel_lines<'a>(
                     format!("only {} left to ship", it.quantity - it.shipped_quantity),
                 ))
             }
-            Some(it) => lines.push((it, line.quantity)),
+            Some(it) => {
+                let refund = match (it.pricing, line.actual_weight_grams) {
+                    (Pricing::PerUnit, _) => 0,
+                    (Pricing::PerKg, None) => {
+                        errors.push(FieldError::new(
+                            format!("items[{i}].actual_weight_grams"),
+                            "is required for goods sold by weight",
+                        ));
+                        continue;
+                    }
+                    (Pricing::PerKg, Some(g)) => match weight_refund(it, line.quantity, g) {
+                        Ok(r) => r,
+                        Err(message) => {
+                            errors.push(FieldError::new(format!("items[{i}]"), message));
+                            continue;
+                        }
+                    },
+                };
+                lines.push(ParcelLine {
+                    item: it,
+                    quantity: line.quantity,
+                    actual_weight_grams: line.actual_weight_grams,
+                    refund,
+                });
+            }
         }
     }
     if errors.is_empty() {
@@ -234,6 +299,43 @@ mod tests {
         assert!(is_excursion(Storage::Chilled, -1.0));
         assert!(!is_excursion(Storage::Chilled, 4.0));
         assert!(!is_excursion(Storage::Ambient, 35.0));
+    }
+
+    fn pears(unit_price: i64, kg_price: i64, grams: i64) -> ItemRow {
+        ItemRow {
+            id: OrderItemId::generate(),
+            order_id: crate::ids::OrderId::generate(),
+            fulfilment_id: FulfilmentId::generate(),
+            sku_id: crate::ids::SkuId::generate(),
+            sku_code: "PEAR".into(),
+            product_name: "冻梨".into(),
+            sku_name: "5 kg".into(),
+            cooperative_id: crate::ids::CooperativeId::generate(),
+            warehouse_id: crate::ids::WarehouseId::generate(),
+            quantity: 10,
+            unit_price,
+            line_total: unit_price * 10,
+            net_weight_grams: grams,
+            shipped_quantity: 0,
+            position: 0,
+            pricing: Pricing::PerKg,
+            kg_price: Some(kg_price),
+            final_total: unit_price * 10,
+        }
+    }
+
+    #[test]
+    fn lighter_parcels_refund_the_difference_and_heavier_ones_nothing() {
+        // 12.35 a kilo, 5 kg boxes: 61.75 a box
+        let item = pears(6175, 1235, 5000);
+        // two boxes packed 8 % light: 9.2 kg × 12.35 = 113.62; charged 123.50
+        assert_eq!(weight_refund(&item, 2, 9200), Ok(988));
+        assert_eq!(weight_refund(&item, 2, 10_000), Ok(0));
+        assert_eq!(weight_refund(&item, 2, 11_500), Ok(0));
+        // 20 % either way is the limit
+        assert_eq!(weight_refund(&item, 2, 8000), Ok(2470));
+        assert!(weight_refund(&item, 2, 7999).is_err());
+        assert!(weight_refund(&item, 2, 12_001).is_err());
     }
 
     #[test]

@@ -41,24 +41,26 @@ pub fn ship(
     }
     let items = orders::items_of(conn, fulfilment.order_id)?;
     let shipped = parcel_lines(new, &items, fulfilment.id)?;
-    let sku_ids: Vec<_> = shipped.iter().map(|(it, _)| it.sku_id).collect();
+    let sku_ids: Vec<_> = shipped.iter().map(|l| l.item.sku_id).collect();
     let storage = Storage::coldest(catalogue::repo::storage_of(conn, &sku_ids)?);
     let id = insert_shipment(conn, fulfilment, new, storage)?;
     let rows: Vec<_> = shipped
         .iter()
-        .map(|(it, q)| {
+        .map(|l| {
             (
                 shipment_items::shipment_id.eq(id),
-                shipment_items::order_item_id.eq(it.id),
-                shipment_items::quantity.eq(*q),
+                shipment_items::order_item_id.eq(l.item.id),
+                shipment_items::quantity.eq(l.quantity),
+                shipment_items::actual_weight_grams.eq(l.actual_weight_grams),
             )
         })
         .collect();
     crate::insert_rows!(conn, shipment_items::table, rows)?;
     let mut by_stock = shipped.clone();
     // the lock order placement and cancellation use
-    by_stock.sort_by_key(|(it, _)| (it.sku_id, it.warehouse_id));
-    for (it, q) in by_stock {
+    by_stock.sort_by_key(|l| (l.item.sku_id, l.item.warehouse_id));
+    for l in &by_stock {
+        let (it, q) = (l.item, l.quantity);
         if !orders::record_shipped(conn, it.id, q)? {
             return Err(ApiError::field("items", "more than remains to ship"));
         }
@@ -73,6 +75,26 @@ pub fn ship(
                 shipment_id: id,
                 actor_id: Some(actor_id),
             },
+        )?;
+    }
+    // 多退少补: weighed goods packed lighter than charged give the difference back now, once,
+    // in this transaction (the parcel's lines together, as one refund)
+    let mut refund = 0;
+    for l in shipped.iter().filter(|l| l.refund > 0) {
+        if !orders::lower_final_total(conn, l.item.id, l.refund)? {
+            return Err(ApiError::internal("a weight refund above the line's total"));
+        }
+        refund += l.refund;
+    }
+    if refund > 0 {
+        let order = orders::find(conn, fulfilment.order_id)?.ok_or(ApiError::NotFound)?;
+        crate::payments::refunds::refund_goods(
+            conn,
+            &order,
+            crate::orders::domain::RefundKind::WeightAdjustment,
+            refund,
+            fulfilment.cooperative_id,
+            &format!("运单 {} 实重低于标称重量，退差价", new.tracking_number),
         )?;
     }
     // the fulfilment and the order follow what is left to ship

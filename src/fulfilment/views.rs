@@ -13,7 +13,10 @@ use crate::ids::{FulfilmentId, OrderId, OrderItemId, ShipmentEventId, ShipmentId
 use crate::orders::views::{EventView, ItemLot, Parcels, ShipmentItemView, ShipmentView};
 
 /// What the app wiring plugs into the order views' parcel port.
-pub const PARCELS: Parcels = Parcels(shipments_of);
+pub const PARCELS: Parcels = Parcels {
+    shipments: shipments_of,
+    refunds: crate::payments::refunds::views_of,
+};
 
 /// Shipments (with items and events in time order) of the given fulfilments.
 pub fn shipments_of(
@@ -52,12 +55,13 @@ pub fn shipments_of(
         return Ok(Vec::new());
     }
     let ids: Vec<ShipmentId> = rows.iter().map(|r| r.0).collect();
-    let items: Vec<(ShipmentId, OrderItemId, i64)> = shipment_items::table
+    let items: Vec<(ShipmentId, OrderItemId, i64, Option<i64>)> = shipment_items::table
         .filter(shipment_items::shipment_id.eq_any(&ids))
         .select((
             shipment_items::shipment_id,
             shipment_items::order_item_id,
             shipment_items::quantity,
+            shipment_items::actual_weight_grams,
         ))
         .order((
             shipment_items::shipment_id.asc(),
@@ -99,10 +103,11 @@ pub fn shipments_of(
                 ShipmentView {
                     items: items
                         .iter()
-                        .filter(|(s, _, _)| *s == id)
-                        .map(|(_, item, q)| ShipmentItemView {
+                        .filter(|(s, _, _, _)| *s == id)
+                        .map(|(_, item, q, grams)| ShipmentItemView {
                             order_item_id: *item,
                             quantity: *q,
+                            actual_weight_grams: *grams,
                             lots: lots
                                 .iter()
                                 .filter(|l| l.0 == id && l.1 == *item)

@@ -75,10 +75,12 @@ pub async fn mark_paid(
                     "the order's payment changed meanwhile; reload it".into(),
                 ));
             }
-            if let Some(org) = order.organization_id {
-                credit::release(conn, org, order.total)?;
-            }
+            // read after the update, which holds the row: what is owed is the total less what
+            // weight adjustments and claims gave back (their credit went back with them)
             let row = repo::find(conn, id)?.ok_or(ApiError::NotFound)?;
+            if let Some(org) = order.organization_id {
+                credit::release(conn, org, row.total - row.refunded_total)?;
+            }
             views::order_view(conn, parcels, row, &Scope::Whole)
         })
     })

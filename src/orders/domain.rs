@@ -86,6 +86,18 @@ impl FulfilmentStatus {
 }
 
 vocabulary! {
+    /// Why money went back: an order cancelled before anything shipped, a weighed parcel
+    /// lighter than charged, an approved after-sales claim.
+    #[derive(Serialize, Deserialize, ToSchema)]
+    #[serde(rename_all = "snake_case")]
+    pub enum RefundKind as "refund kind (refunds.kind)" {
+        Cancellation = "cancellation",
+        WeightAdjustment = "weight_adjustment",
+        Claim = "claim",
+    }
+}
+
+vocabulary! {
     #[derive(Serialize, Deserialize, ToSchema)]
     #[serde(rename_all = "snake_case")]
     pub enum PaymentStatus as "order payment status (orders.payment_status)" {

@@ -236,6 +236,10 @@ fn resolve(
                 ));
                 continue;
             }
+            Err(PriceRefusal::TooExpensive) => {
+                errors.push(line_error(r.line, "a piece would cost too much"));
+                continue;
+            }
         }
         lines.push((
             r.line,

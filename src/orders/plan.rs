@@ -8,7 +8,7 @@ use super::allocation::{Allocation, Demand};
 use super::domain::Address;
 use super::shipping::{self, Rate};
 use crate::catalogue::for_sale::SkuForSale;
-use crate::catalogue::pricing::{unit_price_for, Buyer, PriceRefusal};
+use crate::catalogue::pricing::{rate_for, unit_price_for, Buyer, PriceRefusal};
 use crate::catalogue::Storage;
 use crate::delivery::departures::{self, Departure, Slot};
 use crate::http::error::{ApiError, FieldError};
@@ -25,6 +25,8 @@ pub struct PricedLine {
     pub sku: SkuForSale,
     pub quantity: i64,
     pub unit_price: Money,
+    /// The rate per kilogram a weighed line was sold at.
+    pub kg_price: Option<Money>,
 }
 
 impl PricedLine {
@@ -48,6 +50,7 @@ pub struct PlannedItem {
     pub quantity: i64,
     pub unit_price: Money,
     pub line_total: Money,
+    pub kg_price: Option<Money>,
 }
 
 #[derive(Debug, Clone)]
@@ -181,7 +184,15 @@ pub fn price_lines(
                 sku: sku.clone(),
                 quantity: l.quantity,
                 unit_price,
+                kg_price: sku
+                    .priced
+                    .per_kg_grams
+                    .and_then(|_| rate_for(&sku.priced, buyer, l.quantity).ok()),
             }),
+            Err(PriceRefusal::TooExpensive) => invalid.push(FieldError::new(
+                format!("items[{i}]"),
+                format!("a piece may cost at most {} yuan", Money::MAX),
+            )),
             Err(PriceRefusal::WholesaleOnly) => forbidden.push(format!("items[{i}]")),
             // the contract names the line itself, as it does for shortages
             Err(PriceRefusal::BelowMinimum(moq)) => invalid.push(FieldError::new(
@@ -238,6 +249,7 @@ pub fn build_plan(
                 quantity: a.quantity,
                 unit_price: line.unit_price,
                 line_total,
+                kg_price: line.kg_price,
             });
     }
     let mut fulfilments = Vec::new();
@@ -318,9 +330,11 @@ mod tests {
                     min_quantity: 20,
                     unit_price: yuan("8.00"),
                 }],
+                per_kg_grams: None,
             },
             for_sale: true,
             lot_tracked: false,
+            pricing: crate::catalogue::Pricing::PerUnit,
         }
     }
 

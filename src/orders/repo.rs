@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use super::domain::{Address, FulfilmentStatus, OrderStatus, PaymentStatus};
 use super::plan::Plan;
-use crate::catalogue::domain::Storage;
+use crate::catalogue::domain::{Pricing, Storage};
 use crate::db::schema::{fulfilments, order_items, orders};
 use crate::db::{self, DbConn};
 use crate::http::error::ApiError;
@@ -13,6 +13,7 @@ use crate::http::pagination::{time_key, Page, Paginated};
 use crate::ids::{
     CooperativeId, FulfilmentId, OrderId, OrderItemId, OrganizationId, SkuId, UserId, WarehouseId,
 };
+use crate::money::Money;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = orders)]
@@ -37,6 +38,8 @@ pub struct OrderRow {
     pub cancelled_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// Given back on the order's goods so far (never more than `total`).
+    pub refunded_total: i64,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -57,6 +60,10 @@ pub struct ItemRow {
     pub net_weight_grams: i64,
     pub shipped_quantity: i64,
     pub position: i32,
+    pub pricing: Pricing,
+    pub kg_price: Option<i64>,
+    /// What the line comes to after weight adjustments (`line_total` until one).
+    pub final_total: i64,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -171,6 +178,7 @@ pub fn insert(conn: &mut DbConn, new: &NewOrder<'_>, plan: &Plan) -> Result<Inse
         cancelled_at: None,
         created_at: now,
         updated_at: now,
+        refunded_total: 0,
     };
     let mut fulfilment_rows = Vec::new();
     let mut item_rows = Vec::new();
@@ -208,6 +216,9 @@ pub fn insert(conn: &mut DbConn, new: &NewOrder<'_>, plan: &Plan) -> Result<Inse
                 net_weight_grams: item.sku.net_weight_grams,
                 shipped_quantity: 0,
                 position: 0,
+                pricing: item.sku.pricing,
+                kg_price: item.kg_price.map(Money::fen),
+                final_total: item.line_total.fen(),
             });
         }
     }
@@ -586,4 +597,32 @@ pub fn due_for_completion(
         .select(orders::id)
         .limit(limit)
         .load(conn)?)
+}
+
+/// Counts `amount` more as given back on the order, if that stays within its total (the
+/// CHECK on `orders.refunded_total` says the same); false when it would not.
+pub fn add_refunded(conn: &mut DbConn, id: OrderId, amount: i64) -> Result<bool, ApiError> {
+    let n = diesel::update(
+        orders::table
+            .filter(orders::id.eq(id))
+            .filter((orders::refunded_total + amount).le(orders::total)),
+    )
+    .set((
+        orders::refunded_total.eq(orders::refunded_total + amount),
+        orders::updated_at.eq(db::now()),
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Lowers an item's final total by a weight refund, never below zero; false when it would.
+pub fn lower_final_total(conn: &mut DbConn, item: OrderItemId, by: i64) -> Result<bool, ApiError> {
+    let n = diesel::update(
+        order_items::table
+            .filter(order_items::id.eq(item))
+            .filter(order_items::final_total.ge(by)),
+    )
+    .set(order_items::final_total.eq(order_items::final_total - by))
+    .execute(conn)?;
+    Ok(n == 1)
 }

@@ -8,18 +8,18 @@ use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::domain::{Address, FulfilmentStatus, OrderStatus, PaymentStatus};
+use super::domain::{Address, FulfilmentStatus, OrderStatus, PaymentStatus, RefundKind};
 use super::repo::{self, FulfilmentRow, ItemRow, OrderRow};
 use crate::auth::AuthUser;
-use crate::catalogue::Storage;
+use crate::catalogue::{Pricing, Storage};
 use crate::cooperatives;
 use crate::db::schema::fulfilments;
 use crate::db::{self, DbConn};
 use crate::fulfilment::domain::ShipmentStatus;
 use crate::http::error::ApiError;
 use crate::ids::{
-    CooperativeId, FulfilmentId, LotId, OrderId, OrderItemId, OrganizationId, ShipmentEventId,
-    ShipmentId, SkuId, UserId, WarehouseId,
+    CooperativeId, FulfilmentId, LotId, OrderId, OrderItemId, OrganizationId, RefundId,
+    ShipmentEventId, ShipmentId, SkuId, UserId, WarehouseId,
 };
 use crate::inventory;
 use crate::money::Money;
@@ -75,6 +75,15 @@ pub struct ItemView {
     pub shipped_quantity: i64,
     /// The lots reserved for this item, first-expired-first-out (lot-tracked SKUs).
     pub lots: Vec<ItemLot>,
+    /// `per_kg`: charged at the nominal weight, settled on the packed weight.
+    pub pricing: Pricing,
+    /// One piece's nominal weight.
+    pub nominal_weight_grams: i64,
+    /// The rate per kilogram a weighed line was sold at.
+    pub kg_price: Option<Money>,
+    /// What the line comes to after weight adjustments (the lower of what was charged and
+    /// the packed weight's price).
+    pub final_total: Money,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -93,6 +102,8 @@ pub struct FulfilmentItemView {
 pub struct ShipmentItemView {
     pub order_item_id: OrderItemId,
     pub quantity: i64,
+    /// The packed weight of these units, when the co-op weighed them.
+    pub actual_weight_grams: Option<i64>,
     /// The lots the units came from (lot-tracked SKUs).
     pub lots: Vec<ItemLot>,
 }
@@ -168,6 +179,9 @@ pub struct OrderView {
     pub purchase_order_number: Option<String>,
     pub cancel_reason: Option<String>,
     pub fulfilments: Vec<FulfilmentView>,
+    pub refunds: Vec<RefundView>,
+    /// Given back so far; `subtotal` and `total` stay what was charged.
+    pub refunded_total: Money,
     pub payment_due_at: Option<DateTime<Utc>>,
     pub paid_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
@@ -210,10 +224,14 @@ fn utc_opt(t: Option<NaiveDateTime>) -> Option<DateTime<Utc>> {
     t.map(db::utc)
 }
 
-/// Parcels are fulfilment's: order views carry them in the shape above but never read the
-/// shipment tables. The app wiring hands every handler fulfilment's query through this port.
+/// Parcels are fulfilment's and refunds payments': order views carry them in the shapes
+/// above but never read those tables. The app wiring hands every handler the later domains'
+/// queries through this port.
 #[derive(Clone, Copy)]
-pub struct Parcels(pub fn(&mut DbConn, &[FulfilmentId]) -> Result<Vec<ShipmentView>, ApiError>);
+pub struct Parcels {
+    pub shipments: fn(&mut DbConn, &[FulfilmentId]) -> Result<Vec<ShipmentView>, ApiError>,
+    pub refunds: fn(&mut DbConn, &[OrderId]) -> Result<Vec<RefundView>, ApiError>,
+}
 
 impl Parcels {
     pub fn of(
@@ -221,8 +239,30 @@ impl Parcels {
         conn: &mut DbConn,
         fulfilments: &[FulfilmentId],
     ) -> Result<Vec<ShipmentView>, ApiError> {
-        (self.0)(conn, fulfilments)
+        (self.shipments)(conn, fulfilments)
     }
+
+    pub fn refunds_of(
+        self,
+        conn: &mut DbConn,
+        orders: &[OrderId],
+    ) -> Result<Vec<RefundView>, ApiError> {
+        (self.refunds)(conn, orders)
+    }
+}
+
+/// Money given back on an order.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RefundView {
+    pub id: RefundId,
+    #[serde(skip)]
+    pub order_id: OrderId,
+    pub kind: RefundKind,
+    pub amount: Money,
+    pub reason: String,
+    /// Whose goods it refunds (none for a whole-order cancellation).
+    pub cooperative_id: Option<CooperativeId>,
+    pub created_at: DateTime<Utc>,
 }
 
 pub fn address_of(order: &OrderRow) -> Result<Address, ApiError> {
@@ -298,8 +338,13 @@ pub fn order_view(
     let ids: Vec<FulfilmentId> = fulfilments.iter().map(|f| f.id).collect();
     let shipments = parcels.of(conn, &ids)?;
     let lots = item_lots(conn, &items)?;
+    let mut refunds = parcels.refunds_of(conn, &[order.id])?;
+    if let Scope::Cooperatives(coops) = scope {
+        refunds.retain(|r| r.cooperative_id.is_some_and(|c| coops.contains(&c)));
+        order.refunded_total = refunds.iter().map(|r| r.amount.fen()).sum();
+    }
     let fulfilment_views = assemble_fulfilments(&order, fulfilments, &items, shipments, &lots)?;
-    assemble_order(order, items, fulfilment_views, &lots)
+    assemble_order(order, items, fulfilment_views, &lots, refunds)
 }
 
 /// Whole views of a page of orders in a fixed number of statements (items, fulfilments and
@@ -315,6 +360,7 @@ pub fn order_views(
     let fids: Vec<FulfilmentId> = fulfilments.iter().map(|f| f.id).collect();
     let mut shipments = parcels.of(conn, &fids)?;
     let lots = item_lots(conn, &items)?;
+    let mut refunds = parcels.refunds_of(conn, &ids)?;
     let mut out = Vec::with_capacity(orders.len());
     for order in orders {
         let mine: Vec<ItemRow> = items
@@ -330,7 +376,9 @@ pub fn order_views(
         let parcels: Vec<ShipmentView>;
         (parcels, shipments) = shipments.drain(..).partition(|s| s.order_id == order.id);
         let views = assemble_fulfilments(&order, fs, &mine, parcels, &lots)?;
-        out.push(assemble_order(order, mine, views, &lots)?);
+        let theirs: Vec<RefundView>;
+        (theirs, refunds) = refunds.drain(..).partition(|r| r.order_id == order.id);
+        out.push(assemble_order(order, mine, views, &lots, theirs)?);
     }
     Ok(out)
 }
@@ -376,7 +424,7 @@ pub fn new_order_view(
     lots: &ItemLots,
 ) -> Result<OrderView, ApiError> {
     let views = assemble_fulfilments(&order, fulfilments, &items, Vec::new(), lots)?;
-    assemble_order(order, items, views, lots)
+    assemble_order(order, items, views, lots, Vec::new())
 }
 
 fn assemble_order(
@@ -384,6 +432,7 @@ fn assemble_order(
     items: Vec<ItemRow>,
     fulfilment_views: Vec<FulfilmentView>,
     lots: &ItemLots,
+    refunds: Vec<RefundView>,
 ) -> Result<OrderView, ApiError> {
     Ok(OrderView {
         status: order.status,
@@ -405,8 +454,14 @@ fn assemble_order(
                 fulfilment_id: i.fulfilment_id,
                 shipped_quantity: i.shipped_quantity,
                 lots: lots_for(lots, i.id),
+                pricing: i.pricing,
+                nominal_weight_grams: i.net_weight_grams,
+                kg_price: i.kg_price.map(Money::from_fen),
+                final_total: Money::from_fen(i.final_total),
             })
             .collect(),
+        refunds,
+        refunded_total: Money::from_fen(order.refunded_total),
         subtotal: Money::from_fen(order.subtotal),
         shipping_fee: Money::from_fen(order.shipping_fee),
         total: Money::from_fen(order.total),

@@ -21,6 +21,7 @@ use crate::http::blocking;
 use crate::http::error::{ApiError, ApiResult, Problem};
 use crate::ids::{CooperativeId, OrderId};
 use crate::money::Money;
+use crate::orders::domain::RefundKind;
 use crate::orders::OrderStatus;
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -90,27 +91,28 @@ pub async fn settlement(
             e.0 += i128::from(*line);
         }
         let gross: i128 = goods_by_order.values().map(|(g, _)| g).sum();
-        // refunds recorded this month on those orders, shared by the co-op's part of the goods
-        let ids: Vec<OrderId> = goods_by_order.keys().copied().collect();
-        let refund_rows: Vec<(OrderId, i64)> = refunds::table
-            .filter(refunds::order_id.eq_any(ids))
-            .filter(refunds::created_at.ge(start))
-            .filter(refunds::created_at.lt(end))
-            .select((refunds::order_id, refunds::amount))
+        // refunds of this co-op's goods (lighter parcels, claims) count in the month those
+        // goods count — the order's delivery month — or in the month they are recorded when
+        // that is later; cancellations never do (those goods never counted)
+        let refunded: Vec<i64> = refunds::table
+            .inner_join(orders::table)
+            .filter(refunds::cooperative_id.eq(coop))
+            .filter(refunds::kind.eq_any([RefundKind::WeightAdjustment, RefundKind::Claim]))
+            .filter(
+                orders::delivered_at
+                    .ge(start)
+                    .and(orders::delivered_at.lt(end))
+                    .and(refunds::created_at.lt(end))
+                    .or(refunds::created_at
+                        .ge(start)
+                        .and(refunds::created_at.lt(end))
+                        .and(orders::delivered_at.lt(start))),
+            )
+            .select(refunds::amount)
             .load(conn)?;
-        let mut refunded = Decimal::ZERO;
-        for (order, amount) in refund_rows {
-            if let Some((goods, subtotal)) = goods_by_order.get(&order) {
-                let share = if *subtotal > 0 {
-                    Decimal::from(*goods) / Decimal::from(*subtotal)
-                } else {
-                    Decimal::ONE
-                };
-                refunded += (Decimal::from(amount) * share).min(Decimal::from(*goods));
-            }
-        }
-        let refunds = Money::round_from(refunded / Decimal::ONE_HUNDRED)
-            .ok_or_else(|| ApiError::internal("settlement refunds overflow"))?;
+        let refunds = i64::try_from(refunded.iter().map(|a| i128::from(*a)).sum::<i128>())
+            .map(Money::from_fen)
+            .map_err(|_| ApiError::internal("settlement refunds do not fit in 64 bits"))?;
         let rate = rate_for(row.commission_rate, default_rate);
         let gross = i64::try_from(gross)
             .map(Money::from_fen)

@@ -124,6 +124,7 @@ fn sku(
         tiers: vec![],
         low_stock_threshold: None,
         lot_tracked: None,
+        pricing: None,
     }
 }
 

@@ -97,7 +97,7 @@ async fn from_payment_to_completion_with_stock_checked_at_each_step() {
     assert_eq!(first["events"], json!([]));
     assert_eq!(
         first["items"],
-        json!([{"order_item_id": item, "quantity": 2, "lots": []}])
+        json!([{"order_item_id": item, "quantity": 2, "lots": [], "actual_weight_grams": null}])
     );
     assert_eq!(stock_of(&app, &p.sku), (18, 3));
     let o = app.get(&order_path, Some(&p.buyer.token)).await.expect(200);

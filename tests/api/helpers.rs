@@ -122,14 +122,18 @@ fn pg_template(admin_url: &str) -> String {
         .expect("query pg_database")
         .n > 0;
         if !exists {
-            // templates of older migration sets are of no further use
+            // templates of older migration sets are of no further use once nothing uses them:
+            // those built more than six hours ago go (a suite of another checkout, running now
+            // on the same server, keeps its own)
             #[derive(QueryableByName)]
             struct Name {
                 #[diesel(sql_type = diesel::sql_types::Text)]
                 datname: String,
             }
             let stale: Vec<Name> = diesel::sql_query(
-                "SELECT datname::text AS datname FROM pg_database WHERE datname LIKE 'shanhe_tpl_%'",
+                "SELECT datname::text AS datname FROM pg_database WHERE datname LIKE 'shanhe_tpl_%' \
+                 AND COALESCE(NULLIF(shobj_description(oid, 'pg_database'), ''), '0')::bigint \
+                     < extract(epoch FROM now())::bigint - 6 * 3600",
             )
             .load(&mut admin)
             .unwrap_or_default();
@@ -150,6 +154,12 @@ fn pg_template(admin_url: &str) -> String {
                 );
                 db::run_migrations(&mut conn).expect("migrate template");
             }
+            diesel::sql_query(format!(
+                "COMMENT ON DATABASE {building} IS '{}'",
+                chrono::Utc::now().timestamp()
+            ))
+            .execute(&mut admin)
+            .expect("date the template");
             diesel::sql_query(format!("ALTER DATABASE {building} RENAME TO {name}"))
                 .execute(&mut admin)
                 .expect("rename template");

@@ -21,3 +21,4 @@ mod reports;
 mod schema_check;
 mod stored_values;
 mod throttle;
+mod weighed;

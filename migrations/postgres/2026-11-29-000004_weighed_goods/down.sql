@@ -1,0 +1,14 @@
+DROP INDEX refunds_cooperative;
+DROP INDEX refunds_order;
+DROP INDEX refunds_payment;
+DELETE FROM refunds WHERE kind <> 'cancellation' OR payment_id IS NULL;
+CREATE UNIQUE INDEX refunds_payment ON refunds (payment_id);
+ALTER TABLE refunds DROP COLUMN cooperative_id;
+ALTER TABLE refunds DROP COLUMN kind;
+ALTER TABLE refunds ALTER COLUMN payment_id SET NOT NULL;
+ALTER TABLE orders DROP COLUMN refunded_total;
+ALTER TABLE shipment_items DROP COLUMN actual_weight_grams;
+ALTER TABLE order_items DROP COLUMN final_total;
+ALTER TABLE order_items DROP COLUMN kg_price;
+ALTER TABLE order_items DROP COLUMN pricing;
+ALTER TABLE skus DROP COLUMN pricing;
