@@ -11,6 +11,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
+use crate::aftersales;
 use crate::auth::limiter::Limits;
 use crate::auth::password::HashGate;
 use crate::auth::tokens::{load_or_create_secret, TokenKeys};
@@ -66,6 +67,14 @@ use crate::reports;
         inventory::lots::public::trace_json,
         inventory::lots::public::label_svg,
         fulfilment::trace::trace,
+        aftersales::routes::open,
+        aftersales::routes::of_order,
+        aftersales::routes::get,
+        aftersales::routes::of_cooperative,
+        aftersales::routes::approve,
+        aftersales::routes::reject,
+        aftersales::routes::escalate,
+        aftersales::routes::receive_return,
         fulfilment::trace::recall,
         orders::shipping::list,
         orders::shipping::replace,
@@ -115,6 +124,7 @@ use crate::reports;
         (name = "payments", description = "Sandbox payments and the provider webhook"),
         (name = "organizations", description = "Business buyers"),
         (name = "fulfilment", description = "Co-op shipping queues, parcels and tracking"),
+        (name = "after-sales", description = "Claims: buyers', the cold chain's and receiving inspections', and their refunds"),
         (name = "reports", description = "Sales, settlements and the audit log"),
     )
 )]
@@ -297,6 +307,42 @@ pub fn api_routes(cfg: &mut web::ServiceConfig) {
     .service(
         web::resource("/lots/{id}/recall")
             .route(web::post().to(fulfilment::trace::recall))
+            .default_service(web::to(|| ops::not_allowed("POST"))),
+    )
+    .service(
+        web::resource("/orders/{id}/claims")
+            .route(web::get().to(aftersales::routes::of_order))
+            .route(web::post().to(aftersales::routes::open))
+            .default_service(web::to(|| ops::not_allowed("GET, POST"))),
+    )
+    .service(
+        web::resource("/cooperatives/{id}/claims")
+            .route(web::get().to(aftersales::routes::of_cooperative))
+            .default_service(web::to(|| ops::not_allowed("GET"))),
+    )
+    .service(
+        web::resource("/claims/{id}")
+            .route(web::get().to(aftersales::routes::get))
+            .default_service(web::to(|| ops::not_allowed("GET"))),
+    )
+    .service(
+        web::resource("/claims/{id}/approve")
+            .route(web::post().to(aftersales::routes::approve))
+            .default_service(web::to(|| ops::not_allowed("POST"))),
+    )
+    .service(
+        web::resource("/claims/{id}/reject")
+            .route(web::post().to(aftersales::routes::reject))
+            .default_service(web::to(|| ops::not_allowed("POST"))),
+    )
+    .service(
+        web::resource("/claims/{id}/escalate")
+            .route(web::post().to(aftersales::routes::escalate))
+            .default_service(web::to(|| ops::not_allowed("POST"))),
+    )
+    .service(
+        web::resource("/claims/{id}/receive-return")
+            .route(web::post().to(aftersales::routes::receive_return))
             .default_service(web::to(|| ops::not_allowed("POST"))),
     )
     .service(
@@ -643,6 +689,9 @@ pub fn start(shared: Shared, listener: TcpListener) -> std::io::Result<Running> 
             .app_data(public_url.clone())
             // order views show parcels through fulfilment's query (orders never reads them)
             .app_data(web::Data::new(fulfilment::views::PARCELS))
+            .app_data(web::Data::new(fulfilment::routes::AfterDelivery(
+                aftersales::cold_chain_on_delivery,
+            )))
             .app_data(web::PathConfig::default().error_handler(extract::path_error))
             .app_data(web::QueryConfig::default().error_handler(extract::query_error))
             .wrap(middleware::from_fn(extract::refuse_control_in_query))

@@ -90,4 +90,5 @@ typed_id!(
     RefreshTokenId,
     AuditEventId,
     LotId,
+    ClaimId,
 );

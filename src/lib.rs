@@ -1,5 +1,6 @@
 //! 汕鹤优选 — the marketplace where Shantou orders and Hegang ships.
 
+pub mod aftersales;
 pub mod app;
 pub mod audit;
 pub mod auth;

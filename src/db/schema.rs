@@ -239,6 +239,38 @@ diesel::table! {
 }
 
 diesel::table! {
+    claims (id) {
+        id -> Text,
+        order_id -> Text,
+        cooperative_id -> Text,
+        opened_by -> Nullable<Text>,
+        kind -> Text,
+        reason -> Text,
+        origin -> Text,
+        status -> Text,
+        requested_amount -> BigInt,
+        approved_amount -> Nullable<BigInt>,
+        evidence -> Text,
+        readings -> Text,
+        note -> Nullable<Text>,
+        rejection_reason -> Nullable<Text>,
+        shipment_id -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        resolved_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    claim_items (claim_id, order_item_id) {
+        claim_id -> Text,
+        order_item_id -> Text,
+        quantity -> BigInt,
+        amount -> BigInt,
+    }
+}
+
+diesel::table! {
     login_failures (key) {
         key -> Text,
         failures -> BigInt,
@@ -341,6 +373,7 @@ diesel::table! {
         pricing -> Text,
         kg_price -> Nullable<BigInt>,
         final_total -> BigInt,
+        claimed_quantity -> BigInt,
     }
 }
 
@@ -367,6 +400,7 @@ diesel::table! {
         created_at -> Timestamp,
         kind -> Text,
         cooperative_id -> Nullable<Text>,
+        claim_id -> Nullable<Text>,
     }
 }
 
@@ -446,6 +480,8 @@ diesel::joinable!(shipments -> fulfilments (fulfilment_id));
 diesel::joinable!(shipment_items -> shipments (shipment_id));
 diesel::joinable!(shipment_events -> shipments (shipment_id));
 diesel::joinable!(lots -> skus (sku_id));
+diesel::joinable!(claim_items -> claims (claim_id));
+diesel::joinable!(claims -> orders (order_id));
 diesel::joinable!(lots -> warehouses (warehouse_id));
 diesel::joinable!(lot_allocations -> lots (lot_id));
 diesel::joinable!(lot_allocations -> orders (order_id));
@@ -484,4 +520,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     lots,
     lot_allocations,
     shipment_lots,
+    claims,
+    claim_items,
 );

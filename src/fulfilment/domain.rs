@@ -321,6 +321,7 @@ mod tests {
             pricing: Pricing::PerKg,
             kg_price: Some(kg_price),
             final_total: unit_price * 10,
+            claimed_quantity: 0,
         }
     }
 

@@ -12,7 +12,9 @@ use crate::catalogue::{self, Storage};
 use crate::db::schema::{shipment_events, shipment_items, shipments};
 use crate::db::{self, DbConn};
 use crate::http::error::ApiError;
-use crate::ids::{CooperativeId, FulfilmentId, OrderId, ShipmentEventId, ShipmentId, UserId};
+use crate::ids::{
+    CooperativeId, FulfilmentId, OrderId, OrderItemId, ShipmentEventId, ShipmentId, UserId,
+};
 use crate::inventory;
 use crate::orders::repo::{self as orders, FulfilmentRow};
 use crate::orders::{FulfilmentStatus, OrderStatus};
@@ -94,6 +96,7 @@ pub fn ship(
             crate::orders::domain::RefundKind::WeightAdjustment,
             refund,
             fulfilment.cooperative_id,
+            None,
             &format!("运单 {} 实重低于标称重量，退差价", new.tracking_number),
         )?;
     }
@@ -248,4 +251,55 @@ fn deliver_if_complete(conn: &mut DbConn, order_id: OrderId) -> Result<(), ApiEr
         orders::set_status(conn, order_id, OrderStatus::Shipped, OrderStatus::Delivered)?;
     }
     Ok(())
+}
+
+/// When the order's goods last arrived (its delivery), else when its last parcel left: the
+/// start of the after-sales window.
+pub fn last_arrival_or_dispatch(
+    conn: &mut DbConn,
+    order: OrderId,
+) -> Result<Option<chrono::NaiveDateTime>, ApiError> {
+    let delivered: Option<chrono::NaiveDateTime> = shipments::table
+        .filter(shipments::order_id.eq(order))
+        .select(diesel::dsl::max(shipments::delivered_at))
+        .first(conn)?;
+    if delivered.is_some() {
+        return Ok(delivered);
+    }
+    Ok(shipments::table
+        .filter(shipments::order_id.eq(order))
+        .select(diesel::dsl::max(shipments::created_at))
+        .first(conn)?)
+}
+
+/// A parcel's items (item, quantity) and its out-of-range readings (time, °C, place).
+#[allow(clippy::type_complexity)]
+pub fn parcel_contents(
+    conn: &mut DbConn,
+    shipment: ShipmentId,
+) -> Result<
+    (
+        Vec<(OrderItemId, i64)>,
+        Vec<(chrono::NaiveDateTime, Option<f64>, Option<String>)>,
+    ),
+    ApiError,
+> {
+    let items = shipment_items::table
+        .filter(shipment_items::shipment_id.eq(shipment))
+        .select((shipment_items::order_item_id, shipment_items::quantity))
+        .load(conn)?;
+    let readings = shipment_events::table
+        .filter(shipment_events::shipment_id.eq(shipment))
+        .filter(shipment_events::excursion.eq(true))
+        .order((
+            shipment_events::occurred_at.asc(),
+            shipment_events::id.asc(),
+        ))
+        .select((
+            shipment_events::occurred_at,
+            shipment_events::temperature_celsius,
+            shipment_events::location,
+        ))
+        .load(conn)?;
+    Ok((items, readings))
 }

@@ -64,6 +64,8 @@ pub struct ItemRow {
     pub kg_price: Option<i64>,
     /// What the line comes to after weight adjustments (`line_total` until one).
     pub final_total: i64,
+    /// Shipped units under an open or approved claim.
+    pub claimed_quantity: i64,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -219,6 +221,7 @@ pub fn insert(conn: &mut DbConn, new: &NewOrder<'_>, plan: &Plan) -> Result<Inse
                 pricing: item.sku.pricing,
                 kg_price: item.kg_price.map(Money::fen),
                 final_total: item.line_total.fen(),
+                claimed_quantity: 0,
             });
         }
     }
@@ -625,4 +628,30 @@ pub fn lower_final_total(conn: &mut DbConn, item: OrderItemId, by: i64) -> Resul
     .set(order_items::final_total.eq(order_items::final_total - by))
     .execute(conn)?;
     Ok(n == 1)
+}
+
+/// Puts `quantity` shipped units of an item under claim, if that many shipped units are not
+/// already claimed; false otherwise. One conditional UPDATE (and a CHECK), so racing claims
+/// never claim more than was shipped.
+pub fn claim_units(conn: &mut DbConn, item: OrderItemId, quantity: i64) -> Result<bool, ApiError> {
+    let n = diesel::update(
+        order_items::table
+            .filter(order_items::id.eq(item))
+            .filter((order_items::claimed_quantity + quantity).le(order_items::shipped_quantity)),
+    )
+    .set(order_items::claimed_quantity.eq(order_items::claimed_quantity + quantity))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Frees units a rejected claim held.
+pub fn unclaim_units(conn: &mut DbConn, item: OrderItemId, quantity: i64) -> Result<(), ApiError> {
+    diesel::update(
+        order_items::table
+            .filter(order_items::id.eq(item))
+            .filter(order_items::claimed_quantity.ge(quantity)),
+    )
+    .set(order_items::claimed_quantity.eq(order_items::claimed_quantity - quantity))
+    .execute(conn)?;
+    Ok(())
 }

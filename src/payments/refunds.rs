@@ -10,7 +10,7 @@ use crate::db::{self, DbConn};
 use crate::http::error::ApiError;
 use chrono::NaiveDateTime;
 
-use crate::ids::{CooperativeId, OrderId, PaymentId, RefundId};
+use crate::ids::{ClaimId, CooperativeId, OrderId, PaymentId, RefundId};
 use crate::money::Money;
 use crate::orders::domain::RefundKind;
 use crate::orders::repo::{self as orders, OrderRow};
@@ -45,6 +45,7 @@ pub fn refund_payment(
             amount: payment.amount,
             reason,
             cooperative_id: None,
+            claim_id: None,
         },
     )?;
     Ok(())
@@ -60,6 +61,8 @@ pub struct NewRefund<'a> {
     pub reason: &'a str,
     /// Whose goods it refunds.
     pub cooperative_id: Option<CooperativeId>,
+    /// The claim it settles.
+    pub claim_id: Option<ClaimId>,
 }
 
 fn insert(conn: &mut DbConn, r: &NewRefund<'_>) -> Result<RefundId, ApiError> {
@@ -73,6 +76,7 @@ fn insert(conn: &mut DbConn, r: &NewRefund<'_>) -> Result<RefundId, ApiError> {
             refunds::amount.eq(r.amount),
             refunds::reason.eq(r.reason),
             refunds::cooperative_id.eq(r.cooperative_id),
+            refunds::claim_id.eq(r.claim_id),
             refunds::created_at.eq(db::now()),
         ))
         .execute(conn)?;
@@ -90,6 +94,7 @@ pub fn refund_goods(
     kind: RefundKind,
     amount: i64,
     cooperative_id: CooperativeId,
+    claim_id: Option<ClaimId>,
     reason: &str,
 ) -> Result<Option<RefundId>, ApiError> {
     if amount <= 0 {
@@ -121,6 +126,7 @@ pub fn refund_goods(
             amount,
             reason,
             cooperative_id: Some(cooperative_id),
+            claim_id,
         },
     )
     .map(Some)

@@ -5,6 +5,7 @@ mod helpers;
 
 mod auth;
 mod catalogue;
+mod claims;
 mod cooperatives;
 mod delivery;
 mod demo;
