@@ -75,6 +75,7 @@ use crate::reports;
         aftersales::routes::reject,
         aftersales::routes::escalate,
         aftersales::routes::receive_return,
+        aftersales::inspection::inspect,
         fulfilment::trace::recall,
         orders::shipping::list,
         orders::shipping::replace,
@@ -343,6 +344,11 @@ pub fn api_routes(cfg: &mut web::ServiceConfig) {
     .service(
         web::resource("/claims/{id}/receive-return")
             .route(web::post().to(aftersales::routes::receive_return))
+            .default_service(web::to(|| ops::not_allowed("POST"))),
+    )
+    .service(
+        web::resource("/shipments/{id}/inspection")
+            .route(web::post().to(aftersales::inspection::inspect))
             .default_service(web::to(|| ops::not_allowed("POST"))),
     )
     .service(

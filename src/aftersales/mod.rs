@@ -5,6 +5,7 @@
 //! (orders' `claim_units`), so racing claims never claim more than was shipped.
 
 pub(crate) mod domain;
+pub(crate) mod inspection;
 pub(crate) mod repo;
 pub(crate) mod routes;
 

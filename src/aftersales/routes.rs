@@ -27,7 +27,11 @@ use crate::orders::views::{scope_for, Scope};
 use crate::organizations::organization_role;
 
 /// The buyer and the members of the order's organization.
-fn on_buyer_side(conn: &mut DbConn, user: &AuthUser, order: &OrderRow) -> ApiResult<bool> {
+pub(crate) fn on_buyer_side(
+    conn: &mut DbConn,
+    user: &AuthUser,
+    order: &OrderRow,
+) -> ApiResult<bool> {
     if order.buyer_id == user.id {
         return Ok(true);
     }

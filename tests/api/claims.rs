@@ -488,3 +488,115 @@ async fn racing_approvals_refund_once_and_racing_claims_never_pass_what_shipped(
     };
     assert_eq!(item, (6, 6));
 }
+
+#[actix_web::test]
+async fn a_restaurant_rejecting_3_of_10_cartons_gets_an_inspection_claim_and_its_credit_back() {
+    let app = spawn_app().await;
+    let (owner, coop) = app.coop_owner("绥滨合作社").await;
+    let wh = app.create_warehouse(&owner, &coop, false).await;
+    let p = app
+        .create_product(
+            &owner,
+            &coop,
+            simple_product("有机大米 10 kg", "RICE-10", "100.00", "ambient"),
+        )
+        .await;
+    let p = app.publish_product(&owner, p["id"].as_str().unwrap()).await;
+    let sku = p["skus"][0]["id"].as_str().unwrap().to_owned();
+    app.receive(&owner, &coop, &sku, &wh, 100).await;
+    let chef = app.register("chef@restaurant.cn").await;
+    let org = app
+        .post(
+            "/api/v1/organizations",
+            Some(&chef.token),
+            json!({"name": "汕头老牌潮菜馆", "business_license_no": "91440500MA4UXXXX1", "city": "汕头市", "contact_phone": "0754-88881234"}),
+        )
+        .await
+        .expect(201);
+    let org = org["id"].as_str().unwrap().to_owned();
+    let admin = app.admin().await;
+    app.post(
+        &format!("/api/v1/organizations/{org}/approve"),
+        Some(&admin.token),
+        json!({"payment_terms": "net_30", "credit_limit": "10000.00"}),
+    )
+    .await
+    .expect(200);
+    let order = app
+        .post(
+            "/api/v1/orders",
+            Some(&chef.token),
+            json!({"items": [{"sku_id": sku, "quantity": 10}], "shipping_address": shantou(), "organization_id": org}),
+        )
+        .await
+        .expect(201);
+    let item = order["items"][0]["id"].as_str().unwrap().to_owned();
+    let parcel = app
+        .post(
+            &format!("/api/v1/fulfilments/{}/shipments", order["fulfilments"][0]["id"].as_str().unwrap()),
+            Some(&owner.token),
+            json!({"carrier": "德邦", "tracking_number": "DB1", "items": [{"order_item_id": item, "quantity": 10}]}),
+        )
+        .await
+        .expect(201);
+    let path = format!(
+        "/api/v1/shipments/{}/inspection",
+        parcel["id"].as_str().unwrap()
+    );
+    let credit = |v: &Value| v["credit_used"].as_str().unwrap().to_owned();
+    let before = credit(
+        &app.get(&format!("/api/v1/organizations/{org}"), Some(&chef.token))
+            .await
+            .expect(200),
+    );
+    // the counts must add up to what the parcel carried; strangers see nothing
+    app.post(
+        &path,
+        Some(&chef.token),
+        json!({"items": [{"order_item_id": item, "accepted_quantity": 7, "rejected_quantity": 2}]}),
+    )
+    .await
+    .expect_problem(422, "validation_failed");
+    app.post(
+        &path,
+        Some(&owner.token),
+        json!({"items": [{"order_item_id": item, "accepted_quantity": 7, "rejected_quantity": 3}]}),
+    )
+    .await
+    .expect_problem(404, "not_found");
+    let inspected = app
+        .post(
+            &path,
+            Some(&chef.token),
+            json!({"items": [{"order_item_id": item, "accepted_quantity": 7, "rejected_quantity": 3, "reason": "三箱受潮"}]}),
+        )
+        .await
+        .expect(201);
+    assert_eq!(inspected["status"], "delivered");
+    let claim = &inspected["claim"];
+    assert_eq!(claim["origin"], "inspection");
+    assert_eq!(claim["items"][0]["quantity"], 3);
+    assert_eq!(claim["requested_amount"], "300.00");
+    let now = app
+        .get(
+            &format!("/api/v1/orders/{}", order["id"].as_str().unwrap()),
+            Some(&chef.token),
+        )
+        .await
+        .expect(200);
+    assert_eq!(now["status"], "delivered");
+    app.post(
+        &format!("/api/v1/claims/{}/approve", claim["id"].as_str().unwrap()),
+        Some(&owner.token),
+        json!({}),
+    )
+    .await
+    .expect(200);
+    let after = credit(
+        &app.get(&format!("/api/v1/organizations/{org}"), Some(&chef.token))
+            .await
+            .expect(200),
+    );
+    let dec = |s: &str| s.parse::<rust_decimal::Decimal>().unwrap();
+    assert_eq!(dec(&before) - dec(&after), dec("300.00"));
+}

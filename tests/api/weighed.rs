@@ -202,7 +202,7 @@ fn month_cst() -> String {
 }
 
 #[actix_web::test]
-async fn settlements_net_weight_refunds_but_not_cancellations_to_the_fen() {
+async fn settlements_net_weight_and_claim_refunds_but_not_cancellations_to_the_fen() {
     let app = spawn_app().await;
     let s = pear_scale(&app).await;
     let buyer = app.register("lin@shantou.cn").await;
@@ -251,6 +251,24 @@ async fn settlements_net_weight_refunds_but_not_cancellations_to_the_fen() {
     assert_eq!(c["refunds"][0]["kind"], "cancellation");
     assert_eq!(c["refunded_total"], c["total"]);
 
+    // a claim on one box (worth 174.14 / 3 = 58.05), approved at 20.00
+    let claim = app
+        .post(
+            &format!("/api/v1/orders/{}/claims", order["id"].as_str().unwrap()),
+            Some(&buyer.token),
+            json!({"kind": "refund_only", "reason": "damaged",
+                   "items": [{"order_item_id": order["items"][0]["id"], "quantity": 1}]}),
+        )
+        .await
+        .expect(201);
+    assert_eq!(claim["requested_amount"], "58.05");
+    app.post(
+        &format!("/api/v1/claims/{}/approve", claim["id"].as_str().unwrap()),
+        Some(&s.owner.token),
+        json!({"amount": "20.00"}),
+    )
+    .await
+    .expect(200);
     let s1 = app
         .get(
             &format!(
@@ -262,7 +280,8 @@ async fn settlements_net_weight_refunds_but_not_cancellations_to_the_fen() {
         )
         .await
         .expect(200);
-    // (185.25 − 11.11) × 0.05 = 8.707 → 8.71; 185.25 − 11.11 − 8.71 = 165.43
+    // refunds 11.11 + 20.00 = 31.11 (the cancellation never counts);
+    // (185.25 − 31.11) × 0.05 = 7.707 → 7.71; 185.25 − 31.11 − 7.71 = 146.43
     assert_eq!(
         (
             s1["gross_sales"].as_str(),
@@ -270,6 +289,6 @@ async fn settlements_net_weight_refunds_but_not_cancellations_to_the_fen() {
             s1["commission"].as_str(),
             s1["net_payable"].as_str()
         ),
-        (Some("185.25"), Some("11.11"), Some("8.71"), Some("165.43"))
+        (Some("185.25"), Some("31.11"), Some("7.71"), Some("146.43"))
     );
 }
