@@ -11,14 +11,17 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::period::{cst_day, day_start_utc, parse_day};
+use crate::aftersales::domain::ClaimStatus;
 use crate::auth::AuthUser;
 use crate::cooperatives;
-use crate::db::schema::{cooperatives as cooperative_rows, order_items, orders, skus};
+use crate::db::schema::{
+    claim_items, claims, cooperatives as cooperative_rows, order_items, orders, skus,
+};
 use crate::db::{DbConn, DbPool};
 use crate::http::error::{ApiError, ApiResult, Problem};
 use crate::http::validate::Fields;
 use crate::http::{blocking, csv};
-use crate::ids::{CooperativeId, OrderId, ProductId};
+use crate::ids::{CooperativeId, OrderId, OrderItemId, ProductId};
 use crate::money::Money;
 use crate::orders::OrderStatus;
 
@@ -33,11 +36,11 @@ pub const SOLD: [OrderStatus; 5] = [
 
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct SalesQuery {
-    /// First day, `YYYY-MM-DD` (China Standard Time)
-    #[param(required = true, format = Date)]
+    /// First day, `YYYY-MM-DD` (China Standard Time; default: 29 days before `to`)
+    #[param(format = Date)]
     pub from: Option<String>,
-    /// Last day, inclusive
-    #[param(required = true, format = Date)]
+    /// Last day, inclusive (default: today)
+    #[param(format = Date)]
     pub to: Option<String>,
     /// `cooperative` (default), `product` or `day`
     #[param(schema_with = group_by_param)]
@@ -65,6 +68,9 @@ pub struct SalesRow {
     pub orders: i64,
     pub units: i64,
     pub gross: Money,
+    /// Given back on these goods so far: lighter parcels and approved claims (cancelled
+    /// orders are not sales at all).
+    pub refunds: Money,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -100,12 +106,14 @@ pub struct SoldLine {
     pub product_name: String,
     pub quantity: i64,
     pub line_total: i64,
+    /// Refunded on the line: weight adjustments and its share of approved claims.
+    pub refunded: i64,
 }
 
 /// Groups sold lines into report rows (pure, so the arithmetic is unit-tested).
 /// Sums are taken in 128 bits, so no number of lines can wrap a total around.
 pub fn group(lines: &[SoldLine], by: GroupBy) -> ApiResult<Vec<SalesRow>> {
-    let mut acc: BTreeMap<String, (String, HashSet<OrderId>, i128, i128)> = BTreeMap::new();
+    let mut acc: BTreeMap<String, (String, HashSet<OrderId>, i128, i128, i128)> = BTreeMap::new();
     for l in lines {
         let (key, label) = match by {
             GroupBy::Cooperative => (l.cooperative_id.to_string(), l.cooperative_name.clone()),
@@ -117,21 +125,23 @@ pub fn group(lines: &[SoldLine], by: GroupBy) -> ApiResult<Vec<SalesRow>> {
         };
         let e = acc
             .entry(key)
-            .or_insert_with(|| (label, HashSet::new(), 0, 0));
+            .or_insert_with(|| (label, HashSet::new(), 0, 0, 0));
         e.1.insert(l.order_id);
         e.2 += i128::from(l.quantity);
         e.3 += i128::from(l.line_total);
+        e.4 += i128::from(l.refunded);
     }
     let too_large = || ApiError::internal("a sales total does not fit in 64 bits");
     let mut rows = acc
         .into_iter()
-        .map(|(key, (label, orders, units, gross))| {
+        .map(|(key, (label, orders, units, gross, refunds))| {
             Ok(SalesRow {
                 key,
                 label,
                 orders: orders.len() as i64,
                 units: i64::try_from(units).map_err(|_| too_large())?,
                 gross: Money::from_fen(i64::try_from(gross).map_err(|_| too_large())?),
+                refunds: Money::from_fen(i64::try_from(refunds).map_err(|_| too_large())?),
             })
         })
         .collect::<ApiResult<Vec<SalesRow>>>()?;
@@ -139,6 +149,36 @@ pub fn group(lines: &[SoldLine], by: GroupBy) -> ApiResult<Vec<SalesRow>> {
         rows.sort_by(|a, b| b.gross.cmp(&a.gross).then(a.key.cmp(&b.key)));
     }
     Ok(rows)
+}
+
+/// Adds to each line its share of approved claims' refunds: a claim's approved amount split
+/// over its items by what each was worth (half up to the fen).
+fn add_claim_refunds(conn: &mut DbConn, lines: &mut [(OrderItemId, SoldLine)]) -> ApiResult<()> {
+    let ids: Vec<OrderItemId> = lines.iter().map(|(id, _)| *id).collect();
+    let shares: Vec<(OrderItemId, i64, i64, Option<i64>)> = claim_items::table
+        .inner_join(claims::table)
+        .filter(claim_items::order_item_id.eq_any(&ids))
+        .filter(claims::status.eq(ClaimStatus::Approved))
+        .select((
+            claim_items::order_item_id,
+            claim_items::amount,
+            claims::requested_amount,
+            claims::approved_amount,
+        ))
+        .load(conn)?;
+    for (item, amount, requested, approved) in shares {
+        let share = if requested > 0 {
+            let num = 2 * i128::from(approved.unwrap_or(0)) * i128::from(amount);
+            let den = 2 * i128::from(requested);
+            i64::try_from((num + i128::from(requested)) / den).unwrap_or(0)
+        } else {
+            0
+        };
+        if let Some((_, l)) = lines.iter_mut().find(|(id, _)| *id == item) {
+            l.refunded += share;
+        }
+    }
+    Ok(())
 }
 
 #[utoipa::path(get, path = "/api/v1/reports/sales", tag = "reports", params(SalesQuery), security(("bearer" = [])),
@@ -152,19 +192,17 @@ pub async fn sales(
 ) -> ApiResult<HttpResponse> {
     let q = q.into_inner();
     let mut f = Fields::default();
-    let from = f.check(
-        "from",
-        q.from
-            .as_deref()
-            .and_then(parse_day)
-            .ok_or("must be a date YYYY-MM-DD"),
-    );
-    let to = f.check(
-        "to",
-        q.to.as_deref()
-            .and_then(parse_day)
-            .ok_or("must be a date YYYY-MM-DD"),
-    );
+    // to defaults to today (China time), from to 29 days before to: 30 days
+    let day = |raw: Option<&str>| match raw.filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(s) => parse_day(s).map(Some).ok_or("must be a date YYYY-MM-DD"),
+    };
+    let to = f
+        .check("to", day(q.to.as_deref()))
+        .map(|d| d.unwrap_or_else(|| cst_day(crate::db::now())));
+    let from = f
+        .check("from", day(q.from.as_deref()))
+        .and_then(|d| d.or_else(|| to.map(|t| t - Duration::days(29))));
     let by = f.check(
         "group_by",
         match q.group_by.as_deref().unwrap_or("cooperative") {
@@ -195,20 +233,26 @@ pub async fn sales(
             .filter(orders::created_at.ge(start))
             .filter(orders::created_at.lt(end))
             .select((
-                orders::id,
-                orders::created_at,
-                order_items::cooperative_id,
-                cooperative_rows::name,
-                skus::product_id,
-                order_items::product_name,
-                order_items::quantity,
-                order_items::line_total,
+                order_items::id,
+                (
+                    orders::id,
+                    orders::created_at,
+                    order_items::cooperative_id,
+                    cooperative_rows::name,
+                    skus::product_id,
+                    order_items::product_name,
+                    order_items::quantity,
+                    order_items::line_total,
+                    order_items::line_total - order_items::final_total,
+                ),
             ))
             .into_boxed();
         if let Some(coops) = scope {
             query = query.filter(order_items::cooperative_id.eq_any(coops));
         }
-        let lines: Vec<SoldLine> = query.load(conn)?;
+        let mut lines: Vec<(OrderItemId, SoldLine)> = query.load(conn)?;
+        add_claim_refunds(conn, &mut lines)?;
+        let lines: Vec<SoldLine> = lines.into_iter().map(|(_, l)| l).collect();
         group(&lines, by)
     })
     .await?;
@@ -218,12 +262,13 @@ pub async fn sales(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|a| a.contains("text/csv"));
     if wants_csv {
-        let mut out = csv::line(["key", "label", "orders", "units", "gross"]);
+        let mut out = csv::line(["key", "label", "orders", "units", "gross", "refunds"]);
         for r in &rows {
-            let (orders, units, gross) = (
+            let (orders, units, gross, refunds) = (
                 r.orders.to_string(),
                 r.units.to_string(),
                 r.gross.to_string(),
+                r.refunds.to_string(),
             );
             out.push_str(&csv::line([
                 r.key.as_str(),
@@ -231,6 +276,7 @@ pub async fn sales(
                 orders.as_str(),
                 units.as_str(),
                 gross.as_str(),
+                refunds.as_str(),
             ]));
         }
         return Ok(HttpResponse::Ok()
@@ -271,6 +317,7 @@ mod tests {
             product_name: format!("品{product}"),
             quantity: q,
             line_total: fen,
+            refunded: 0,
         }
     }
 
@@ -294,7 +341,8 @@ mod tests {
                 label: "社1".into(),
                 orders: 1,
                 units: 3,
-                gross: Money::from_fen(2985)
+                gross: Money::from_fen(2985),
+                refunds: Money::ZERO,
             }
         );
         assert_eq!(by_coop[1].orders, 1);

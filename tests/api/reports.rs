@@ -111,8 +111,8 @@ async fn sales_reports_add_up_to_the_orders_behind_them() {
     assert_eq!(
         by_coop["rows"],
         json!([
-            {"key": rice.coop, "label": "绥滨合作社", "orders": 2, "units": 3, "gross": "228.80"},
-            {"key": pear_coop, "label": "萝北冻梨合作社", "orders": 1, "units": 3, "gross": "75.00"}
+            {"key": rice.coop, "label": "绥滨合作社", "orders": 2, "units": 3, "gross": "228.80", "refunds": "0.00"},
+            {"key": pear_coop, "label": "萝北冻梨合作社", "orders": 1, "units": 3, "gross": "75.00", "refunds": "0.00"}
         ])
     );
     let expected: f64 = [&o1, &o2]
@@ -123,7 +123,7 @@ async fn sales_reports_add_up_to_the_orders_behind_them() {
     let by_day = app.get(&q("day"), Some(&admin.token)).await.expect(200);
     assert_eq!(
         by_day["rows"],
-        json!([{"key": day, "label": day, "orders": 2, "units": 6, "gross": "303.80"}])
+        json!([{"key": day, "label": day, "orders": 2, "units": 6, "gross": "303.80", "refunds": "0.00"}])
     );
     let by_product = app.get(&q("product"), Some(&admin.token)).await.expect(200);
     assert_eq!(by_product["rows"][0]["key"], rice.product["id"]);
@@ -139,8 +139,11 @@ async fn sales_reports_add_up_to_the_orders_behind_them() {
         .await;
     assert_eq!(csv.status, 200);
     let text = csv.body.as_str().unwrap().to_owned();
-    assert!(text.starts_with("key,label,orders,units,gross\n"), "{text}");
-    assert!(text.contains(",绥滨合作社,2,3,228.80\n"), "{text}");
+    assert!(
+        text.starts_with("key,label,orders,units,gross,refunds\n"),
+        "{text}"
+    );
+    assert!(text.contains(",绥滨合作社,2,3,228.80,0.00\n"), "{text}");
     // a co-op owner gets only their own co-op; staff and shoppers get nothing
     let own = app
         .get(&q("cooperative"), Some(&pear_owner.token))

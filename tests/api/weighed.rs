@@ -291,4 +291,15 @@ async fn settlements_net_weight_and_claim_refunds_but_not_cancellations_to_the_f
         ),
         (Some("185.25"), Some("31.11"), Some("7.71"), Some("146.43"))
     );
+    // the sales report shows the same refunds beside the gross
+    let admin = app.admin().await;
+    let report = app
+        .get("/api/v1/reports/sales?group_by=product", Some(&admin.token))
+        .await
+        .expect(200);
+    let row = &report["rows"][0];
+    assert_eq!(
+        (row["gross"].as_str(), row["refunds"].as_str()),
+        (Some("185.25"), Some("31.11"))
+    );
 }
