@@ -223,6 +223,14 @@ pub fn decide(
     reason: Option<&str>,
 ) -> Result<ClaimRow, ApiError> {
     let to = claim.status.transition(action, claim.kind, actor)?;
+    // the admin's word on an escalated claim is final: a claim escalates once
+    if action == ClaimAction::Escalate
+        && audit::happened(conn, "claim.escalated", "claim", claim.id)?
+    {
+        return Err(ApiError::InvalidState(
+            "this claim was escalated before; the platform's decision stands".into(),
+        ));
+    }
     let approved_amount = match action {
         ClaimAction::Approve => {
             let a = amount.map_or(claim.requested_amount, Money::fen);

@@ -313,6 +313,37 @@ async fn a_rejected_claim_escalates_to_the_admin_and_returns_wait_for_the_goods(
         "rejected, escalated, approved"
     );
 
+    // an escalated claim the admin rejects stays rejected
+    let claim = app
+        .post(
+            &s.claims_path(),
+            Some(&s.buyer.token),
+            s.claim("refund_only", 1),
+        )
+        .await
+        .expect(201);
+    let once = claim["id"].as_str().unwrap();
+    for (who, step, body) in [
+        (&s.shop_owner, "reject", json!({"reason": "不予受理"})),
+        (&s.buyer, "escalate", json!({})),
+        (&admin, "reject", json!({"reason": "平台复核：不予支持"})),
+    ] {
+        app.post(
+            &format!("/api/v1/claims/{once}/{step}"),
+            Some(&who.token),
+            body,
+        )
+        .await
+        .expect(200);
+    }
+    app.post(
+        &format!("/api/v1/claims/{once}/escalate"),
+        Some(&s.buyer.token),
+        json!({}),
+    )
+    .await
+    .expect_problem(409, "invalid_state");
+
     // return and refund: approved into awaiting_return, refunded when the goods are back
     let claim = app
         .post(
