@@ -21,6 +21,7 @@ use crate::http::error::{ApiError, ApiResult, Problem};
 use crate::http::extract::{idempotency_key, ApiJson, OptionalJson};
 use crate::http::idempotency::{self, Stored};
 use crate::http::pagination::{Page, Paginated};
+use crate::http::validate::optional_word;
 use crate::ids::{ClaimId, CooperativeId, OrderId};
 use crate::orders::repo::{self as orders, OrderRow};
 use crate::orders::views::{scope_for, Scope};
@@ -179,15 +180,12 @@ pub async fn of_cooperative(
     let coop = id.into_inner();
     let q = q.into_inner();
     let page = Page::parse(q.limit, q.cursor.as_deref())?;
-    let status = match q.status.as_deref().filter(|s| !s.is_empty()) {
-        None => None,
-        Some(s) => Some(ClaimStatus::parse(s).ok_or_else(|| {
-            ApiError::field(
-                "status",
-                "must be open, approved, rejected, awaiting_return or escalated",
-            )
-        })?),
-    };
+    let status = optional_word(
+        "status",
+        q.status.as_deref(),
+        ClaimStatus::parse,
+        "must be open, approved, rejected, awaiting_return or escalated",
+    )?;
     let out = blocking::run(&pool, move |conn| {
         coops::get(conn, coop)?;
         require_cooperative_member(conn, &user, coop, false)?;

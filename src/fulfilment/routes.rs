@@ -17,6 +17,7 @@ use crate::http::blocking;
 use crate::http::error::{ApiError, ApiResult, Problem};
 use crate::http::extract::ApiJson;
 use crate::http::pagination::Page;
+use crate::http::validate::optional_word;
 use crate::ids::{CooperativeId, FulfilmentId, OrderId, ShipmentId};
 use crate::orders::repo::{self as orders, FulfilmentRow};
 use crate::orders::views::{self, EventView, FulfilmentView, Scope, ShipmentView};
@@ -79,13 +80,12 @@ pub async fn queue(
     let coop = id.into_inner();
     let q = q.into_inner();
     let page = Page::parse(q.limit, q.cursor.as_deref())?;
-    let status = match q.status.as_deref().filter(|s| !s.is_empty()) {
-        None => None,
-        Some(s) => Some(
-            FulfilmentStatus::parse(s)
-                .ok_or_else(|| ApiError::field("status", "is not a fulfilment status"))?,
-        ),
-    };
+    let status = optional_word(
+        "status",
+        q.status.as_deref(),
+        FulfilmentStatus::parse,
+        "is not a fulfilment status",
+    )?;
     let ship_by = match q.ship_by.as_deref() {
         None => None,
         Some(d) => Some(

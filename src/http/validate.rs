@@ -85,6 +85,22 @@ pub fn bounded_text(raw: &str, max: usize) -> Result<String, String> {
     Ok(raw.trim_end().to_owned())
 }
 
+/// An optional word of a query (a status filter): absent or blank is none, anything else must
+/// parse, or 422 naming `field` with `message`.
+pub fn optional_word<T>(
+    field: &str,
+    raw: Option<&str>,
+    parse: impl Fn(&str) -> Option<T>,
+    message: &str,
+) -> Result<Option<T>, ApiError> {
+    match raw.filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(s) => parse(s)
+            .map(Some)
+            .ok_or_else(|| ApiError::field(field, message)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -537,22 +537,11 @@ async fn a_restaurant_rejecting_3_of_10_cartons_gets_an_inspection_claim_and_its
     app.receive(&owner, &coop, &sku, &wh, 100).await;
     let chef = app.register("chef@restaurant.cn").await;
     let org = app
-        .post(
-            "/api/v1/organizations",
-            Some(&chef.token),
-            json!({"name": "汕头老牌潮菜馆", "business_license_no": "91440500MA4UXXXX1", "city": "汕头市", "contact_phone": "0754-88881234"}),
+        .approved_organization(
+            &chef,
+            json!({"payment_terms": "net_30", "credit_limit": "10000.00"}),
         )
-        .await
-        .expect(201);
-    let org = org["id"].as_str().unwrap().to_owned();
-    let admin = app.admin().await;
-    app.post(
-        &format!("/api/v1/organizations/{org}/approve"),
-        Some(&admin.token),
-        json!({"payment_terms": "net_30", "credit_limit": "10000.00"}),
-    )
-    .await
-    .expect(200);
+        .await;
     let order = app
         .post(
             "/api/v1/orders",

@@ -823,3 +823,29 @@ impl TestApp {
         .expect(201)
     }
 }
+
+impl TestApp {
+    /// A restaurant organization owned by `owner`, approved by the admin with `approval`
+    /// (`{"payment_terms": …, "credit_limit"?: …, "min_remaining_shelf_life_days"?: …}`).
+    pub async fn approved_organization(&self, owner: &Session, approval: Value) -> String {
+        let org = self
+            .post(
+                "/api/v1/organizations",
+                Some(&owner.token),
+                json!({"name": "汕头老牌潮菜馆", "business_license_no": "91440500MA4UXXXX1",
+                       "city": "汕头市", "contact_phone": "0754-88881234"}),
+            )
+            .await
+            .expect(201);
+        let org = org["id"].as_str().unwrap().to_owned();
+        let admin = self.admin().await;
+        self.post(
+            &format!("/api/v1/organizations/{org}/approve"),
+            Some(&admin.token),
+            approval,
+        )
+        .await
+        .expect(200);
+        org
+    }
+}

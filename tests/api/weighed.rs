@@ -129,22 +129,12 @@ async fn on_payment_terms_a_lighter_parcel_lowers_what_is_owed_and_frees_credit(
     let s = pear_scale(&app).await;
     let owner = app.register("chef@restaurant.cn").await;
     let org = app
-        .post(
-            "/api/v1/organizations",
-            Some(&owner.token),
-            json!({"name": "汕头老牌潮菜馆", "business_license_no": "91440500MA4UXXXX1", "city": "汕头市", "contact_phone": "0754-88881234"}),
+        .approved_organization(
+            &owner,
+            json!({"payment_terms": "net_30", "credit_limit": "5000.00"}),
         )
-        .await
-        .expect(201);
-    let org = org["id"].as_str().unwrap().to_owned();
+        .await;
     let admin = app.admin().await;
-    app.post(
-        &format!("/api/v1/organizations/{org}/approve"),
-        Some(&admin.token),
-        json!({"payment_terms": "net_30", "credit_limit": "5000.00"}),
-    )
-    .await
-    .expect(200);
     let order = app
         .post(
             "/api/v1/orders",

@@ -20,6 +20,7 @@ use crate::http::error::{ApiError, ApiResult, Problem};
 use crate::http::extract::{idempotency_key, ApiJson, OptionalJson};
 use crate::http::idempotency::{self, Stored};
 use crate::http::pagination::{Page, Paginated};
+use crate::http::validate::optional_word;
 use crate::ids::{CooperativeId, LotId, SkuId, WarehouseId};
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -160,12 +161,12 @@ pub async fn list(
     let coop_id = id.into_inner();
     let q = q.into_inner();
     let page = Page::parse(q.limit, q.cursor.as_deref())?;
-    let status = match q.status.as_deref().filter(|s| !s.is_empty()) {
-        None => None,
-        Some(s) => Some(LotStatus::parse(s).ok_or_else(|| {
-            ApiError::field("status", "must be active, held, expired or depleted")
-        })?),
-    };
+    let status = optional_word(
+        "status",
+        q.status.as_deref(),
+        LotStatus::parse,
+        "must be active, held, expired or depleted",
+    )?;
     if q.expiring_within_days
         .is_some_and(|d| !(0..=3650).contains(&d))
     {
