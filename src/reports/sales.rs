@@ -193,7 +193,7 @@ pub async fn sales(
     let q = q.into_inner();
     let mut f = Fields::default();
     // to defaults to today (China time), from to 29 days before to: 30 days
-    let day = |raw: Option<&str>| match raw.filter(|s| !s.is_empty()) {
+    let day = |raw: Option<&str>| match raw {
         None => Ok(None),
         Some(s) => parse_day(s).map(Some).ok_or("must be a date YYYY-MM-DD"),
     };

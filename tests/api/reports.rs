@@ -401,3 +401,17 @@ async fn every_staff_action_leaves_one_audit_event_and_a_failed_one_none() {
         .await
         .expect_problem(403, "forbidden");
 }
+
+#[actix_web::test]
+async fn the_sales_period_defaults_to_thirty_days_and_blank_dates_are_refused() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    app.get("/api/v1/reports/sales", Some(&admin.token))
+        .await
+        .expect(200);
+    for q in ["to=", "from=", "from=&to=2026-11-29"] {
+        app.get(&format!("/api/v1/reports/sales?{q}"), Some(&admin.token))
+            .await
+            .expect_problem(422, "validation_failed");
+    }
+}
