@@ -54,14 +54,14 @@ pub fn check(conn: &mut DbConn, lines: &[LineInput]) -> Result<(), ApiError> {
         return Ok(());
     }
     let ids: Vec<SkuId> = lines.iter().map(|l| l.sku_id).collect();
-    let stock = inventory::repo::sellable_stock(conn, &ids)?;
+    // what could be sold today at most (a lot-tracked SKU: its active, in-date lots), so a
+    // 409 from here never refuses an order the write would take
+    let stock = inventory::repo::available_by_sku(conn, &ids)?;
     let shortages: Vec<Shortage> = lines
         .iter()
         .enumerate()
         .filter_map(|(index, l)| {
-            let available: i64 = stock
-                .get(&l.sku_id)
-                .map_or(0, |o| o.iter().map(|o| o.available.max(0)).sum());
+            let available: i64 = stock.get(&l.sku_id).copied().unwrap_or(0).max(0);
             (available < l.quantity).then_some(Shortage {
                 sku_id: l.sku_id,
                 requested: l.quantity,
