@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 use super::lines::{LineInput, MAX_QUANTITY};
 use crate::auth::AuthUser;
 use crate::catalogue::for_sale;
+use crate::catalogue::pricing::{unit_price_for, Buyer};
 use crate::db::schema::cart_items;
 use crate::db::{self, DbConn, DbPool};
 use crate::http::blocking;
@@ -15,6 +16,8 @@ use crate::http::error::{ApiError, ApiResult, Problem};
 use crate::http::extract::ApiJson;
 use crate::ids::{SkuId, UserId};
 use crate::inventory;
+use crate::inventory::domain::StockOption;
+use crate::inventory::lots::{self, domain::date_text};
 use crate::money::Money;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -73,18 +76,42 @@ fn view(conn: &mut DbConn, user_id: UserId) -> Result<CartView, ApiError> {
     let lines = lines(conn, user_id)?;
     let ids: Vec<SkuId> = lines.iter().map(|l| l.sku_id).collect();
     let skus = for_sale::load(conn, &ids, false)?;
-    let stock = inventory::repo::sellable_stock(conn, &ids)?;
+    let mut stock = inventory::repo::sellable_stock(conn, &ids)?;
+    // a lot-tracked SKU's stock row also holds held and expired units: count its lots
+    let tracked: Vec<SkuId> = skus
+        .values()
+        .filter(|s| s.lot_tracked)
+        .map(|s| s.id)
+        .collect();
+    if !tracked.is_empty() {
+        let today = date_text(lots::domain::today());
+        for id in &tracked {
+            stock.remove(id);
+        }
+        for (lot, cold) in lots::repo::sellable(conn, &tracked, &today)? {
+            stock.entry(lot.sku_id).or_default().push(StockOption {
+                warehouse_id: lot.warehouse_id,
+                cold,
+                available: lot.available,
+            });
+        }
+    }
     let mut items = Vec::new();
     let mut subtotal = Money::ZERO;
     for l in lines {
         let Some(s) = skus.get(&l.sku_id) else {
             continue;
         };
-        let line_total = s
-            .priced
-            .price
-            .checked_mul(l.quantity)
-            .unwrap_or(Money::ZERO);
+        // what a shopper pays for one piece (a weighed piece at its nominal weight); a
+        // wholesale-only SKU shows its list price, and ordering it says why it cannot be had
+        let unit_price =
+            unit_price_for(&s.priced, Buyer::Retail, l.quantity).unwrap_or_else(|_| {
+                s.priced
+                    .per_kg_grams
+                    .and_then(|g| s.priced.price.for_grams(g))
+                    .unwrap_or(s.priced.price)
+            });
+        let line_total = unit_price.checked_mul(l.quantity).unwrap_or(Money::ZERO);
         subtotal = subtotal.checked_add(line_total).unwrap_or(subtotal);
         let available = stock
             .get(&s.id)
@@ -101,7 +128,7 @@ fn view(conn: &mut DbConn, user_id: UserId) -> Result<CartView, ApiError> {
             product_name: s.product_name.clone(),
             sku_name: s.name.clone(),
             quantity: l.quantity,
-            unit_price: s.priced.price,
+            unit_price,
             line_total,
             available,
             for_sale: s.for_sale,

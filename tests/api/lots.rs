@@ -601,6 +601,21 @@ async fn held_and_expired_lots_are_not_sold() {
     assert_eq!(expired["available"], 0);
     assert_eq!(expired["on_hand"], 5, "kept for write-off");
     assert_eq!(available(&app, &s.product).await, 0);
+    app.put(
+        &format!("/api/v1/cart/items/{}", s.sku),
+        Some(&s.owner.token),
+        json!({"quantity": 1}),
+    )
+    .await
+    .expect(200);
+    let cart = app
+        .get("/api/v1/cart", Some(&s.owner.token))
+        .await
+        .expect(200);
+    assert_eq!(
+        cart["items"][0]["available"], 0,
+        "the cart counts sellable lots only"
+    );
     let in_stock = app
         .get(
             &format!("/api/v1/products?in_stock=true&cooperative_id={}", s.coop),

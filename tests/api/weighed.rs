@@ -68,6 +68,20 @@ async fn a_lighter_parcel_refunds_the_difference_once_and_a_heavier_one_costs_no
     let app = spawn_app().await;
     let s = pear_scale(&app).await;
     let buyer = app.register("lin@shantou.cn").await;
+    // the cart shows a box's price, not the price of a kilo
+    app.put(
+        &format!("/api/v1/cart/items/{}", s.sku),
+        Some(&buyer.token),
+        json!({"quantity": 4}),
+    )
+    .await
+    .expect(200);
+    let cart = app
+        .get("/api/v1/cart", Some(&buyer.token))
+        .await
+        .expect(200);
+    assert_eq!(cart["items"][0]["unit_price"], "61.75");
+    assert_eq!(cart["items"][0]["line_total"], "247.00");
     let order = app
         .place_order(&buyer, json!([{"sku_id": s.sku, "quantity": 4}]))
         .await
