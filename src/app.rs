@@ -27,6 +27,7 @@ use crate::http::{extract, ops};
 use crate::inventory;
 use crate::orders;
 use crate::organizations;
+use crate::pages;
 use crate::payments;
 use crate::reports;
 
@@ -511,6 +512,8 @@ pub struct Shared {
     pub keys: web::Data<TokenKeys>,
     pub limits: web::Data<Limits>,
     pub hash_gate: web::Data<HashGate>,
+    /// Signs and encrypts the pages' session cookies.
+    pub session_key: actix_web::cookie::Key,
 }
 
 /// Where generated files (the JWT key) live: beside the SQLite file, else `data/`.
@@ -554,6 +557,12 @@ pub fn prepare(config: Config) -> Result<Shared, String> {
     let secret =
         load_or_create_secret(config.jwt_secret.as_ref(), &data_dir(&config.database_url))?;
     let keys = TokenKeys::new(&secret, config.access_token_ttl, config.refresh_token_ttl);
+    let session_secret = crate::auth::tokens::load_or_create_key(
+        config.session_secret.as_ref(),
+        &data_dir(&config.database_url),
+        "session_secret",
+        "SHANHE_SESSION_SECRET",
+    )?;
     Ok(Shared {
         config: web::Data::new(config),
         pool: web::Data::new(pool),
@@ -564,6 +573,7 @@ pub fn prepare(config: Config) -> Result<Shared, String> {
             std::thread::available_parallelism().map_or(2, |n| n.get()),
             Duration::from_secs(2),
         )),
+        session_key: pages::session::cookie_key(&session_secret),
     })
 }
 
@@ -669,6 +679,8 @@ pub fn start(shared: Shared, listener: TcpListener) -> std::io::Result<Running> 
         bound,
     ));
     let workers = shared.config.workers;
+    // cookies marked Secure only where the public reaches the server over https
+    let secure_cookies = public_url.as_str().starts_with("https://");
     let blocking_threads = usize::try_from(shared.config.pool_size()).unwrap_or(8) + 2;
     let sweep_pool = std::sync::Arc::downgrade(&shared.pool.clone().into_inner());
     let sweep_every = shared.config.sweep_every();
@@ -712,9 +724,20 @@ pub fn start(shared: Shared, listener: TcpListener) -> std::io::Result<Running> 
                 "/t/{trace_code}",
                 web::get().to(inventory::lots::public::trace_html),
             )
+            .route("/static/{name:.+}", web::get().to(pages::assets::serve))
             .service(swagger)
             .service(web::scope("/api/v1").configure(api_routes))
-            .default_service(web::to(ops::not_found))
+            .service(
+                // the pages, the only part that reads the session cookie
+                web::scope("")
+                    .wrap(pages::session::middleware(
+                        shared.session_key.clone(),
+                        secure_cookies,
+                    ))
+                    .wrap(pages::headers())
+                    .configure(pages::routes)
+                    .default_service(web::to(pages::not_found)),
+            )
     })
     .shutdown_timeout(10)
     // blocking work is database work, which cannot go faster than the pool's connections:

@@ -24,7 +24,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the API server (the default)
-    Serve(Config),
+    Serve(Box<Config>),
     /// Apply pending database migrations and exit
     Migrate(DbArgs),
     /// Manage platform admins
@@ -86,7 +86,7 @@ pub fn main() -> ExitCode {
         },
     };
     let result = match command {
-        Command::Serve(config) => serve(config),
+        Command::Serve(config) => serve(*config),
         Command::Migrate(args) => migrate(args),
         Command::Admin(AdminCommand::Create {
             email,
@@ -115,7 +115,8 @@ fn serve(config: Config) -> Result<(), String> {
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     actix_web::rt::System::new().block_on(async move {
         let running = app::start(shared, listener).map_err(|e| e.to_string())?;
-        println!("汕鹤优选 API listening on http://{addr}");
+        println!("汕鹤优选 listening on http://{addr}");
+        println!("  storefront: http://{addr}/");
         println!("  API reference: http://{addr}/docs/   health: http://{addr}/health/ready");
         running.server.await.map_err(|e| e.to_string())
     })

@@ -157,6 +157,16 @@ pub struct Config {
     /// URLs printed on lot labels start with it (default: http:// and the bound address)
     #[arg(long, env = "SHANHE_PUBLIC_URL", value_parser = parse_public_url)]
     pub public_url: Option<String>,
+
+    /// Key that signs and encrypts the pages' session cookies (generated and kept beside the
+    /// database when unset, like the JWT key)
+    #[arg(long, env = "SHANHE_SESSION_SECRET", value_parser = parse_secret, hide_env_values = true)]
+    pub session_secret: Option<Secret>,
+
+    /// Serve the sandbox provider's payment page (`确认支付` pays an order as the provider's
+    /// webhook would); turn off where a real provider takes payments
+    #[arg(long, env = "SHANHE_PAYMENT_SANDBOX", default_value_t = true, action = clap::ArgAction::Set)]
+    pub payment_sandbox: bool,
 }
 
 fn parse_public_url(raw: &str) -> Result<String, String> {
@@ -219,6 +229,8 @@ impl Config {
             queue_timeout: Duration::from_secs(2),
             workers: None,
             public_url: None,
+            session_secret: None,
+            payment_sandbox: true,
         }
     }
 

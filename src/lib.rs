@@ -17,6 +17,7 @@ pub mod inventory;
 pub mod money;
 pub mod orders;
 pub mod organizations;
+pub mod pages;
 pub mod payments;
 pub mod reports;
 pub mod tools;

@@ -73,7 +73,7 @@ pub struct TokenResponse {
 }
 
 /// A registration that passed every rule.
-struct NewAccount {
+pub struct NewAccount {
     email: Email,
     password: Password,
     display_name: String,
@@ -134,7 +134,7 @@ pub async fn hash_password(gate: &HashGate, password: String) -> ApiResult<Strin
 }
 
 /// The client's address, as the connection shows it.
-fn client_address(req: &HttpRequest) -> String {
+pub fn client_address(req: &HttpRequest) -> String {
     req.peer_addr()
         .map(|a| a.ip().to_string())
         .unwrap_or_default()
@@ -184,22 +184,47 @@ pub async fn register(
     body: ApiJson<RegisterRequest>,
 ) -> ApiResult<HttpResponse> {
     let account = NewAccount::try_from(body.0)?;
-    let address = client_address(&req);
+    let keys_db = keys.clone();
+    let (user, refresh) = create_account(
+        &pool,
+        &gate,
+        **limits,
+        account,
+        client_address(&req),
+        move |conn, user| start_session(conn, &keys_db, user.id, None),
+    )
+    .await?;
+    Ok(HttpResponse::Created().json(token_response(&keys, &user, refresh)?))
+}
+
+/// Creates a shopper's account from a checked registration (for the API and the pages):
+/// counted against the address's registration limit before any hashing, then `then` runs in
+/// the same transaction as the insert (the API starts a token session there).
+pub async fn create_account<T, F>(
+    pool: &DbPool,
+    gate: &HashGate,
+    limits: Limits,
+    account: NewAccount,
+    address: String,
+    then: F,
+) -> ApiResult<(UserRow, T)>
+where
+    F: FnOnce(&mut DbConn, &UserRow) -> ApiResult<T> + Send + 'static,
+    T: Send + 'static,
+{
     let email = account.email.as_str().to_owned();
-    let limits_db = **limits;
     // counted and checked before any hashing: a flood of registrations, or of existing
     // emails, costs one statement each, not an argon2 hash
-    blocking::run(&pool, move |conn| {
-        limiter::count_registration(conn, &limits_db, &address)?;
+    blocking::run(pool, move |conn| {
+        limiter::count_registration(conn, &limits, &address)?;
         match repo::find_by_email(conn, &email)? {
             Some(_) => Err(taken()),
             None => Ok(()),
         }
     })
     .await?;
-    let hash = hash_password(&gate, account.password.expose().to_owned()).await?;
-    let keys_db = keys.clone();
-    let (user, refresh) = blocking::run(&pool, move |conn| {
+    let hash = hash_password(gate, account.password.expose().to_owned()).await?;
+    blocking::run(pool, move |conn| {
         db::write_tx(conn, |conn| {
             let now = db::now();
             let id = UserId::generate();
@@ -217,16 +242,15 @@ pub async fn register(
                 },
             )?;
             let user = repo::find_by_id(conn, id)?.ok_or(ApiError::NotFound)?;
-            let refresh = start_session(conn, &keys_db, id, None)?;
-            Ok((user, refresh))
+            let extra = then(conn, &user)?;
+            Ok((user, extra))
         })
     })
     .await
     .map_err(|e| match e {
         ApiError::Conflict(_) => taken(),
         other => other,
-    })?;
-    Ok(HttpResponse::Created().json(token_response(&keys, &user, refresh)?))
+    })
 }
 
 fn taken() -> ApiError {
@@ -244,21 +268,48 @@ pub async fn login(
     body: ApiJson<LoginRequest>,
 ) -> ApiResult<HttpResponse> {
     let LoginRequest { email, password } = body.0;
-    let address = client_address(&req);
-    let limits = **limits;
+    let keys_db = keys.clone();
+    let (user, refresh) = check_password(
+        &pool,
+        &gate,
+        **limits,
+        &email,
+        password,
+        client_address(&req),
+        move |conn, user| start_session(conn, &keys_db, user.id, None),
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(token_response(&keys, &user, refresh)?))
+}
+
+/// Checks an email and password (for the API and the pages) under the login limits: a wrong
+/// one is counted, a right one clears the count and runs `then` in that transaction.
+pub async fn check_password<T, F>(
+    pool: &DbPool,
+    gate: &HashGate,
+    limits: Limits,
+    email: &str,
+    password: String,
+    address: String,
+    then: F,
+) -> ApiResult<(UserRow, T)>
+where
+    F: FnOnce(&mut DbConn, &UserRow) -> ApiResult<T> + Send + 'static,
+    T: Send + 'static,
+{
     let normalised = email.trim().to_lowercase();
     let (lookup, at) = (normalised.clone(), address.clone());
-    let user = blocking::run(&pool, move |conn| {
+    let user = blocking::run(pool, move |conn| {
         limiter::check_login(conn, &limits, &lookup, &at)?;
         repo::find_by_email(conn, &lookup)
     })
     .await?;
     let stored = user.as_ref().map(|u| u.password_hash.clone());
     let attempt = password.clone();
-    let valid = through_gate(&gate, move || password::verify(&attempt, stored.as_deref())).await?;
+    let valid = through_gate(gate, move || password::verify(&attempt, stored.as_deref())).await?;
     let Some(user) = user.filter(|_| valid) else {
         let (failed, at) = (normalised.clone(), address.clone());
-        blocking::run(&pool, move |conn| {
+        blocking::run(pool, move |conn| {
             db::write_tx(conn, |conn| {
                 limiter::record_failure(conn, &limits, &failed, &at)
             })
@@ -267,23 +318,21 @@ pub async fn login(
         return Err(ApiError::Unauthorized);
     };
     let new_hash = if password::needs_rehash(&user.password_hash) {
-        Some(hash_password(&gate, password).await?)
+        Some(hash_password(gate, password).await?)
     } else {
         None
     };
-    let keys_db = keys.clone();
-    let user_id = user.id;
-    let refresh = blocking::run(&pool, move |conn| {
+    blocking::run(pool, move |conn| {
         db::write_tx(conn, |conn| {
             limiter::clear_pair(conn, &normalised, &address)?;
             if let Some(h) = &new_hash {
-                repo::set_password_hash(conn, user_id, h)?;
+                repo::set_password_hash(conn, user.id, h)?;
             }
-            start_session(conn, &keys_db, user_id, None)
+            let extra = then(conn, &user)?;
+            Ok((user, extra))
         })
     })
-    .await?;
-    Ok(HttpResponse::Ok().json(token_response(&keys, &user, refresh)?))
+    .await
 }
 
 enum RefreshOutcome {

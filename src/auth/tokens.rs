@@ -90,10 +90,20 @@ pub fn hash_refresh_token(token: &str) -> String {
 /// The JWT secret: the configured one, or one generated once and kept in `dir` so restarts
 /// keep sessions valid.
 pub fn load_or_create_secret(configured: Option<&Secret>, dir: &Path) -> Result<Secret, String> {
+    load_or_create_key(configured, dir, "jwt_secret", "SHANHE_JWT_SECRET")
+}
+
+/// A key as configured, else the one kept in `dir/file`, else a new random one written there.
+pub fn load_or_create_key(
+    configured: Option<&Secret>,
+    dir: &Path,
+    file: &str,
+    variable: &str,
+) -> Result<Secret, String> {
     if let Some(s) = configured {
         return Ok(s.clone());
     }
-    let path = dir.join("jwt_secret");
+    let path = dir.join(file);
     if let Ok(existing) = std::fs::read_to_string(&path) {
         let existing = existing.trim();
         if existing.len() >= 32 {
@@ -107,8 +117,8 @@ pub fn load_or_create_secret(configured: Option<&Secret>, dir: &Path) -> Result<
     write_private(&path, &secret)?;
     tracing::warn!(
         path = %path.display(),
-        "SHANHE_JWT_SECRET is not set: generated a key and kept it beside the database; \
-         production must set SHANHE_JWT_SECRET"
+        "{variable} is not set: generated a key and kept it beside the database; \
+         production must set {variable}"
     );
     Ok(Secret::new(secret))
 }

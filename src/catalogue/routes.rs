@@ -236,18 +236,25 @@ pub async fn get(
     id: web::Path<ProductId>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
-    let view = blocking::run(&pool, move |conn| {
-        let product = repo::find_product(conn, id)?.ok_or(ApiError::NotFound)?;
-        if !repo::is_public(conn, &product)?
-            && !can_see_cooperative(conn, user.0.as_ref(), product.cooperative_id)?
-        {
-            return Err(ApiError::NotFound);
-        }
-        let detail = repo::detail(conn, product)?;
-        product_view(conn, detail)
-    })
-    .await?;
+    let view = blocking::run(&pool, move |conn| public_product(conn, user.0.as_ref(), id)).await?;
     Ok(with_etag(actix_web::http::StatusCode::OK, view))
+}
+
+/// A product as `viewer` may see it: published products of active co-ops for anyone, the
+/// rest only for the co-op's members and admins (else 404).
+pub fn public_product(
+    conn: &mut DbConn,
+    viewer: Option<&AuthUser>,
+    id: ProductId,
+) -> ApiResult<ProductView> {
+    let product = repo::find_product(conn, id)?.ok_or(ApiError::NotFound)?;
+    if !repo::is_public(conn, &product)?
+        && !can_see_cooperative(conn, viewer, product.cooperative_id)?
+    {
+        return Err(ApiError::NotFound);
+    }
+    let detail = repo::detail(conn, product)?;
+    product_view(conn, detail)
 }
 
 #[utoipa::path(patch, path = "/api/v1/products/{id}", tag = "catalogue", request_body = ProductPatch,
@@ -396,10 +403,12 @@ pub async fn archive(
     responses((status = 200, body = Paginated<ProductSummary>), (status = 422, body = Problem)))]
 pub async fn list(pool: web::Data<DbPool>, q: web::Query<SearchParams>) -> ApiResult<HttpResponse> {
     let s = Search::try_from(q.into_inner())?;
-    let page = blocking::run(&pool, move |conn| {
-        let in_stock = s.in_stock.then(inventory::repo::skus_in_stock);
-        search::search(conn, &s, in_stock)
-    })
-    .await?;
-    Ok(HttpResponse::Ok().json(page.map(ProductSummary::from)))
+    let page = blocking::run(&pool, move |conn| browse(conn, &s)).await?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+/// One page of the public catalogue.
+pub fn browse(conn: &mut DbConn, s: &Search) -> ApiResult<Paginated<ProductSummary>> {
+    let in_stock = s.in_stock.then(inventory::repo::skus_in_stock);
+    Ok(search::search(conn, s, in_stock)?.map(ProductSummary::from))
 }

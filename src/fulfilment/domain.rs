@@ -279,10 +279,16 @@ pub fn order_delivered(fulfilments: &[FulfilmentRow]) -> bool {
 /// Whether a reading breaks the cold chain for goods kept at `storage`:
 /// chilled 0–8 °C, frozen −18 °C or colder; ambient goods have no range.
 pub fn is_excursion(storage: Storage, celsius: f64) -> bool {
+    safe_band(storage).is_some_and(|(lo, hi)| !(lo..=hi).contains(&celsius))
+}
+
+/// The temperatures, in °C, goods of a storage class may travel at (lowest, highest);
+/// frozen goods have no lower bound, ambient goods no range at all.
+pub fn safe_band(storage: Storage) -> Option<(f64, f64)> {
     match storage {
-        Storage::Ambient => false,
-        Storage::Chilled => !(0.0..=8.0).contains(&celsius),
-        Storage::Frozen => celsius > -18.0,
+        Storage::Ambient => None,
+        Storage::Chilled => Some((0.0, 8.0)),
+        Storage::Frozen => Some((f64::NEG_INFINITY, -18.0)),
     }
 }
 

@@ -126,11 +126,12 @@ pub async fn problems_everywhere(
 ) -> Result<ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
     let res = next.call(req).await?.map_into_boxed_body();
     let status = res.status();
+    // a page's own error page (HTML) is already what its reader should see
     let is_problem = res
         .headers()
         .get(actix_web::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/problem+json"));
+        .is_some_and(|v| v.starts_with("application/problem+json") || v.starts_with("text/html"));
     if !status.is_client_error() && !status.is_server_error() || is_problem {
         return Ok(res);
     }

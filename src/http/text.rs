@@ -344,11 +344,12 @@ impl DateText {
 }
 
 pattern_text!(
-    /// An image address: http or https, a host name, an optional port and path.
+    /// An image address: http or https, a host name, an optional port and path; or one of
+    /// the pictures this server serves itself (`/static/img/rice.svg`).
     ImageUrl,
-    r"^https?://([A-Za-z0-9-]+\.)*[A-Za-z][A-Za-z0-9-]*(:[0-9]{1,4})?(/[A-Za-z0-9._~%/-]*)?$",
+    r"^(https?://([A-Za-z0-9-]+\.)*[A-Za-z][A-Za-z0-9-]*(:[0-9]{1,4})?(/[A-Za-z0-9._~%/-]*)?|/static/img/[A-Za-z0-9_-]+\.(svg|png|jpg))$",
     500,
-    "must be an http or https URL (host name, optional port and path)"
+    "must be an http or https URL (host name, optional port and path) or /static/img/NAME"
 );
 
 #[cfg(test)]
@@ -384,6 +385,9 @@ mod tests {
             .parse()
             .is_ok());
         assert!(ImageUrl("javascript:alert(1)".into()).parse().is_err());
+        assert!(ImageUrl("/static/img/rice.svg".into()).parse().is_ok());
+        assert!(ImageUrl("/static/img/../app.css".into()).parse().is_err());
+        assert!(ImageUrl("//evil.example/x.svg".into()).parse().is_err());
         assert!(crate::auth::domain::Email::parse("lin@shantou.cn").is_ok());
         assert!(crate::cooperatives::domain::CommissionRate::parse_request("0.03").is_some());
         assert!(crate::cooperatives::domain::CommissionRate::parse_request("1.5").is_none());

@@ -72,7 +72,8 @@ pub fn remove(conn: &mut DbConn, user_id: UserId, sku_ids: &[SkuId]) -> Result<(
     Ok(())
 }
 
-fn view(conn: &mut DbConn, user_id: UserId) -> Result<CartView, ApiError> {
+/// The cart with today's prices and what is available of each line.
+pub fn view(conn: &mut DbConn, user_id: UserId) -> Result<CartView, ApiError> {
     let lines = lines(conn, user_id)?;
     let ids: Vec<SkuId> = lines.iter().map(|l| l.sku_id).collect();
     let skus = for_sale::load(conn, &ids, false)?;
@@ -158,36 +159,70 @@ pub async fn put(
     body: ApiJson<SetQuantity>,
 ) -> ApiResult<HttpResponse> {
     let quantity = body.0.quantity;
-    if !(1..=MAX_QUANTITY).contains(&quantity) {
-        return Err(ApiError::field(
-            "quantity",
-            format!("must be between 1 and {MAX_QUANTITY}"),
-        ));
-    }
     let sku = sku.into_inner();
     let v = blocking::run(&pool, move |conn| {
-        let user_id = user.id;
-        db::write_tx(conn, |conn| {
-            let for_sale = for_sale::load(conn, &[sku], false)?
-                .get(&sku)
-                .is_some_and(|s| s.for_sale);
-            if !for_sale {
-                return Err(ApiError::NotFound);
-            }
-            diesel::delete(cart_items::table.find((user_id, sku))).execute(conn)?;
-            diesel::insert_into(cart_items::table)
-                .values((
-                    cart_items::user_id.eq(user_id),
-                    cart_items::sku_id.eq(sku),
-                    cart_items::quantity.eq(quantity),
-                    cart_items::updated_at.eq(db::now()),
-                ))
-                .execute(conn)?;
-            view(conn, user_id)
-        })
+        set_quantity(conn, user.id, sku, Change::To(quantity))
     })
     .await?;
     Ok(HttpResponse::Ok().json(v))
+}
+
+/// How a cart line's quantity changes.
+#[derive(Debug, Clone, Copy)]
+pub enum Change {
+    /// Exactly this many (the API's PUT, the cart page).
+    To(i64),
+    /// This many more than the line has (the product page's 加入购物车).
+    Add(i64),
+}
+
+/// Sets a cart line (creating it): the SKU must be for sale and the result within
+/// 1..=MAX_QUANTITY (else 422 naming `quantity`).
+pub fn set_quantity(
+    conn: &mut DbConn,
+    user_id: UserId,
+    sku: SkuId,
+    change: Change,
+) -> Result<CartView, ApiError> {
+    let too_many = || ApiError::field("quantity", format!("must be between 1 and {MAX_QUANTITY}"));
+    let asked = match change {
+        Change::To(q) | Change::Add(q) => q,
+    };
+    if !(1..=MAX_QUANTITY).contains(&asked) {
+        return Err(too_many());
+    }
+    db::write_tx(conn, |conn| {
+        let for_sale = for_sale::load(conn, &[sku], false)?
+            .get(&sku)
+            .is_some_and(|s| s.for_sale);
+        if !for_sale {
+            return Err(ApiError::NotFound);
+        }
+        let quantity = match change {
+            Change::To(q) => q,
+            Change::Add(q) => {
+                let had: Option<i64> = cart_items::table
+                    .find((user_id, sku))
+                    .select(cart_items::quantity)
+                    .first(conn)
+                    .optional()?;
+                had.unwrap_or(0)
+                    .checked_add(q)
+                    .filter(|q| *q <= MAX_QUANTITY)
+                    .ok_or_else(too_many)?
+            }
+        };
+        diesel::delete(cart_items::table.find((user_id, sku))).execute(conn)?;
+        diesel::insert_into(cart_items::table)
+            .values((
+                cart_items::user_id.eq(user_id),
+                cart_items::sku_id.eq(sku),
+                cart_items::quantity.eq(quantity),
+                cart_items::updated_at.eq(db::now()),
+            ))
+            .execute(conn)?;
+        view(conn, user_id)
+    })
 }
 
 #[utoipa::path(delete, path = "/api/v1/cart/items/{sku_id}", tag = "orders", security(("bearer" = [])),
@@ -198,13 +233,14 @@ pub async fn delete(
     sku: web::Path<SkuId>,
 ) -> ApiResult<HttpResponse> {
     let sku = sku.into_inner();
-    let v = blocking::run(&pool, move |conn| {
-        let user_id = user.id;
-        db::write_tx(conn, |conn| {
-            diesel::delete(cart_items::table.find((user_id, sku))).execute(conn)?;
-            view(conn, user_id)
-        })
-    })
-    .await?;
+    let v = blocking::run(&pool, move |conn| remove_line(conn, user.id, sku)).await?;
     Ok(HttpResponse::Ok().json(v))
+}
+
+/// Takes a line out of the cart (nothing to take out is fine).
+pub fn remove_line(conn: &mut DbConn, user_id: UserId, sku: SkuId) -> Result<CartView, ApiError> {
+    db::write_tx(conn, |conn| {
+        diesel::delete(cart_items::table.find((user_id, sku))).execute(conn)?;
+        view(conn, user_id)
+    })
 }

@@ -8,7 +8,7 @@ use super::domain::OrderStatus;
 use super::repo::{self, Lister, OrderFilter};
 use super::views::{self, OrderView, Parcels};
 use crate::auth::AuthUser;
-use crate::db::DbPool;
+use crate::db::{DbConn, DbPool};
 use crate::http::blocking;
 use crate::http::error::{ApiError, ApiResult, Problem};
 use crate::http::pagination::{Page, Paginated};
@@ -54,27 +54,39 @@ pub async fn list(
     };
     let org = q.organization_id;
     let page = blocking::run(&pool, move |conn| {
-        let who = match (org, user.is_admin()) {
-            (Some(o), true) => Lister::Organization(o),
-            (None, true) => Lister::Admin,
-            (Some(o), false) => {
-                if organization_role(conn, &user, o)?.is_none() {
-                    return Err(ApiError::forbidden(
-                        "you are not a member of this organization",
-                    ));
-                }
-                Lister::Organization(o)
-            }
-            (None, false) => Lister::Buyer(user.id),
-        };
-        let rows = repo::list(conn, &who, &filter, &page)?;
-        Ok(Paginated {
-            items: views::order_views(conn, parcels, rows.items)?,
-            next_cursor: rows.next_cursor,
-        })
+        list_orders(conn, parcels, &user, org, &filter, &page)
     })
     .await?;
     Ok(HttpResponse::Ok().json(page))
+}
+
+/// The orders `user` may list: their own, an organization's they belong to, or (admins) all.
+pub fn list_orders(
+    conn: &mut DbConn,
+    parcels: Parcels,
+    user: &AuthUser,
+    org: Option<OrganizationId>,
+    filter: &OrderFilter,
+    page: &Page,
+) -> ApiResult<Paginated<OrderView>> {
+    let who = match (org, user.is_admin()) {
+        (Some(o), true) => Lister::Organization(o),
+        (None, true) => Lister::Admin,
+        (Some(o), false) => {
+            if organization_role(conn, user, o)?.is_none() {
+                return Err(ApiError::forbidden(
+                    "you are not a member of this organization",
+                ));
+            }
+            Lister::Organization(o)
+        }
+        (None, false) => Lister::Buyer(user.id),
+    };
+    let rows = repo::list(conn, &who, filter, page)?;
+    Ok(Paginated {
+        items: views::order_views(conn, parcels, rows.items)?,
+        next_cursor: rows.next_cursor,
+    })
 }
 
 #[utoipa::path(get, path = "/api/v1/orders/{id}", tag = "orders", security(("bearer" = [])),
@@ -87,11 +99,18 @@ pub async fn get(
 ) -> ApiResult<HttpResponse> {
     let parcels = **parcels;
     let id = id.into_inner();
-    let view = blocking::run(&pool, move |conn| {
-        let order = repo::find(conn, id)?.ok_or(ApiError::NotFound)?;
-        let scope = views::scope_for(conn, &user, &order)?;
-        views::order_view(conn, parcels, order, &scope)
-    })
-    .await?;
+    let view = blocking::run(&pool, move |conn| order_for(conn, parcels, &user, id)).await?;
     Ok(HttpResponse::Ok().json(view))
+}
+
+/// One order as `user` may see it (404 when it is none of their business).
+pub fn order_for(
+    conn: &mut DbConn,
+    parcels: Parcels,
+    user: &AuthUser,
+    id: OrderId,
+) -> ApiResult<OrderView> {
+    let order = repo::find(conn, id)?.ok_or(ApiError::NotFound)?;
+    let scope = views::scope_for(conn, user, &order)?;
+    views::order_view(conn, parcels, order, &scope)
 }

@@ -13,9 +13,9 @@ use super::views::OrderView;
 use crate::auth::AuthUser;
 use crate::catalogue::Storage;
 use crate::config::Config;
-use crate::db::DbPool;
+use crate::db::{DbConn, DbPool};
 use crate::http::blocking;
-use crate::http::error::{ApiError, ApiResult, Problem};
+use crate::http::error::{ApiResult, Problem};
 use crate::http::extract::{idempotency_key, ApiJson};
 use crate::http::idempotency;
 use crate::ids::{CooperativeId, OrganizationId, SkuId, WarehouseId};
@@ -143,19 +143,25 @@ pub async fn preview(
         purchase_order_number: None,
         organization_id: p.organization_id,
     })?;
-    let view = blocking::run(&pool, move |conn| {
-        let terms = organizations::terms_for_order(conn, &user, request.organization_id)?;
-        let (lines, _) = place::lines_for(conn, &user, &request.items)?;
-        let mut plan = checkout::plan(
-            conn,
-            &lines,
-            terms.buyer,
-            terms.min_shelf_life_days,
-            &request.address,
-        )?;
-        checkout::schedule(conn, &mut plan, checkout::Scheduling::Peek)?;
-        Ok::<_, ApiError>(PreviewView::from(plan))
-    })
-    .await?;
+    let view = blocking::run(&pool, move |conn| preview_order(conn, &user, request)).await?;
     Ok(HttpResponse::Ok().json(view))
+}
+
+/// What an order would come to (prices, fees, delivery dates), without placing it.
+pub fn preview_order(
+    conn: &mut DbConn,
+    user: &AuthUser,
+    request: OrderRequest,
+) -> ApiResult<PreviewView> {
+    let terms = organizations::terms_for_order(conn, user, request.organization_id)?;
+    let (lines, _) = place::lines_for(conn, user, &request.items)?;
+    let mut plan = checkout::plan(
+        conn,
+        &lines,
+        terms.buyer,
+        terms.min_shelf_life_days,
+        &request.address,
+    )?;
+    checkout::schedule(conn, &mut plan, checkout::Scheduling::Peek)?;
+    Ok(PreviewView::from(plan))
 }

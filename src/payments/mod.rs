@@ -6,5 +6,6 @@ pub(crate) mod domain;
 pub(crate) mod refunds;
 pub(crate) mod repo;
 pub(crate) mod routes;
+pub(crate) mod sandbox;
 pub mod signature;
 pub(crate) mod webhook;

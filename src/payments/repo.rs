@@ -94,3 +94,14 @@ pub fn change_status(
     };
     Ok(n == 1)
 }
+
+/// The newest payment of an order still waiting for the provider, if any.
+pub fn pending_of(conn: &mut DbConn, order_id: OrderId) -> Result<Option<PaymentRow>, ApiError> {
+    Ok(payments::table
+        .filter(payments::order_id.eq(order_id))
+        .filter(payments::status.eq(PaymentState::Pending))
+        .order(payments::created_at.desc())
+        .select(PaymentRow::as_select())
+        .first(conn)
+        .optional()?)
+}

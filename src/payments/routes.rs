@@ -30,7 +30,11 @@ pub struct PaymentView {
     pub created_at: DateTime<Utc>,
 }
 
-fn create_payment(conn: &mut DbConn, user: &AuthUser, order_id: OrderId) -> ApiResult<PaymentView> {
+pub fn create_payment(
+    conn: &mut DbConn,
+    user: &AuthUser,
+    order_id: OrderId,
+) -> ApiResult<PaymentView> {
     let order = orders::find(conn, order_id)?.ok_or(ApiError::NotFound)?;
     match views::scope_for(conn, user, &order)? {
         Scope::Whole => {}

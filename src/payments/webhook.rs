@@ -32,7 +32,7 @@ pub struct Notification {
     pub amount: Money,
 }
 
-fn apply(conn: &mut DbConn, n: &Notification) -> ApiResult<&'static str> {
+pub fn apply(conn: &mut DbConn, n: &Notification) -> ApiResult<&'static str> {
     let payment = repo::find(conn, n.payment_id)?.ok_or(ApiError::NotFound)?;
     if payment.amount != n.amount.fen() {
         return Err(ApiError::field(

@@ -184,7 +184,7 @@ fn products() -> Vec<(&'static str, [&'static str; 2], ProductInput, i64)> {
                     Certification::Organic,
                     Certification::GeographicalIndication,
                 ],
-                images: vec!["https://img.shanhe.example/suibin-rice.jpg".into()],
+                images: vec!["/static/img/rice.svg".into()],
                 skus: vec![
                     tracked(sku(
                         "SB-RICE-5KG",
@@ -219,7 +219,7 @@ fn products() -> Vec<(&'static str, [&'static str; 2], ProductInput, i64)> {
                 storage: Storage::Frozen,
                 shelf_life_days: Some(180),
                 certifications: vec![Certification::GreenFood],
-                images: vec!["https://img.shanhe.example/luobei-pear.jpg".into()],
+                images: vec!["/static/img/frozen-pear.svg".into()],
                 skus: vec![
                     tracked(sku(
                         "LB-PEAR-500G",
@@ -253,7 +253,7 @@ fn products() -> Vec<(&'static str, [&'static str; 2], ProductInput, i64)> {
                 storage: Storage::Ambient,
                 shelf_life_days: Some(540),
                 certifications: vec![],
-                images: vec!["https://img.shanhe.example/donghu-chrysanthemum.jpg".into()],
+                images: vec!["/static/img/chrysanthemum.svg".into()],
                 skus: vec![sku(
                     "CY-JH-100G",
                     "100 g 罐",
@@ -277,7 +277,7 @@ fn products() -> Vec<(&'static str, [&'static str; 2], ProductInput, i64)> {
                 storage: Storage::Ambient,
                 shelf_life_days: Some(365),
                 certifications: vec![Certification::PollutionFree],
-                images: vec![],
+                images: vec!["/static/img/silk-rice.svg".into()],
                 skus: vec![
                     sku(
                         "CY-SMM-5KG",

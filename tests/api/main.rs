@@ -18,6 +18,7 @@ mod logging;
 mod lots;
 mod orders;
 mod organizations;
+mod pages;
 mod reports;
 mod schema_check;
 mod stored_values;

@@ -564,3 +564,25 @@ pub fn in_date_today() -> crate::catalogue::search::LotsInStock {
         .filter(lots::on_hand.gt(lots::reserved))
         .select(lots::sku_id)
 }
+
+/// Per SKU, the dates of the lot first-expired-first-out sells next: the earliest
+/// `best_before` among active lots still in date on `today` with units available.
+pub fn next_to_sell(
+    conn: &mut DbConn,
+    sku_ids: &[SkuId],
+    today: &str,
+) -> Result<std::collections::HashMap<SkuId, (String, Option<String>)>, ApiError> {
+    let rows: Vec<(SkuId, String, Option<String>)> = lots::table
+        .filter(lots::sku_id.eq_any(sku_ids))
+        .filter(lots::status.eq(LotHold::Active))
+        .filter(lots::best_before.ge(today))
+        .filter(lots::on_hand.gt(lots::reserved))
+        .order((lots::sku_id.asc(), lots::best_before.asc()))
+        .select((lots::sku_id, lots::best_before, lots::harvested_on))
+        .load(conn)?;
+    let mut out = std::collections::HashMap::new();
+    for (sku, best_before, harvested_on) in rows {
+        out.entry(sku).or_insert((best_before, harvested_on));
+    }
+    Ok(out)
+}

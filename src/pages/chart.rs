@@ -1,0 +1,173 @@
+//! A parcel's temperature readings as a small inline SVG, drawn on the server: the storage
+//! class's safe band shaded green, readings joined by a line, excursions marked red. Only
+//! numbers and fixed words go into the markup, so nothing a user typed can reach it.
+
+use std::fmt::Write;
+
+use chrono::{DateTime, Utc};
+
+use crate::catalogue::Storage;
+use crate::fulfilment::domain::safe_band;
+
+const W: f64 = 600.0;
+const H: f64 = 220.0;
+const LEFT: f64 = 44.0;
+const RIGHT: f64 = 12.0;
+const TOP: f64 = 12.0;
+const BOTTOM: f64 = 30.0;
+
+/// One reading: when, how cold, and whether it was outside the band.
+pub struct Reading {
+    pub at: DateTime<Utc>,
+    pub celsius: f64,
+    pub excursion: bool,
+}
+
+/// The chart, or `None` without readings.
+pub fn temperature_svg(storage: Storage, readings: &[Reading]) -> Option<String> {
+    if readings.is_empty() {
+        return None;
+    }
+    let band = safe_band(storage);
+    let mut lo = readings
+        .iter()
+        .map(|r| r.celsius)
+        .fold(f64::INFINITY, f64::min);
+    let mut hi = readings
+        .iter()
+        .map(|r| r.celsius)
+        .fold(f64::NEG_INFINITY, f64::max);
+    if let Some((b_lo, b_hi)) = band {
+        hi = hi.max(b_hi);
+        if b_lo.is_finite() {
+            lo = lo.min(b_lo);
+        }
+    }
+    lo = (lo - 2.0).floor();
+    hi = (hi + 2.0).ceil();
+    let first = readings.iter().map(|r| r.at).min()?;
+    let last = readings.iter().map(|r| r.at).max()?;
+    let span = (last - first).num_seconds().max(1) as f64;
+    let plot_w = W - LEFT - RIGHT;
+    let plot_h = H - TOP - BOTTOM;
+    let x = |at: DateTime<Utc>| {
+        if readings.len() == 1 {
+            LEFT + plot_w / 2.0
+        } else {
+            LEFT + plot_w * ((at - first).num_seconds() as f64 / span)
+        }
+    };
+    let y = |c: f64| TOP + plot_h * ((hi - c) / (hi - lo));
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        r##"<svg class="chart" viewBox="0 0 {W} {H}" role="img" aria-label="运输温度曲线" xmlns="http://www.w3.org/2000/svg">"##
+    );
+    let _ = write!(
+        s,
+        r##"<rect x="{LEFT}" y="{TOP}" width="{plot_w}" height="{plot_h}" fill="#fafcfa" stroke="#dfe6e1"/>"##
+    );
+    if let Some((b_lo, b_hi)) = band {
+        let top = y(b_hi.min(hi));
+        let bottom = y(if b_lo.is_finite() { b_lo.max(lo) } else { lo });
+        let _ = write!(
+            s,
+            r##"<rect x="{LEFT}" y="{top:.1}" width="{plot_w}" height="{:.1}" fill="#d7efdf"><title>安全温度区间</title></rect>"##,
+            (bottom - top).max(0.0)
+        );
+    }
+    // gridlines: four steps across the range
+    for i in 0..=4 {
+        let c = lo + (hi - lo) * f64::from(i) / 4.0;
+        let yy = y(c);
+        let _ = write!(
+            s,
+            r##"<line x1="{LEFT}" x2="{:.1}" y1="{yy:.1}" y2="{yy:.1}" stroke="#e4e9e5"/><text x="{:.1}" y="{:.1}" font-size="11" text-anchor="end" fill="#5c6b63">{c:.0}°C</text>"##,
+            W - RIGHT,
+            LEFT - 4.0,
+            yy + 4.0
+        );
+    }
+    let points: Vec<String> = readings
+        .iter()
+        .map(|r| format!("{:.1},{:.1}", x(r.at), y(r.celsius)))
+        .collect();
+    let _ = write!(
+        s,
+        r##"<polyline points="{}" fill="none" stroke="#1565c0" stroke-width="2"/>"##,
+        points.join(" ")
+    );
+    for r in readings {
+        let colour = if r.excursion { "#b3261e" } else { "#1565c0" };
+        let _ = write!(
+            s,
+            r##"<circle cx="{:.1}" cy="{:.1}" r="{}" fill="{colour}"><title>{:.1}°C</title></circle>"##,
+            x(r.at),
+            y(r.celsius),
+            if r.excursion { 5 } else { 3 },
+            r.celsius
+        );
+    }
+    let china = chrono::FixedOffset::east_opt(8 * 3600)?;
+    for (at, anchor, xx) in [(first, "start", LEFT), (last, "end", W - RIGHT)] {
+        let _ = write!(
+            s,
+            r##"<text x="{xx}" y="{:.1}" font-size="11" text-anchor="{anchor}" fill="#5c6b63">{}</text>"##,
+            H - 10.0,
+            at.with_timezone(&china).format("%m-%d %H:%M")
+        );
+    }
+    s.push_str("</svg>");
+    Some(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(h: u32) -> DateTime<Utc> {
+        chrono::NaiveDate::from_ymd_opt(2026, 11, 20)
+            .and_then(|d| d.and_hms_opt(h, 0, 0))
+            .map(|t| t.and_utc())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn frozen_parcel_shades_its_band_and_marks_the_warm_reading() {
+        let readings = [
+            Reading {
+                at: at(1),
+                celsius: -20.0,
+                excursion: false,
+            },
+            Reading {
+                at: at(5),
+                celsius: -12.5,
+                excursion: true,
+            },
+            Reading {
+                at: at(9),
+                celsius: -19.0,
+                excursion: false,
+            },
+        ];
+        let svg = temperature_svg(Storage::Frozen, &readings).unwrap_or_default();
+        assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
+        assert!(svg.contains("安全温度区间"), "the band is drawn");
+        assert_eq!(svg.matches("<circle").count(), 3);
+        assert_eq!(svg.matches("#b3261e").count(), 1, "one excursion in red");
+        assert!(svg.contains("-12.5°C"));
+    }
+
+    #[test]
+    fn ambient_parcels_have_no_band_and_no_readings_no_chart() {
+        let one = [Reading {
+            at: at(1),
+            celsius: 21.0,
+            excursion: false,
+        }];
+        let svg = temperature_svg(Storage::Ambient, &one).unwrap_or_default();
+        assert!(!svg.contains("安全温度区间"));
+        assert!(temperature_svg(Storage::Chilled, &[]).is_none());
+    }
+}

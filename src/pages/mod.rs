@@ -1,0 +1,71 @@
+//! The marketplace in a browser: server-rendered Chinese pages from the same binary, calling
+//! the same domain functions as the JSON handlers (a price, a stock check or a permission
+//! lives in one place). Sessions are cookies; every form carries a CSRF token.
+
+pub mod account;
+pub mod assets;
+pub mod cart;
+pub mod chart;
+pub mod error;
+pub mod layout;
+pub mod orders;
+pub mod session;
+pub mod shop;
+pub mod zh;
+
+use actix_web::http::header;
+use actix_web::{middleware, web, HttpRequest, HttpResponse};
+
+use crate::http::error::ApiError;
+
+/// Every page, on one screen.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/", web::get().to(shop::index))
+        .route("/products/{id}", web::get().to(shop::product))
+        .route("/login", web::get().to(account::login_form))
+        .route("/login", web::post().to(account::login))
+        .route("/register", web::get().to(account::register_form))
+        .route("/register", web::post().to(account::register))
+        .route("/logout", web::post().to(account::logout))
+        .route("/cart", web::get().to(cart::show))
+        .route("/cart/items", web::post().to(cart::add))
+        .route("/cart/items/{sku_id}", web::post().to(cart::update))
+        .route("/cart/items/{sku_id}/remove", web::post().to(cart::remove))
+        .route("/checkout", web::get().to(cart::checkout))
+        .route("/checkout", web::post().to(cart::place_order))
+        .route("/checkout/region", web::get().to(cart::region))
+        .route("/orders", web::get().to(orders::list))
+        .route("/orders/{id}", web::get().to(orders::show))
+        .route("/orders/{id}/pay", web::post().to(orders::pay))
+        .route("/pay/{payment_id}", web::get().to(orders::sandbox_page))
+        .route("/pay/{payment_id}", web::post().to(orders::sandbox_confirm));
+}
+
+/// Headers every page carries: never cached by a proxy (pages show who is signed in), never
+/// framed, no script or style from anywhere but this server.
+pub fn headers() -> middleware::DefaultHeaders {
+    middleware::DefaultHeaders::new()
+        .add((header::CACHE_CONTROL, "private, no-store"))
+        .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .add((header::X_FRAME_OPTIONS, "DENY"))
+        .add((header::REFERRER_POLICY, "same-origin"))
+        .add((
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'self'; \
+             form-action 'self'; frame-ancestors 'none'",
+        ))
+}
+
+/// A path nothing answers: the 404 page for a browser, problem+json for everyone else.
+pub async fn not_found(req: HttpRequest) -> HttpResponse {
+    let wants_html = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"));
+    if wants_html {
+        error::PageError::NotFound.page()
+    } else {
+        actix_web::ResponseError::error_response(&ApiError::NotFound)
+    }
+}

@@ -1,0 +1,556 @@
+//! The pages through HTTP, as a browser without JavaScript would use them: cookies, forms,
+//! CSRF tokens, redirects, and who may see what.
+
+use std::cell::RefCell;
+
+use awc::http::Method;
+use serde_json::Value;
+
+use crate::helpers::*;
+
+/// A browser without JavaScript: keeps the session cookie, posts forms, never follows
+/// redirects on its own.
+struct Browser<'a> {
+    app: &'a TestApp,
+    client: awc::Client,
+    cookie: RefCell<Option<String>>,
+}
+
+struct Page {
+    status: u16,
+    location: Option<String>,
+    headers: awc::http::header::HeaderMap,
+    body: String,
+}
+
+impl Page {
+    fn csrf(&self) -> String {
+        let re = regex::Regex::new(r#"name="csrf_token" value="([0-9a-f]+)""#).unwrap();
+        re.captures(&self.body)
+            .map(|c| c[1].to_owned())
+            .unwrap_or_else(|| panic!("no CSRF token on the page:\n{}", self.body))
+    }
+
+    fn hidden(&self, name: &str) -> String {
+        let re = regex::Regex::new(&format!(r#"name="{name}" value="([^"]*)""#)).unwrap();
+        re.captures(&self.body)
+            .map(|c| c[1].to_owned())
+            .unwrap_or_else(|| panic!("no {name} on the page"))
+    }
+
+    fn header(&self, name: &str) -> String {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    #[track_caller]
+    fn expect(&self, status: u16) -> &Self {
+        assert_eq!(self.status, status, "body:\n{}", self.body);
+        self
+    }
+
+    #[track_caller]
+    fn shows(&self, text: &str) -> &Self {
+        assert!(
+            self.body.contains(text),
+            "the page does not show {text:?}:\n{}",
+            self.body
+        );
+        self
+    }
+}
+
+impl<'a> Browser<'a> {
+    fn new(app: &'a TestApp) -> Self {
+        Browser {
+            app,
+            client: awc::Client::builder()
+                .disable_redirects()
+                .timeout(std::time::Duration::from_secs(60))
+                .finish(),
+            cookie: RefCell::new(None),
+        }
+    }
+
+    async fn send(&self, method: Method, path: &str, form: Option<&[(&str, &str)]>) -> Page {
+        let mut req = self
+            .client
+            .request(method, format!("{}{path}", self.app.base))
+            .insert_header(("Accept", "text/html"));
+        if let Some(c) = self.cookie.borrow().as_ref() {
+            req = req.insert_header(("Cookie", c.clone()));
+        }
+        let mut res = match form {
+            Some(f) => req.send_form(&f).await,
+            None => req.send().await,
+        }
+        .expect("request sent");
+        for v in res.headers().get_all("set-cookie") {
+            let v = v.to_str().unwrap_or_default();
+            if let Some(pair) = v
+                .split(';')
+                .next()
+                .filter(|p| p.starts_with("shanhe_session="))
+            {
+                *self.cookie.borrow_mut() =
+                    Some(pair.to_owned()).filter(|p| p != "shanhe_session=");
+            }
+        }
+        let body = res.body().limit(4 * 1024 * 1024).await.expect("body");
+        Page {
+            status: res.status().as_u16(),
+            location: res
+                .headers()
+                .get("location")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned),
+            headers: res.headers().clone(),
+            body: String::from_utf8_lossy(&body).into_owned(),
+        }
+    }
+
+    async fn get(&self, path: &str) -> Page {
+        self.send(Method::GET, path, None).await
+    }
+
+    async fn post(&self, path: &str, form: &[(&str, &str)]) -> Page {
+        self.send(Method::POST, path, Some(form)).await
+    }
+
+    /// Registers through `/register` and stays signed in.
+    async fn register(&self, email: &str) {
+        let csrf = self.get("/register").await.csrf();
+        let p = self
+            .post(
+                "/register",
+                &[
+                    ("csrf_token", &csrf),
+                    ("email", email),
+                    ("password", PASSWORD),
+                    ("display_name", "汕头阿明"),
+                    ("next", "/"),
+                ],
+            )
+            .await;
+        assert_eq!(p.status, 303, "{}", p.body);
+    }
+
+    async fn csrf(&self) -> String {
+        self.get("/login").await.csrf()
+    }
+}
+
+/// The demo's 冻梨 (a frozen, lot-tracked product): its id and first SKU's id.
+async fn pear(app: &TestApp) -> (String, String) {
+    {
+        let mut conn = app.conn();
+        shanhe::tools::demo::load(&mut conn).expect("demo");
+    }
+    let list = app
+        .get("/api/v1/products?storage=frozen", None)
+        .await
+        .expect(200);
+    let product = list["items"][0]["id"].as_str().unwrap().to_owned();
+    let detail = app
+        .get(&format!("/api/v1/products/{product}"), None)
+        .await
+        .expect(200);
+    (
+        product,
+        detail["skus"][0]["id"].as_str().unwrap().to_owned(),
+    )
+}
+
+#[actix_web::test]
+async fn the_storefront_is_public_and_personal_pages_send_visitors_to_login() {
+    let app = spawn_app().await;
+    let (product, _) = pear(&app).await;
+    let b = Browser::new(&app);
+    let home = b.get("/").await;
+    home.expect(200)
+        .shows("搜索")
+        .shows("冻梨切片")
+        .shows("冷链");
+    assert!(home.header("content-type").starts_with("text/html"));
+    assert_eq!(home.header("cache-control"), "private, no-store");
+    let cookie = home.header("set-cookie");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    assert!(!cookie.contains("Secure"), "plain http: no Secure flag");
+    // the style sheet under its hashed name, cached for a year; nothing from another host
+    let css = regex::Regex::new(r#"href="(/static/app\.[0-9a-f]{8}\.css)""#)
+        .unwrap()
+        .captures(&home.body)
+        .map(|c| c[1].to_owned())
+        .expect("a hashed style sheet");
+    let sheet = b.get(&css).await;
+    sheet.expect(200);
+    assert!(sheet.header("cache-control").contains("immutable"));
+    assert!(!home.body.contains("http://") && !home.body.contains("https://"));
+
+    b.get("/?q=%E5%86%BB%E6%A2%A8&storage=frozen&sort=price_asc")
+        .await
+        .expect(200)
+        .shows("冻梨切片");
+    b.get("/?q=%E6%B2%A1%E6%9C%89%E8%BF%99%E4%B8%AA")
+        .await
+        .expect(200)
+        .shows("没有找到");
+    // a bad filter is said on the page, not a failure
+    b.get("/?storage=lukewarm")
+        .await
+        .expect(200)
+        .shows("banner");
+    b.get(&format!("/products/{product}"))
+        .await
+        .expect(200)
+        .shows("数量")
+        .shows("加入购物车")
+        .shows("保质期至")
+        .shows("萝北县冻梨合作社");
+
+    for path in ["/cart", "/checkout", "/orders"] {
+        let p = b.get(path).await;
+        p.expect(303);
+        assert_eq!(
+            p.location.as_deref(),
+            Some(format!("/login?next=%2F{}", &path[1..]).as_str())
+        );
+    }
+    b.get("/products/not-an-id")
+        .await
+        .expect(404)
+        .shows("页面不存在");
+    b.get("/no/such/page").await.expect(404).shows("页面不存在");
+    // API clients still get problem+json for an unknown path
+    app.get("/no/such/page", None)
+        .await
+        .expect_problem(404, "not_found");
+}
+
+#[actix_web::test]
+async fn forms_without_this_sessions_csrf_token_are_refused() {
+    let app = spawn_app().await;
+    app.register("lin@shantou.test").await;
+    let a = Browser::new(&app);
+    let b = Browser::new(&app);
+    let token_of_b = b.csrf().await;
+    a.csrf().await;
+    let login = |csrf: &str| {
+        vec![
+            ("email".to_owned(), "lin@shantou.test".to_owned()),
+            ("password".to_owned(), PASSWORD.to_owned()),
+            ("csrf_token".to_owned(), csrf.to_owned()),
+        ]
+    };
+    for token in ["", token_of_b.as_str()] {
+        let form = login(token);
+        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let form: Vec<(&str, &str)> = form.into_iter().filter(|(_, v)| !v.is_empty()).collect();
+        a.post("/login", &form)
+            .await
+            .expect(403)
+            .shows("页面已过期");
+    }
+    // the API never takes the page cookie
+    let mine = a.csrf().await;
+    let form = login(&mine);
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    a.post("/login", &form).await.expect(303);
+    a.get("/orders").await.expect(200);
+    let cookie = a.cookie.borrow().clone().unwrap();
+    let mut res = app
+        .client
+        .get(format!("{}/api/v1/cart", app.base))
+        .insert_header(("Cookie", cookie))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 401);
+    let _ = res.body().await;
+    // signing out ends the page session
+    let csrf = a.csrf().await;
+    a.post("/logout", &[("csrf_token", &csrf)])
+        .await
+        .expect(303);
+    a.get("/orders").await.expect(303);
+}
+
+#[actix_web::test]
+async fn login_and_register_show_what_is_wrong_and_floods_are_throttled() {
+    let app = spawn_app().await;
+    let b = Browser::new(&app);
+    let csrf = b.csrf().await;
+    let p = b
+        .post(
+            "/register",
+            &[
+                ("csrf_token", &csrf),
+                ("email", "not-an-email"),
+                ("password", "short"),
+                ("display_name", "=cmd|'/c calc'!A1"),
+            ],
+        )
+        .await;
+    p.expect(422)
+        .shows(r#"id="email-error">邮箱格式不正确"#)
+        .shows(r#"id="password-error">至少 10 个字符"#);
+    b.register("chen@shantou.test").await;
+    let csrf = b.csrf().await;
+    b.post("/logout", &[("csrf_token", &csrf)])
+        .await
+        .expect(303);
+    let csrf = b.csrf().await;
+    b.post(
+        "/register",
+        &[
+            ("csrf_token", &csrf),
+            ("email", "chen@shantou.test"),
+            ("password", PASSWORD),
+            ("display_name", "陈"),
+        ],
+    )
+    .await
+    .expect(409)
+    .shows("已经注册过");
+    // NUL bytes and 30-digit numbers are answered, never a failure
+    b.post(
+        "/register",
+        &[
+            ("csrf_token", &csrf),
+            ("email", "a\0b@shantou.test"),
+            ("password", "123456789012345678901234567890"),
+            ("display_name", "\0"),
+        ],
+    )
+    .await
+    .expect(422);
+
+    let b = &b;
+    let wrong = |csrf: String| async move {
+        b.post(
+            "/login",
+            &[
+                ("csrf_token", &csrf),
+                ("email", "chen@shantou.test"),
+                ("password", "wrong-password-123"),
+            ],
+        )
+        .await
+    };
+    wrong(csrf.clone())
+        .await
+        .expect(401)
+        .shows("邮箱或密码不正确");
+    let mut last = 401;
+    for _ in 0..6 {
+        last = wrong(csrf.clone()).await.status;
+    }
+    assert_eq!(last, 429, "the API's login limits hold for the page too");
+    let p = wrong(csrf.clone()).await;
+    p.expect(429).shows("尝试次数过多");
+    assert!(!p.header("retry-after").is_empty());
+}
+
+#[actix_web::test]
+async fn a_shopper_buys_through_the_pages_once_however_often_the_form_is_sent() {
+    let app = spawn_app().await;
+    let (product, sku) = pear(&app).await;
+    let b = Browser::new(&app);
+    b.register("ming@shantou.test").await;
+    let csrf = b.csrf().await;
+    // anonymous adds go to login; signed in, they add up
+    let qty_error = b
+        .post(
+            "/cart/items",
+            &[
+                ("csrf_token", &csrf),
+                ("product_id", &product),
+                ("sku_id", &sku),
+                ("quantity", "999999999999999999999999999999"),
+            ],
+        )
+        .await;
+    qty_error.expect(422).shows("数量需在");
+    for q in ["1", "1"] {
+        let p = b
+            .post(
+                "/cart/items",
+                &[
+                    ("csrf_token", &csrf),
+                    ("product_id", &product),
+                    ("sku_id", &sku),
+                    ("quantity", q),
+                ],
+            )
+            .await;
+        p.expect(303);
+        assert_eq!(p.location.as_deref(), Some("/cart"));
+    }
+    let cart = b.get("/cart").await;
+    cart.expect(200).shows("冻梨切片").shows("去结算");
+    assert!(cart.body.contains(r#"value="2""#), "1 + 1 in the cart");
+
+    let checkout = b.get("/checkout").await;
+    checkout
+        .expect(200)
+        .shows("收货人")
+        .shows("手机号")
+        .shows("详细地址")
+        .shows("提交订单")
+        .shows("广东省");
+    let key = checkout.hidden("idempotency_key");
+    let region = b
+        .get("/checkout/region?province=440000&city=440500&district=440507")
+        .await;
+    region
+        .expect(200)
+        .shows("龙湖区")
+        .shows("运费")
+        .shows("预计送达");
+    // a city picked under another province is dropped
+    let mixed = b.get("/checkout/region?province=110000&city=440500").await;
+    mixed.expect(200).shows(r#"value="110000" selected"#);
+    assert!(!mixed.body.contains("440500"), "汕头 is not under 北京");
+
+    // a missing recipient and a bad phone are shown beside their fields; nothing is placed
+    let bad = b
+        .post(
+            "/checkout",
+            &[
+                ("csrf_token", &csrf),
+                ("idempotency_key", &key),
+                ("recipient", ""),
+                ("phone", "12345"),
+                ("province", "440000"),
+                ("city", "440500"),
+                ("district", "440507"),
+                ("line1", "长平路 88 号"),
+            ],
+        )
+        .await;
+    bad.expect(422).shows("field-error");
+    let good = [
+        ("csrf_token", csrf.as_str()),
+        ("idempotency_key", "00000000-0000-4000-8000-000000000001"),
+        ("recipient", "陈阿明"),
+        ("phone", "13800138000"),
+        ("province", "440000"),
+        ("city", "440500"),
+        ("district", "440507"),
+        ("line1", "长平路 88 号"),
+    ];
+    let placed = b.post("/checkout", &good).await;
+    placed.expect(303);
+    let order_path = placed.location.clone().unwrap();
+    assert!(order_path.starts_with("/orders/"));
+    // a double click or a reload sends the same form: the same order, not a second
+    let again = b.post("/checkout", &good).await;
+    again.expect(303);
+    assert_eq!(again.location, placed.location);
+    let order_id = order_path.trim_start_matches("/orders/").to_owned();
+    let api_buyer = app.login("ming@shantou.test", PASSWORD).await;
+    let mine = app
+        .get("/api/v1/orders", Some(&api_buyer.token))
+        .await
+        .expect(200);
+    assert_eq!(mine["items"].as_array().unwrap().len(), 1);
+    let order: Value = mine["items"][0].clone();
+    assert_eq!(order["id"], order_id.as_str());
+    assert_eq!(order["shipping_address"]["district"], "龙湖区");
+    assert_eq!(order["items"][0]["quantity"], 2);
+
+    let page = b.get(&order_path).await;
+    page.expect(200)
+        .shows("待支付")
+        .shows("去支付")
+        .shows(order["total"].as_str().unwrap());
+    assert_eq!(page.header("cache-control"), "private, no-store");
+    b.get("/orders")
+        .await
+        .expect(200)
+        .shows(order["number"].as_str().unwrap());
+
+    // someone else sees neither the order nor its payment
+    let other = Browser::new(&app);
+    other.register("eve@shantou.test").await;
+    other.get(&order_path).await.expect(404).shows("页面不存在");
+    let ecsrf = other.csrf().await;
+    other
+        .post(&format!("{order_path}/pay"), &[("csrf_token", &ecsrf)])
+        .await
+        .expect(404);
+
+    let pay = b
+        .post(&format!("{order_path}/pay"), &[("csrf_token", &csrf)])
+        .await;
+    pay.expect(303);
+    let pay_path = pay.location.clone().unwrap();
+    assert!(pay_path.starts_with("/pay/"));
+    // pressing 去支付 twice leads to the same payment
+    let pay_twice = b
+        .post(&format!("{order_path}/pay"), &[("csrf_token", &csrf)])
+        .await;
+    assert_eq!(pay_twice.location, pay.location);
+    other.get(&pay_path).await.expect(404);
+    b.get(&pay_path).await.expect(200).shows("确认支付");
+    let done = b.post(&pay_path, &[("csrf_token", &csrf)]).await;
+    done.expect(303);
+    assert_eq!(done.location.as_deref(), Some(order_path.as_str()));
+    b.get(&order_path)
+        .await
+        .expect(200)
+        .shows("已支付")
+        .shows("待发货");
+    let after = app
+        .get(
+            &format!("/api/v1/orders/{order_id}"),
+            Some(&api_buyer.token),
+        )
+        .await
+        .expect(200);
+    assert_eq!(after["status"], "confirmed");
+    assert_eq!(after["payment_status"], "paid");
+    // confirming again changes nothing
+    b.post(&pay_path, &[("csrf_token", &csrf)])
+        .await
+        .expect(303);
+    app.assert_ledger_balanced();
+    app.assert_lots_balanced();
+}
+
+#[actix_web::test]
+async fn without_the_sandbox_there_is_no_payment_page() {
+    let app = spawn_app_with(|c| c.payment_sandbox = false).await;
+    let (_, sku) = pear(&app).await;
+    let buyer = app.register("lin@shantou.test").await;
+    let order = app
+        .place_order(&buyer, serde_json::json!([{"sku_id": sku, "quantity": 1}]))
+        .await
+        .expect(201);
+    let b = Browser::new(&app);
+    let csrf = b.csrf().await;
+    b.post(
+        "/login",
+        &[
+            ("csrf_token", &csrf),
+            ("email", "lin@shantou.test"),
+            ("password", PASSWORD),
+        ],
+    )
+    .await
+    .expect(303);
+    let path = format!("/orders/{}", order["id"].as_str().unwrap());
+    let page = b.get(&path).await;
+    page.expect(200).shows("在线支付暂未开通");
+    assert!(!page.body.contains("去支付"));
+    let csrf = b.csrf().await;
+    b.post(&format!("{path}/pay"), &[("csrf_token", &csrf)])
+        .await
+        .expect(404);
+}

@@ -1,0 +1,314 @@
+//! The storefront in a real Chromium, driven through chromedriver (WebDriver): a shopper
+//! registers, finds 大米, buys two bags, checks out to 广东省 汕头市 龙湖区 and pays in the
+//! sandbox — on a desktop window and on a 360 px phone — and a page that needs a login
+//! sends an anonymous visitor to /login. Runs on SQLite, or PostgreSQL with
+//! `TEST_DATABASE_URL`. A screenshot of every step goes to `SHANHE_SCREENSHOTS` (default
+//! `target/screenshots`).
+//!
+//! `cargo test --test browser` (needs `chromium` and
+//! `chromedriver` on the PATH, or `CHROMEDRIVER` naming the driver).
+
+#[path = "../api/helpers.rs"]
+mod helpers;
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use helpers::*;
+use serde_json::json;
+
+/// chromedriver on a port of its own, stopped when dropped.
+struct Driver {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+async fn driver() -> Driver {
+    let program = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into());
+    let port = free_port();
+    let child = Command::new(&program)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| {
+            panic!("cannot start {program} ({e}): install Debian's chromium and chromium-driver")
+        });
+    let d = Driver {
+        child,
+        url: format!("http://127.0.0.1:{port}"),
+    };
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return d;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("chromedriver did not start listening");
+}
+
+async fn browser(driver: &Driver, width: u32, height: u32) -> Client {
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({ "args": ["--headless=new", "--no-sandbox", "--disable-gpu",
+                         "--disable-dev-shm-usage", "--lang=zh-CN",
+                         format!("--window-size={width},{height}")] }),
+    );
+    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    let c = ClientBuilder::new(connector)
+        .capabilities(caps)
+        .connect(&driver.url)
+        .await
+        .expect("a browser session");
+    c.set_window_size(width, height).await.expect("window size");
+    c
+}
+
+/// Where screenshots go, one folder per database and window.
+fn shots(kind: &str) -> PathBuf {
+    let root = std::env::var("SHANHE_SCREENSHOTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots"));
+    let dir = root.join(kind);
+    std::fs::create_dir_all(&dir).expect("screenshot folder");
+    dir
+}
+
+struct Page<'a> {
+    c: &'a Client,
+    base: String,
+    dir: PathBuf,
+    step: u32,
+    phone: bool,
+}
+
+impl Page<'_> {
+    async fn goto(&self, path: &str) {
+        self.c
+            .goto(&format!("{}{path}", self.base))
+            .await
+            .expect("navigate");
+    }
+
+    async fn path(&self) -> String {
+        self.c.current_url().await.expect("url").path().to_owned()
+    }
+
+    /// Saves a screenshot and, on the phone, checks nothing scrolls sideways.
+    async fn shot(&mut self, name: &str) {
+        self.step += 1;
+        let png = self.c.screenshot().await.expect("screenshot");
+        std::fs::write(self.dir.join(format!("{:02}-{name}.png", self.step)), png).expect("save");
+        if self.phone {
+            let fits = self
+                .c
+                .execute(
+                    "return document.documentElement.scrollWidth <= window.innerWidth;",
+                    vec![],
+                )
+                .await
+                .expect("measure");
+            assert_eq!(
+                fits,
+                json!(true),
+                "{name}: the page scrolls sideways at 360 px"
+            );
+        }
+    }
+
+    /// The field a `<label>` with this text names.
+    async fn field(&self, label: &str) -> fantoccini::elements::Element {
+        let xpath = format!("//*[@id=(//label[normalize-space(.)='{label}']/@for)]");
+        self.c
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::XPath(&xpath))
+            .await
+            .unwrap_or_else(|e| panic!("no field labelled {label}: {e}"))
+    }
+
+    async fn fill(&self, label: &str, text: &str) {
+        let f = self.field(label).await;
+        f.clear().await.expect("clear");
+        f.send_keys(text).await.expect("type");
+    }
+
+    async fn choose(&self, label: &str, option: &str) {
+        // the choices arrive with htmx: wait until this one is there
+        let xpath = format!(
+            "//*[@id=(//label[normalize-space(.)='{label}']/@for)]/option[normalize-space(.)='{option}']"
+        );
+        self.c
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::XPath(&xpath))
+            .await
+            .unwrap_or_else(|e| panic!("{label} offers no {option}: {e}"));
+        self.field(label)
+            .await
+            .select_by_label(option)
+            .await
+            .expect("choose");
+    }
+
+    async fn press(&self, text: &str) {
+        let xpath = format!("//button[normalize-space(.)='{text}']");
+        self.c
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::XPath(&xpath))
+            .await
+            .unwrap_or_else(|e| panic!("no button {text}: {e}"))
+            .click()
+            .await
+            .expect("click");
+    }
+
+    /// Waits until the page's text contains `text`.
+    async fn until_text(&self, text: &str) {
+        for _ in 0..100 {
+            let body = self.c.source().await.expect("page source");
+            if body.contains(text) {
+                return;
+            }
+            actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+        }
+        let body = self.c.source().await.unwrap_or_default();
+        panic!("the page never showed {text:?}; it shows:\n{body}");
+    }
+
+    async fn until_path(&self, prefix: &str) -> String {
+        for _ in 0..100 {
+            let p = self.path().await;
+            if p.starts_with(prefix) {
+                return p;
+            }
+            actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("never reached {prefix}; at {}", self.path().await);
+    }
+}
+
+/// One shopper's whole purchase in a window of this size.
+async fn shop_in(app: &TestApp, driver: &Driver, width: u32, height: u32, who: &str) {
+    let kind = format!(
+        "{}-{}",
+        if app.is_postgres() {
+            "postgres"
+        } else {
+            "sqlite"
+        },
+        if width <= 400 { "phone" } else { "desktop" }
+    );
+    let c = browser(driver, width, height).await;
+    let mut p = Page {
+        c: &c,
+        base: app.base.clone(),
+        dir: shots(&kind),
+        step: 0,
+        phone: width <= 400,
+    };
+
+    // a page that needs a login sends an anonymous visitor there
+    p.goto("/orders").await;
+    assert_eq!(p.until_path("/login").await, "/login");
+    p.shot("login-required").await;
+
+    p.goto("/register").await;
+    p.fill("邮箱", &format!("{who}@shantou.test")).await;
+    p.fill("密码", "black-soil-rice-2026").await;
+    p.fill("昵称", "汕头阿明").await;
+    p.shot("register").await;
+    p.press("注册").await;
+    p.until_text("退出").await;
+
+    p.goto("/").await;
+    p.fill("搜索", "大米").await;
+    p.shot("search").await;
+    p.press("查找").await;
+    p.until_text("有机大米").await;
+    p.shot("results").await;
+    c.find(Locator::XPath("//a[.//h2[normalize-space(.)='有机大米']]"))
+        .await
+        .expect("the rice's card")
+        .click()
+        .await
+        .expect("open the product");
+    p.until_path("/products/").await;
+    p.until_text("保质期至").await;
+    p.fill("数量", "2").await;
+    p.shot("product").await;
+    p.press("加入购物车").await;
+    assert_eq!(p.until_path("/cart").await, "/cart");
+    p.until_text("¥119.80").await;
+    p.shot("cart").await;
+    p.press("去结算").await;
+    p.until_path("/checkout").await;
+    p.fill("收货人", "陈阿明").await;
+    p.fill("手机号", "13800138000").await;
+    p.choose("省", "广东省").await;
+    p.choose("市", "汕头市").await;
+    p.choose("区", "龙湖区").await;
+    p.fill("详细地址", "长平路 88 号").await;
+    // the server worked the fee out for 龙湖区
+    p.until_text("预计送达").await;
+    p.shot("checkout").await;
+    p.press("提交订单").await;
+    let order_path = p.until_path("/orders/").await;
+    p.until_text("待支付").await;
+    p.shot("order-unpaid").await;
+    p.press("去支付").await;
+    p.until_path("/pay/").await;
+    p.shot("sandbox-pay").await;
+    p.press("确认支付").await;
+    assert_eq!(p.until_path("/orders/").await, order_path);
+    p.until_text("已支付").await;
+    p.until_text("待发货").await;
+    p.shot("order-paid").await;
+    c.close().await.expect("close the browser");
+
+    // what the pages did is what the API sees
+    let id = order_path.trim_start_matches("/orders/");
+    let order = {
+        let mut conn = app.conn();
+        use diesel::prelude::*;
+        use shanhe::db::schema::orders;
+        orders::table
+            .filter(orders::id.eq(id.parse::<shanhe::ids::OrderId>().expect("an order id")))
+            .select((orders::status, orders::payment_status, orders::total))
+            .first::<(String, String, i64)>(&mut *conn)
+            .expect("the order")
+    };
+    assert_eq!((order.0.as_str(), order.1.as_str()), ("confirmed", "paid"));
+}
+
+#[actix_web::test]
+async fn a_shopper_buys_rice_on_a_desktop_and_on_a_phone() {
+    let app = spawn_app().await;
+    {
+        let mut conn = app.conn();
+        shanhe::tools::demo::load(&mut conn).expect("the demo loads");
+    }
+    let driver = driver().await;
+    shop_in(&app, &driver, 1280, 900, "desk").await;
+    shop_in(&app, &driver, 360, 780, "phone").await;
+    app.assert_ledger_balanced();
+    app.assert_lots_balanced();
+}
