@@ -144,3 +144,57 @@ impl From<askama::Error> for PageError {
         PageError::Internal
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(res: HttpResponse) -> String {
+        let bytes = actix_web::body::to_bytes(res.into_body());
+        let bytes = futures_util::FutureExt::now_or_never(bytes)
+            .and_then(Result::ok)
+            .unwrap_or_default();
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+
+    #[test]
+    fn every_error_is_a_chinese_page_without_internals() {
+        for (e, status, words) in [
+            (PageError::NotFound, 404, "页面不存在"),
+            (PageError::Forbidden, 403, "无权访问"),
+            (PageError::Csrf, 403, "页面已过期"),
+            (PageError::Busy { retry_after: 2 }, 503, "商城正忙"),
+            (PageError::Internal, 500, "出错了"),
+            (
+                PageError::from(ApiError::internal("secret table broke")),
+                500,
+                "出错了",
+            ),
+        ] {
+            let res = e.page();
+            assert_eq!(res.status().as_u16(), status);
+            assert_eq!(
+                res.headers()
+                    .get(header::CACHE_CONTROL)
+                    .and_then(|v| v.to_str().ok()),
+                Some("private, no-store")
+            );
+            let busy = res.headers().get(header::RETRY_AFTER).is_some();
+            assert_eq!(busy, status == 503, "Retry-After only when busy");
+            let text = body(res);
+            assert!(text.contains(words), "{status}: {text}");
+            assert!(!text.contains("secret"), "no internals on the page");
+        }
+        let res = PageError::Login {
+            next: "/orders?x=1".into(),
+        }
+        .page();
+        assert_eq!(res.status().as_u16(), 303);
+        assert_eq!(
+            res.headers()
+                .get(header::LOCATION)
+                .and_then(|v| v.to_str().ok()),
+            Some("/login?next=%2Forders%3Fx%3D1")
+        );
+    }
+}

@@ -525,6 +525,14 @@ async fn a_shopper_buys_through_the_pages_once_however_often_the_form_is_sent() 
 }
 
 #[actix_web::test]
+async fn behind_https_the_session_cookie_is_secure() {
+    let app = spawn_app_with(|c| c.public_url = Some("https://shanhe.example.cn".into())).await;
+    let b = Browser::new(&app);
+    let cookie = b.get("/login").await.header("set-cookie");
+    assert!(cookie.contains("; Secure"), "{cookie}");
+}
+
+#[actix_web::test]
 async fn without_the_sandbox_there_is_no_payment_page() {
     let app = spawn_app_with(|c| c.payment_sandbox = false).await;
     let (_, sku) = pear(&app).await;
