@@ -9,8 +9,8 @@ use chrono::{DateTime, Utc};
 use crate::catalogue::Storage;
 use crate::fulfilment::domain::safe_band;
 
-const W: f64 = 600.0;
-const H: f64 = 220.0;
+const W: f64 = 400.0;
+const H: f64 = 200.0;
 const LEFT: f64 = 44.0;
 const RIGHT: f64 = 12.0;
 const TOP: f64 = 12.0;
@@ -45,16 +45,20 @@ pub fn temperature_svg(storage: Storage, readings: &[Reading]) -> Option<String>
     }
     lo = (lo - 2.0).floor();
     hi = (hi + 2.0).ceil();
-    let first = readings.iter().map(|r| r.at).min()?;
-    let last = readings.iter().map(|r| r.at).max()?;
-    let span = (last - first).num_seconds().max(1) as f64;
+    // readings in time order, evenly spaced: a parcel's readings are a handful, often minutes
+    // apart then hours apart, and even spacing keeps each one visible
+    let mut order: Vec<&Reading> = readings.iter().collect();
+    order.sort_by_key(|r| r.at);
+    let first = order.first()?.at;
+    let last = order.last()?.at;
     let plot_w = W - LEFT - RIGHT;
     let plot_h = H - TOP - BOTTOM;
-    let x = |at: DateTime<Utc>| {
-        if readings.len() == 1 {
+    let steps = (order.len().max(2) - 1) as f64;
+    let x = |i: usize| {
+        if order.len() == 1 {
             LEFT + plot_w / 2.0
         } else {
-            LEFT + plot_w * ((at - first).num_seconds() as f64 / span)
+            LEFT + plot_w * (i as f64 / steps)
         }
     };
     let y = |c: f64| TOP + plot_h * ((hi - c) / (hi - lo));
@@ -82,27 +86,28 @@ pub fn temperature_svg(storage: Storage, readings: &[Reading]) -> Option<String>
         let yy = y(c);
         let _ = write!(
             s,
-            r##"<line x1="{LEFT}" x2="{:.1}" y1="{yy:.1}" y2="{yy:.1}" stroke="#e4e9e5"/><text x="{:.1}" y="{:.1}" font-size="11" text-anchor="end" fill="#5c6b63">{c:.0}°C</text>"##,
+            r##"<line x1="{LEFT}" x2="{:.1}" y1="{yy:.1}" y2="{yy:.1}" stroke="#e4e9e5"/><text x="{:.1}" y="{:.1}" font-size="12" text-anchor="end" fill="#5c6b63">{c:.0}°C</text>"##,
             W - RIGHT,
             LEFT - 4.0,
             yy + 4.0
         );
     }
-    let points: Vec<String> = readings
+    let points: Vec<String> = order
         .iter()
-        .map(|r| format!("{:.1},{:.1}", x(r.at), y(r.celsius)))
+        .enumerate()
+        .map(|(i, r)| format!("{:.1},{:.1}", x(i), y(r.celsius)))
         .collect();
     let _ = write!(
         s,
         r##"<polyline points="{}" fill="none" stroke="#1565c0" stroke-width="2"/>"##,
         points.join(" ")
     );
-    for r in readings {
+    for (i, r) in order.iter().enumerate() {
         let colour = if r.excursion { "#b3261e" } else { "#1565c0" };
         let _ = write!(
             s,
             r##"<circle cx="{:.1}" cy="{:.1}" r="{}" fill="{colour}"><title>{:.1}°C</title></circle>"##,
-            x(r.at),
+            x(i),
             y(r.celsius),
             if r.excursion { 5 } else { 3 },
             r.celsius
@@ -112,7 +117,7 @@ pub fn temperature_svg(storage: Storage, readings: &[Reading]) -> Option<String>
     for (at, anchor, xx) in [(first, "start", LEFT), (last, "end", W - RIGHT)] {
         let _ = write!(
             s,
-            r##"<text x="{xx}" y="{:.1}" font-size="11" text-anchor="{anchor}" fill="#5c6b63">{}</text>"##,
+            r##"<text x="{xx}" y="{:.1}" font-size="12" text-anchor="{anchor}" fill="#5c6b63">{}</text>"##,
             H - 10.0,
             at.with_timezone(&china).format("%m-%d %H:%M")
         );

@@ -282,10 +282,22 @@ async fn shop_in(app: &TestApp, driver: &Driver, width: u32, height: u32, who: &
     p.until_text("已支付").await;
     p.until_text("待发货").await;
     p.shot("order-paid").await;
+
+    // the co-op ships it; the shopper's page shows the parcel and its temperatures
+    let id = order_path.trim_start_matches("/orders/");
+    ship_with_readings(app, id).await;
+    p.goto(&order_path).await;
+    p.until_text("运单号").await;
+    c.execute(
+        "document.querySelector('.parcel').scrollIntoView();",
+        vec![],
+    )
+    .await
+    .expect("scroll");
+    p.shot("order-shipped").await;
     c.close().await.expect("close the browser");
 
     // what the pages did is what the API sees
-    let id = order_path.trim_start_matches("/orders/");
     let order = {
         let mut conn = app.conn();
         use diesel::prelude::*;
@@ -296,7 +308,40 @@ async fn shop_in(app: &TestApp, driver: &Driver, width: u32, height: u32, who: &
             .first::<(String, String, i64)>(&mut *conn)
             .expect("the order")
     };
-    assert_eq!((order.0.as_str(), order.1.as_str()), ("confirmed", "paid"));
+    assert_eq!((order.0.as_str(), order.1.as_str()), ("shipped", "paid"));
+}
+
+/// The demo rice co-op ships the order's one item with three readings along the way.
+async fn ship_with_readings(app: &TestApp, order: &str) {
+    let coop = app.login("suibin@demo.shanhe.cn", "demo-coop-2026").await;
+    let o = app
+        .get(&format!("/api/v1/orders/{order}"), Some(&coop.token))
+        .await
+        .expect(200);
+    let parcel = app
+        .post(
+            &format!(
+                "/api/v1/fulfilments/{}/shipments",
+                o["fulfilments"][0]["id"].as_str().unwrap()
+            ),
+            Some(&coop.token),
+            json!({"carrier": "顺丰", "tracking_number": "SF1234567890",
+                   "items": [{"order_item_id": o["items"][0]["id"], "quantity": 2}]}),
+        )
+        .await
+        .expect(201);
+    for (place, t) in [("鹤岗", 6.0), ("沈阳", 9.5), ("汕头", 12.0)] {
+        app.post(
+            &format!(
+                "/api/v1/shipments/{}/events",
+                parcel["id"].as_str().unwrap()
+            ),
+            Some(&coop.token),
+            json!({"status": "in_transit", "location": place, "temperature_celsius": t}),
+        )
+        .await
+        .expect(201);
+    }
 }
 
 #[actix_web::test]
