@@ -187,17 +187,28 @@ pub async fn of_cooperative(
         "must be open, approved, rejected, awaiting_return or escalated",
     )?;
     let out = blocking::run(&pool, move |conn| {
-        coops::get(conn, coop)?;
-        require_cooperative_member(conn, &user, coop, false)?;
-        let rows = repo::of_cooperative(conn, coop, status, &page)?;
-        let next_cursor = rows.next_cursor.clone();
-        Ok(Paginated {
-            items: super::views(conn, rows.items)?,
-            next_cursor,
-        })
+        claims_of(conn, &user, coop, status, &page)
     })
     .await?;
     Ok(HttpResponse::Ok().json(out))
+}
+
+/// A co-op's claims, for its members and admins.
+pub fn claims_of(
+    conn: &mut DbConn,
+    user: &AuthUser,
+    coop: CooperativeId,
+    status: Option<ClaimStatus>,
+    page: &Page,
+) -> ApiResult<Paginated<ClaimView>> {
+    coops::get(conn, coop)?;
+    require_cooperative_member(conn, user, coop, false)?;
+    let rows = repo::of_cooperative(conn, coop, status, page)?;
+    let next_cursor = rows.next_cursor.clone();
+    Ok(Paginated {
+        items: super::views(conn, rows.items)?,
+        next_cursor,
+    })
 }
 
 async fn act(
@@ -209,23 +220,27 @@ async fn act(
     reason: Option<String>,
 ) -> ApiResult<HttpResponse> {
     let view = blocking::run(&pool, move |conn| {
-        db::write_tx(conn, |conn| {
-            let claim = repo::find(conn, id)?.ok_or(ApiError::NotFound)?;
-            let actor = actor_for(conn, &user, &claim)?;
-            let row = super::decide(
-                conn,
-                &claim,
-                action,
-                actor,
-                user.id,
-                amount,
-                reason.as_deref(),
-            )?;
-            one_view(conn, row)
-        })
+        act_on(conn, &user, id, action, amount, reason.as_deref())
     })
     .await?;
     Ok(HttpResponse::Ok().json(view))
+}
+
+/// Approves, rejects, escalates or receives the return of a claim, as the caller may.
+pub fn act_on(
+    conn: &mut DbConn,
+    user: &AuthUser,
+    id: ClaimId,
+    action: ClaimAction,
+    amount: Option<crate::money::Money>,
+    reason: Option<&str>,
+) -> ApiResult<ClaimView> {
+    db::write_tx(conn, |conn| {
+        let claim = repo::find(conn, id)?.ok_or(ApiError::NotFound)?;
+        let actor = actor_for(conn, user, &claim)?;
+        let row = super::decide(conn, &claim, action, actor, user.id, amount, reason)?;
+        one_view(conn, row)
+    })
 }
 
 #[utoipa::path(post, path = "/api/v1/claims/{id}/approve", tag = "after-sales", request_body = ApproveClaim,

@@ -420,3 +420,17 @@ pub fn storage_of(conn: &mut DbConn, sku_ids: &[SkuId]) -> Result<Vec<Storage>, 
         .select(products::storage)
         .load(conn)?)
 }
+
+/// A co-op's SKUs on products not archived: (SKU, product name), by product then code.
+pub fn skus_of_cooperative(
+    conn: &mut DbConn,
+    cooperative_id: CooperativeId,
+) -> Result<Vec<(SkuRow, String)>, ApiError> {
+    Ok(skus::table
+        .inner_join(products::table)
+        .filter(products::cooperative_id.eq(cooperative_id))
+        .filter(products::status.ne(ProductStatus::Archived))
+        .order((products::name.asc(), skus::code.asc()))
+        .select((SkuRow::as_select(), products::name))
+        .load(conn)?)
+}

@@ -16,7 +16,7 @@ use crate::audit;
 use crate::auth;
 use crate::auth::{AdminUser, AuthUser, MaybeUser};
 use crate::cooperatives::require_cooperative_member;
-use crate::db::{self, DbPool};
+use crate::db::{self, DbConn, DbPool};
 use crate::http::blocking;
 use crate::http::error::{ApiError, ApiResult, Problem};
 use crate::http::extract::ApiJson;
@@ -190,38 +190,47 @@ pub async fn add_member(
     let coop_id = id.into_inner();
     let member = NewMember::try_from(body.0)?;
     let view = blocking::run(&pool, move |conn| {
-        db::write_tx(conn, |conn| {
-            repo::get(conn, coop_id)?;
-            require_cooperative_member(conn, &user, coop_id, true)?;
-            let account =
-                auth::repo::find_by_email(conn, member.email.as_str())?.ok_or_else(|| {
-                    ApiError::field(
-                        "email",
-                        "no account uses this email; ask them to register first",
-                    )
-                })?;
-            let (user_id, display_name) = (account.id, account.display_name);
-            let created_at = access::add_member(conn, coop_id, user_id, member.role)?;
-            audit::record(
-                conn,
-                Some(user.id),
-                "cooperative.member_added",
-                "cooperative",
-                coop_id,
-                serde_json::json!({"user_id": user_id, "role": member.role.as_str()}),
-            )?;
-            Ok(MemberView {
-                cooperative_id: coop_id,
-                user_id,
-                email: member.email.as_str().to_owned(),
-                display_name,
-                role: member.role,
-                created_at: db::utc(created_at),
-            })
-        })
+        add_member_by_email(conn, &user, coop_id, &member)
     })
     .await?;
     Ok(HttpResponse::Created().json(view))
+}
+
+/// Adds an existing account to a co-op (owners and admins only).
+pub fn add_member_by_email(
+    conn: &mut DbConn,
+    user: &AuthUser,
+    coop_id: CooperativeId,
+    member: &NewMember,
+) -> ApiResult<MemberView> {
+    db::write_tx(conn, |conn| {
+        repo::get(conn, coop_id)?;
+        require_cooperative_member(conn, user, coop_id, true)?;
+        let account = auth::repo::find_by_email(conn, member.email.as_str())?.ok_or_else(|| {
+            ApiError::field(
+                "email",
+                "no account uses this email; ask them to register first",
+            )
+        })?;
+        let (user_id, display_name) = (account.id, account.display_name);
+        let created_at = access::add_member(conn, coop_id, user_id, member.role)?;
+        audit::record(
+            conn,
+            Some(user.id),
+            "cooperative.member_added",
+            "cooperative",
+            coop_id,
+            serde_json::json!({"user_id": user_id, "role": member.role.as_str()}),
+        )?;
+        Ok(MemberView {
+            cooperative_id: coop_id,
+            user_id,
+            email: member.email.as_str().to_owned(),
+            display_name,
+            role: member.role,
+            created_at: db::utc(created_at),
+        })
+    })
 }
 
 #[utoipa::path(post, path = "/api/v1/cooperatives/{id}/warehouses", tag = "cooperatives", request_body = CreateWarehouse,

@@ -95,21 +95,33 @@ pub async fn queue(
         ),
     };
     let out = blocking::run(&pool, move |conn| {
-        coops::get(conn, coop)?;
-        require_cooperative_member(conn, &user, coop, false)?;
-        let rows = orders::fulfilment_queue(conn, coop, status, ship_by.as_deref(), &page)?;
-        let total_weight_grams = match &ship_by {
-            Some(day) => Some(orders::load_on(conn, coop, day)?),
-            None => None,
-        };
-        Ok(Queue {
-            items: views::fulfilment_page(conn, PARCELS, rows.items)?,
-            next_cursor: rows.next_cursor,
-            total_weight_grams,
-        })
+        coop_queue(conn, &user, coop, status, ship_by.as_deref(), &page)
     })
     .await?;
     Ok(HttpResponse::Ok().json(out))
+}
+
+/// A co-op's queue as its members (and admins) see it; with `ship_by`, that day's load.
+pub fn coop_queue(
+    conn: &mut DbConn,
+    user: &AuthUser,
+    coop: CooperativeId,
+    status: Option<FulfilmentStatus>,
+    ship_by: Option<&str>,
+    page: &Page,
+) -> ApiResult<Queue> {
+    coops::get(conn, coop)?;
+    require_cooperative_member(conn, user, coop, false)?;
+    let rows = orders::fulfilment_queue(conn, coop, status, ship_by, page)?;
+    let total_weight_grams = match ship_by {
+        Some(day) => Some(orders::load_on(conn, coop, day)?),
+        None => None,
+    };
+    Ok(Queue {
+        items: views::fulfilment_page(conn, PARCELS, rows.items)?,
+        next_cursor: rows.next_cursor,
+        total_weight_grams,
+    })
 }
 
 #[utoipa::path(get, path = "/api/v1/fulfilments/{id}", tag = "fulfilment", security(("bearer" = [])),
@@ -120,11 +132,7 @@ pub async fn get(
     id: web::Path<FulfilmentId>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
-    let view = blocking::run(&pool, move |conn| {
-        let f = own_fulfilment(conn, &user, id)?;
-        fulfilment_view(conn, f)
-    })
-    .await?;
+    let view = blocking::run(&pool, move |conn| fulfilment_for(conn, &user, id)).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -150,15 +158,32 @@ pub async fn ship(
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let new = NewShipment::try_from(body.0)?;
-    let view = blocking::run(&pool, move |conn| {
-        db::write_tx(conn, |conn| {
-            let f = own_fulfilment(conn, &user, id)?;
-            let shipment = repo::ship(conn, &f, &new, user.id)?;
-            shipment_view(conn, f.id, shipment)
-        })
-    })
-    .await?;
+    let view = blocking::run(&pool, move |conn| ship_fulfilment(conn, &user, id, &new)).await?;
     Ok(HttpResponse::Created().json(view))
+}
+
+/// Ships (part of) a fulfilment of the caller's co-op as one parcel.
+pub fn ship_fulfilment(
+    conn: &mut DbConn,
+    user: &AuthUser,
+    id: FulfilmentId,
+    new: &NewShipment,
+) -> ApiResult<ShipmentView> {
+    db::write_tx(conn, |conn| {
+        let f = own_fulfilment(conn, user, id)?;
+        let shipment = repo::ship(conn, &f, new, user.id)?;
+        shipment_view(conn, f.id, shipment)
+    })
+}
+
+/// One fulfilment of the caller's co-op (404 for anyone else).
+pub fn fulfilment_for(
+    conn: &mut DbConn,
+    user: &AuthUser,
+    id: FulfilmentId,
+) -> ApiResult<FulfilmentView> {
+    let f = own_fulfilment(conn, user, id)?;
+    fulfilment_view(conn, f)
 }
 
 #[utoipa::path(post, path = "/api/v1/shipments/{id}/events", tag = "fulfilment", request_body = CreateEvent,

@@ -6,6 +6,7 @@ pub mod account;
 pub mod assets;
 pub mod cart;
 pub mod chart;
+pub mod console;
 pub mod error;
 pub mod layout;
 pub mod orders;
@@ -38,7 +39,41 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/orders/{id}", web::get().to(orders::show))
         .route("/orders/{id}/pay", web::post().to(orders::pay))
         .route("/pay/{payment_id}", web::get().to(orders::sandbox_page))
-        .route("/pay/{payment_id}", web::post().to(orders::sandbox_confirm));
+        .route("/pay/{payment_id}", web::post().to(orders::sandbox_confirm))
+        .route("/console", web::get().to(console::start))
+        .route("/console/{coop}", web::get().to(console::home))
+        .route(
+            "/console/{coop}/fulfilments/{id}/ship",
+            web::post().to(console::ship),
+        )
+        .route(
+            "/console/{coop}/fulfilments/{id}/slip",
+            web::get().to(console::slip),
+        )
+        .route("/console/{coop}/lots", web::get().to(console::lots))
+        .route("/console/{coop}/lots", web::post().to(console::receive))
+        .route(
+            "/console/{coop}/lots/{id}/label.svg",
+            web::get().to(console::label),
+        )
+        .route(
+            "/console/{coop}/lots/{id}/{action}",
+            web::post().to(console::hold),
+        )
+        .route("/console/{coop}/claims", web::get().to(console::claims))
+        .route(
+            "/console/{coop}/claims/{id}/{action}",
+            web::post().to(console::decide),
+        )
+        .route(
+            "/console/{coop}/settlement",
+            web::get().to(console::settlement),
+        )
+        .route("/console/{coop}/members", web::get().to(console::members))
+        .route(
+            "/console/{coop}/members",
+            web::post().to(console::add_member),
+        );
 }
 
 /// Headers every page carries: never cached by a proxy (pages show who is signed in), never

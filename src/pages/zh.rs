@@ -59,7 +59,11 @@ pub fn storage(s: Storage) -> &'static str {
 /// A field's problem in Chinese, for the message shown beside the field.
 pub fn message(e: &FieldError) -> String {
     let m = e.message.as_str();
-    let known: [(&str, &str); 9] = [
+    let known: [(&str, &str); 10] = [
+        (
+            "This SKU already has a lot with this code",
+            "这个规格已有同号批次，请换一个批次号",
+        ),
         ("is not an email address", "邮箱格式不正确"),
         ("must not be empty", "不能为空"),
         ("must not start with a space", "不能以空格开头"),

@@ -16,7 +16,7 @@ use crate::cooperatives::domain::CommissionRate;
 use crate::cooperatives::repo as coops;
 use crate::cooperatives::require_cooperative_member;
 use crate::db::schema::{order_items, orders, refunds};
-use crate::db::DbPool;
+use crate::db::{DbConn, DbPool};
 use crate::http::blocking;
 use crate::http::error::{ApiError, ApiResult, Problem};
 use crate::ids::{CooperativeId, OrderId};
@@ -69,12 +69,27 @@ pub async fn settlement(
 ) -> ApiResult<HttpResponse> {
     let coop = id.into_inner();
     let month = q.into_inner().month.unwrap_or_default();
-    let (start, end) =
-        month_range(&month).ok_or_else(|| ApiError::field("month", "must be a month YYYY-MM"))?;
     let default_rate = config.commission_rate;
     let out = blocking::run(&pool, move |conn| {
+        settlement_for(conn, &user, coop, &month, default_rate)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(out))
+}
+
+/// A co-op's settlement for `month` (`YYYY-MM`), for its owner and admins.
+pub fn settlement_for(
+    conn: &mut DbConn,
+    user: &AuthUser,
+    coop: CooperativeId,
+    month: &str,
+    default_rate: Decimal,
+) -> ApiResult<Settlement> {
+    let (start, end) =
+        month_range(month).ok_or_else(|| ApiError::field("month", "must be a month YYYY-MM"))?;
+    {
         let row = coops::get(conn, coop)?;
-        require_cooperative_member(conn, &user, coop, true)?;
+        require_cooperative_member(conn, user, coop, true)?;
         // goods of this co-op on orders delivered (or delivered and then completed) this month
         let lines: Vec<(OrderId, i64, i64)> = order_items::table
             .inner_join(orders::table)
@@ -121,7 +136,7 @@ pub async fn settlement(
             .ok_or_else(|| ApiError::internal("settlement overflow"))?;
         Ok(Settlement {
             cooperative_id: coop,
-            month: month.clone(),
+            month: month.to_owned(),
             gross_sales: gross,
             refunds,
             commission_rate: rate.to_string(),
@@ -129,9 +144,7 @@ pub async fn settlement(
             net_payable: net,
             orders: goods_by_order.len() as i64,
         })
-    })
-    .await?;
-    Ok(HttpResponse::Ok().json(out))
+    }
 }
 
 #[cfg(test)]

@@ -138,6 +138,21 @@ impl<'a> Browser<'a> {
         assert_eq!(p.status, 303, "{}", p.body);
     }
 
+    /// Signs in through `/login`.
+    async fn login(&self, email: &str, password: &str) {
+        let csrf = self.csrf().await;
+        self.post(
+            "/login",
+            &[
+                ("csrf_token", &csrf),
+                ("email", email),
+                ("password", password),
+            ],
+        )
+        .await
+        .expect(303);
+    }
+
     async fn csrf(&self) -> String {
         self.get("/login").await.csrf()
     }
@@ -561,4 +576,383 @@ async fn without_the_sandbox_there_is_no_payment_page() {
     b.post(&format!("{path}/pay"), &[("csrf_token", &csrf)])
         .await
         .expect(404);
+}
+
+/// The demo's pear co-op, its owner signed in on a page, and a shopper's paid order of one
+/// box of its pears.
+struct PearShop {
+    coop: String,
+    owner: Session,
+    order: Value,
+}
+
+async fn pear_shop(app: &TestApp) -> PearShop {
+    let (_, sku) = pear(app).await;
+    let owner = app.login("luobei@demo.shanhe.cn", "demo-coop-2026").await;
+    let coop = app
+        .get("/api/v1/cooperatives", Some(&owner.token))
+        .await
+        .expect(200)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "萝北县冻梨合作社")
+        .map(|c| c["id"].as_str().unwrap().to_owned())
+        .unwrap();
+    let shopper = app
+        .login("shopper@demo.shanhe.cn", "demo-shopper-2026")
+        .await;
+    let order = app
+        .place_order(
+            &shopper,
+            serde_json::json!([{"sku_id": sku, "quantity": 2}]),
+        )
+        .await
+        .expect(201);
+    app.pay(&shopper, order["id"].as_str().unwrap()).await;
+    PearShop { coop, owner, order }
+}
+
+#[actix_web::test]
+async fn the_console_is_for_the_coops_own_members_and_owner_pages_for_owners() {
+    let app = spawn_app().await;
+    let shop = pear_shop(&app).await;
+    let coop = &shop.coop;
+    let anonymous = Browser::new(&app);
+    anonymous.get("/console").await.expect(303);
+    anonymous.get(&format!("/console/{coop}")).await.expect(303);
+
+    let shopper = Browser::new(&app);
+    shopper
+        .login("shopper@demo.shanhe.cn", "demo-shopper-2026")
+        .await;
+    shopper.get("/console").await.expect(403).shows("无权访问");
+    shopper.get(&format!("/console/{coop}")).await.expect(404);
+    shopper
+        .get(&format!("/console/{coop}/lots"))
+        .await
+        .expect(404);
+
+    // the rice co-op's owner sees nothing of the pear co-op
+    let rice = Browser::new(&app);
+    rice.login("suibin@demo.shanhe.cn", "demo-coop-2026").await;
+    let own = rice.get("/console").await;
+    own.expect(303);
+    assert!(own.location.unwrap().starts_with("/console/"));
+    for path in ["", "/lots", "/claims", "/settlement", "/members"] {
+        rice.get(&format!("/console/{coop}{path}"))
+            .await
+            .expect(404);
+    }
+    let csrf = rice.csrf().await;
+    let fulfilment = shop.order["fulfilments"][0]["id"].as_str().unwrap();
+    rice.post(
+        &format!("/console/{coop}/fulfilments/{fulfilment}/ship"),
+        &[
+            ("csrf_token", &csrf),
+            ("carrier", "顺丰"),
+            ("tracking_number", "X1"),
+        ],
+    )
+    .await
+    .expect(404);
+    rice.get(&format!("/console/{coop}/fulfilments/{fulfilment}/slip"))
+        .await
+        .expect(404);
+
+    // staff work the queue but not the owner's pages
+    app.register("packer@luobei.test").await;
+    app.add_coop_member(&shop.owner, coop, "packer@luobei.test", "staff")
+        .await;
+    let staff = Browser::new(&app);
+    staff.login("packer@luobei.test", PASSWORD).await;
+    staff
+        .get(&format!("/console/{coop}"))
+        .await
+        .expect(200)
+        .shows(shop.order["number"].as_str().unwrap())
+        .shows("快递公司")
+        .shows("运单号");
+    staff
+        .get(&format!("/console/{coop}/members"))
+        .await
+        .expect(403);
+    staff
+        .get(&format!("/console/{coop}/settlement"))
+        .await
+        .expect(403);
+    let owner = Browser::new(&app);
+    owner.login("luobei@demo.shanhe.cn", "demo-coop-2026").await;
+    owner
+        .get(&format!("/console/{coop}/settlement?month=2026-11"))
+        .await
+        .expect(200)
+        .shows("应结算");
+    owner
+        .get(&format!("/console/{coop}/settlement?month=garbage"))
+        .await
+        .expect(200)
+        .shows("YYYY-MM");
+    let csrf = owner.csrf().await;
+    owner
+        .post(
+            &format!("/console/{coop}/members"),
+            &[("csrf_token", &csrf), ("email", "nobody@luobei.test")],
+        )
+        .await
+        .expect(422)
+        .shows("field-error");
+    app.register("second@luobei.test").await;
+    owner
+        .post(
+            &format!("/console/{coop}/members"),
+            &[("csrf_token", &csrf), ("email", "second@luobei.test")],
+        )
+        .await
+        .expect(303);
+    let second = Browser::new(&app);
+    second.login("second@luobei.test", PASSWORD).await;
+    second.get(&format!("/console/{coop}")).await.expect(200);
+}
+
+#[actix_web::test]
+async fn a_coop_ships_receives_holds_and_decides_claims_from_the_console() {
+    let app = spawn_app().await;
+    let shop = pear_shop(&app).await;
+    let coop = &shop.coop;
+    let b = Browser::new(&app);
+    b.login("luobei@demo.shanhe.cn", "demo-coop-2026").await;
+    let csrf = b.csrf().await;
+    let fulfilment = shop.order["fulfilments"][0]["id"].as_str().unwrap();
+    let item = shop.order["items"][0]["id"].as_str().unwrap();
+    let ship = format!("/console/{coop}/fulfilments/{fulfilment}/ship");
+    let qty = format!("qty_{item}");
+
+    // the slip carries each lot's label with its QR code
+    let slip = b
+        .get(&format!("/console/{coop}/fulfilments/{fulfilment}/slip"))
+        .await;
+    slip.expect(200).shows("装箱单").shows(r#"id="qr""#);
+
+    // a missing carrier and too many units are refused with the reason, nothing shipped
+    b.post(
+        &ship,
+        &[
+            ("csrf_token", &csrf),
+            ("carrier", ""),
+            ("tracking_number", "SF1"),
+            (&qty, "2"),
+        ],
+    )
+    .await
+    .expect(422)
+    .shows("发货失败");
+    b.post(
+        &ship,
+        &[
+            ("csrf_token", &csrf),
+            ("carrier", "顺丰冷运"),
+            ("tracking_number", "SF1"),
+            (&qty, "99"),
+        ],
+    )
+    .await
+    .expect(422)
+    .shows("发货失败");
+    let done = b
+        .post(
+            &ship,
+            &[
+                ("csrf_token", &csrf),
+                ("carrier", "顺丰冷运"),
+                ("tracking_number", "SF900"),
+                (&qty, "2"),
+            ],
+        )
+        .await;
+    done.expect(303);
+    let order = app
+        .get(
+            &format!("/api/v1/orders/{}", shop.order["id"].as_str().unwrap()),
+            Some(&shop.owner.token),
+        )
+        .await
+        .expect(200);
+    assert_eq!(order["status"], "shipped");
+    assert_eq!(
+        order["fulfilments"][0]["shipments"][0]["tracking_number"],
+        "SF900"
+    );
+
+    // 入库: the API's rules, said beside the field
+    let lots = b.get(&format!("/console/{coop}/lots")).await;
+    lots.expect(200).shows("入库");
+    let sku = shop.order["items"][0]["sku_id"].as_str().unwrap();
+    let warehouse = shop.order["items"][0]["warehouse_id"].as_str().unwrap();
+    let receive = format!("/console/{coop}/lots");
+    b.post(
+        &receive,
+        &[
+            ("csrf_token", &csrf),
+            ("sku_id", sku),
+            ("warehouse_id", warehouse),
+            ("code", "LB-X"),
+            ("quantity", "0"),
+        ],
+    )
+    .await
+    .expect(422)
+    .shows("field-error");
+    b.post(
+        &receive,
+        &[
+            ("csrf_token", &csrf),
+            ("sku_id", sku),
+            ("warehouse_id", warehouse),
+            ("code", "LB-X"),
+            ("quantity", "12"),
+        ],
+    )
+    .await
+    .expect(303);
+    b.post(
+        &receive,
+        &[
+            ("csrf_token", &csrf),
+            ("sku_id", sku),
+            ("warehouse_id", warehouse),
+            ("code", "LB-X"),
+            ("quantity", "12"),
+        ],
+    )
+    .await
+    .expect(409);
+    let listed = app
+        .get(
+            &format!("/api/v1/cooperatives/{coop}/lots?sku_id={sku}"),
+            Some(&shop.owner.token),
+        )
+        .await
+        .expect(200);
+    let lot = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["code"] == "LB-X")
+        .cloned()
+        .expect("the received lot");
+    assert_eq!(lot["on_hand"], 12);
+    let lot_id = lot["id"].as_str().unwrap();
+    b.post(
+        &format!("/console/{coop}/lots/{lot_id}/hold"),
+        &[("csrf_token", &csrf)],
+    )
+    .await
+    .expect(303);
+    let held = app
+        .get(&format!("/api/v1/lots/{lot_id}"), Some(&shop.owner.token))
+        .await
+        .expect(200);
+    assert_eq!(held["status"], "held");
+    b.post(
+        &format!("/console/{coop}/lots/{lot_id}/release"),
+        &[("csrf_token", &csrf)],
+    )
+    .await
+    .expect(303);
+    let label = b
+        .get(&format!("/console/{coop}/lots/{lot_id}/label.svg"))
+        .await;
+    label.expect(200).shows("LB-X");
+    assert!(label.header("content-type").starts_with("image/svg+xml"));
+    let rice = Browser::new(&app);
+    rice.login("suibin@demo.shanhe.cn", "demo-coop-2026").await;
+    rice.get(&format!("/console/{coop}/lots/{lot_id}/label.svg"))
+        .await
+        .expect(404);
+
+    // the shopper claims a damaged box; the co-op decides on the claims page
+    let shopper = app
+        .login("shopper@demo.shanhe.cn", "demo-shopper-2026")
+        .await;
+    let parcel = order["fulfilments"][0]["shipments"][0]["id"]
+        .as_str()
+        .unwrap();
+    app.post(
+        &format!("/api/v1/shipments/{parcel}/events"),
+        Some(&shop.owner.token),
+        serde_json::json!({"status": "delivered", "temperature_celsius": -19.0}),
+    )
+    .await
+    .expect(201);
+    let order_id = shop.order["id"].as_str().unwrap();
+    let claim = |n: i64| {
+        serde_json::json!({"kind": "refund_only", "reason": "damaged",
+            "items": [{"order_item_id": item, "quantity": n}], "note": "箱子压坏了"})
+    };
+    let first = app
+        .post(
+            &format!("/api/v1/orders/{order_id}/claims"),
+            Some(&shopper.token),
+            claim(1),
+        )
+        .await
+        .expect(201);
+    let second = app
+        .post(
+            &format!("/api/v1/orders/{order_id}/claims"),
+            Some(&shopper.token),
+            claim(1),
+        )
+        .await
+        .expect(201);
+    let page = b.get(&format!("/console/{coop}/claims")).await;
+    page.expect(200)
+        .shows("同意")
+        .shows("拒绝")
+        .shows("箱子压坏了");
+    let (one, two) = (
+        first["id"].as_str().unwrap(),
+        second["id"].as_str().unwrap(),
+    );
+    b.post(
+        &format!("/console/{coop}/claims/{two}/reject"),
+        &[("csrf_token", &csrf), ("reason", "")],
+    )
+    .await
+    .expect(422)
+    .shows("理由");
+    b.post(
+        &format!("/console/{coop}/claims/{one}/approve"),
+        &[("csrf_token", &csrf)],
+    )
+    .await
+    .expect(303);
+    b.post(
+        &format!("/console/{coop}/claims/{two}/reject"),
+        &[("csrf_token", &csrf), ("reason", "照片看不出损坏")],
+    )
+    .await
+    .expect(303);
+    // deciding again is refused with the reason, not a failure
+    b.post(
+        &format!("/console/{coop}/claims/{one}/approve"),
+        &[("csrf_token", &csrf)],
+    )
+    .await
+    .expect(409);
+    let c1 = app
+        .get(&format!("/api/v1/claims/{one}"), Some(&shopper.token))
+        .await
+        .expect(200);
+    let c2 = app
+        .get(&format!("/api/v1/claims/{two}"), Some(&shopper.token))
+        .await
+        .expect(200);
+    assert_eq!(
+        (c1["status"].as_str(), c2["status"].as_str()),
+        (Some("approved"), Some("rejected"))
+    );
+    app.assert_ledger_balanced();
+    app.assert_lots_balanced();
 }

@@ -311,6 +311,148 @@ async fn shop_in(app: &TestApp, driver: &Driver, width: u32, height: u32, who: &
     assert_eq!((order.0.as_str(), order.1.as_str()), ("shipped", "paid"));
 }
 
+/// Signs in through the login page.
+async fn sign_in(p: &mut Page<'_>, email: &str, password: &str) {
+    p.goto("/login").await;
+    p.fill("邮箱", email).await;
+    p.fill("密码", password).await;
+    p.press("登录").await;
+    p.until_text("退出").await;
+}
+
+/// A co-op staff member receives a lot of 冻梨, finds the paid order in the queue and ships
+/// it; the shopper then sees it shipped.
+async fn console_in(app: &TestApp, driver: &Driver, width: u32, height: u32) {
+    let kind = format!(
+        "{}-console-{}",
+        if app.is_postgres() {
+            "postgres"
+        } else {
+            "sqlite"
+        },
+        if width <= 400 { "phone" } else { "desktop" }
+    );
+    // the shopper's paid order and a new staff member, through the API
+    let owner = app.login("luobei@demo.shanhe.cn", "demo-coop-2026").await;
+    let coop = app
+        .get("/api/v1/cooperatives", Some(&owner.token))
+        .await
+        .expect(200)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "萝北县冻梨合作社")
+        .map(|c| c["id"].as_str().unwrap().to_owned())
+        .expect("the pear co-op");
+    let staff_email = format!("packer-{width}@luobei.test");
+    app.register(&staff_email).await;
+    app.post(
+        &format!("/api/v1/cooperatives/{coop}/members"),
+        Some(&owner.token),
+        json!({"email": staff_email, "role": "staff"}),
+    )
+    .await
+    .expect(201);
+    let pears = app
+        .get("/api/v1/products?storage=frozen", None)
+        .await
+        .expect(200);
+    let product = app
+        .get(
+            &format!(
+                "/api/v1/products/{}",
+                pears["items"][0]["id"].as_str().unwrap()
+            ),
+            None,
+        )
+        .await
+        .expect(200);
+    let sku = product["skus"][0].clone();
+    let shopper = app
+        .login("shopper@demo.shanhe.cn", "demo-shopper-2026")
+        .await;
+    let order = app
+        .place_order(&shopper, json!([{"sku_id": sku["id"], "quantity": 1}]))
+        .await
+        .expect(201);
+    app.pay(&shopper, order["id"].as_str().unwrap()).await;
+    let cold = app
+        .get(
+            &format!("/api/v1/cooperatives/{coop}/warehouses"),
+            Some(&owner.token),
+        )
+        .await
+        .expect(200);
+    let cold = cold["items"]
+        .as_array()
+        .or_else(|| cold.as_array())
+        .unwrap()
+        .iter()
+        .find(|w| w["cold_storage"] == true)
+        .map(|w| format!("{}（冷库）", w["name"].as_str().unwrap()))
+        .expect("a cold store");
+
+    let c = browser(driver, width, height).await;
+    let mut p = Page {
+        c: &c,
+        base: app.base.clone(),
+        dir: shots(&kind),
+        step: 0,
+        phone: width <= 400,
+    };
+    sign_in(&mut p, &staff_email, PASSWORD).await;
+    p.goto("/console").await;
+    p.until_path(&format!("/console/{coop}")).await;
+    p.until_text(order["number"].as_str().unwrap()).await;
+    p.shot("console-home").await;
+
+    c.find(Locator::LinkText("库存批次"))
+        .await
+        .expect("the lots tab")
+        .click()
+        .await
+        .expect("open lots");
+    p.until_path(&format!("/console/{coop}/lots")).await;
+    p.choose(
+        "商品规格",
+        &format!("冻梨切片 · {}", sku["name"].as_str().unwrap()),
+    )
+    .await;
+    p.choose("仓库", &cold).await;
+    p.fill("批次号", &format!("LB-NEW-{width}")).await;
+    p.fill("数量", "40").await;
+    p.shot("receive-lot").await;
+    p.press("入库").await;
+    p.until_text("已入库").await;
+    p.until_text(&format!("LB-NEW-{width}")).await;
+    p.shot("lot-received").await;
+
+    c.find(Locator::LinkText("今日工作"))
+        .await
+        .expect("the home tab")
+        .click()
+        .await
+        .expect("open home");
+    p.until_text(order["number"].as_str().unwrap()).await;
+    p.fill("快递公司", "顺丰冷运").await;
+    p.fill("运单号", &format!("SF-{width}-0001")).await;
+    p.shot("ship-form").await;
+    p.press("发货").await;
+    p.until_text("已发货").await;
+    p.shot("shipped").await;
+
+    // the shopper sees it shipped
+    p.press("退出").await;
+    p.until_text("登录").await;
+    sign_in(&mut p, "shopper@demo.shanhe.cn", "demo-shopper-2026").await;
+    p.goto(&format!("/orders/{}", order["id"].as_str().unwrap()))
+        .await;
+    p.until_text(&format!("SF-{width}-0001")).await;
+    p.until_text("已发货").await;
+    p.shot("shopper-sees-shipped").await;
+    c.close().await.expect("close the browser");
+}
+
 /// The demo rice co-op ships the order's one item with three readings along the way.
 async fn ship_with_readings(app: &TestApp, order: &str) {
     let coop = app.login("suibin@demo.shanhe.cn", "demo-coop-2026").await;
@@ -354,6 +496,20 @@ async fn a_shopper_buys_rice_on_a_desktop_and_on_a_phone() {
     let driver = driver().await;
     shop_in(&app, &driver, 1280, 900, "desk").await;
     shop_in(&app, &driver, 360, 780, "phone").await;
+    app.assert_ledger_balanced();
+    app.assert_lots_balanced();
+}
+
+#[actix_web::test]
+async fn a_coop_member_receives_a_lot_and_ships_a_paid_order() {
+    let app = spawn_app().await;
+    {
+        let mut conn = app.conn();
+        shanhe::tools::demo::load(&mut conn).expect("the demo loads");
+    }
+    let driver = driver().await;
+    console_in(&app, &driver, 1280, 900).await;
+    console_in(&app, &driver, 360, 780).await;
     app.assert_ledger_balanced();
     app.assert_lots_balanced();
 }

@@ -220,6 +220,26 @@ fn names_of(conn: &mut DbConn, lot: &LotRow) -> ApiResult<(String, String)> {
         .first(conn)?)
 }
 
+/// The printable label of a lot the caller's co-op owns: names, code, best-before and the QR
+/// code of its public trace URL.
+pub fn lot_label(
+    conn: &mut DbConn,
+    user: &AuthUser,
+    id: LotId,
+    public: &PublicUrl,
+) -> ApiResult<String> {
+    let lot = visible_lot(conn, user, id)?;
+    let (product, sku) = names_of(conn, &lot)?;
+    let url = public.trace_url(&lot.trace_code);
+    label::svg(&Label {
+        product_name: &product,
+        sku_name: &sku,
+        code: &lot.code,
+        best_before: &lot.best_before,
+        trace_url: &url,
+    })
+}
+
 #[utoipa::path(get, path = "/api/v1/lots/{id}/label.svg", tag = "lots", security(("bearer" = [])),
     responses((status = 200, description = "the label, image/svg+xml", content_type = "image/svg+xml", body = String),
         (status = 404, body = Problem)))]
@@ -230,20 +250,7 @@ pub async fn label_svg(
     id: web::Path<LotId>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
-    let (lot, (product, sku)) = blocking::run(&pool, move |conn| {
-        let lot = visible_lot(conn, &user, id)?;
-        let names = names_of(conn, &lot)?;
-        Ok((lot, names))
-    })
-    .await?;
-    let url = public.trace_url(&lot.trace_code);
-    let svg = label::svg(&Label {
-        product_name: &product,
-        sku_name: &sku,
-        code: &lot.code,
-        best_before: &lot.best_before,
-        trace_url: &url,
-    })?;
+    let svg = blocking::run(&pool, move |conn| lot_label(conn, &user, id, &public)).await?;
     Ok(HttpResponse::Ok()
         .content_type("image/svg+xml; charset=utf-8")
         .insert_header(("Cache-Control", "private, no-store"))

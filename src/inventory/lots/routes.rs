@@ -97,7 +97,7 @@ pub fn visible_lot(conn: &mut DbConn, user: &AuthUser, id: LotId) -> ApiResult<L
 }
 
 /// A co-op's page of lots: 404 for a co-op that does not exist, 403 for non-members.
-fn member_of_coop(conn: &mut DbConn, user: &AuthUser, id: CooperativeId) -> ApiResult<()> {
+pub fn member_of_coop(conn: &mut DbConn, user: &AuthUser, id: CooperativeId) -> ApiResult<()> {
     coops::get(conn, id)?;
     require_cooperative_member(conn, user, id, false)
 }
@@ -239,31 +239,42 @@ async fn set_hold(
     reason: Option<String>,
 ) -> ApiResult<HttpResponse> {
     let lot = blocking::run(&pool, move |conn| {
-        db::write_tx(conn, |conn| {
-            let lot = visible_lot(conn, &user, id)?;
-            if !super::move_hold(conn, &lot, to, reason.as_deref())? {
-                return Ok(lot);
-            }
-            audit::record(
-                conn,
-                Some(user.id),
-                &format!(
-                    "lot.{}",
-                    if to == LotHold::Held {
-                        "held"
-                    } else {
-                        "released"
-                    }
-                ),
-                "lot",
-                id,
-                serde_json::json!({"code": lot.code, "reason": reason}),
-            )?;
-            repo::get(conn, id)?.ok_or(ApiError::NotFound)
-        })
+        change_hold(conn, &user, id, to, reason.as_deref())
     })
     .await?;
     Ok(HttpResponse::Ok().json(LotView::new(lot, &public, domain::today())))
+}
+
+/// Holds or releases a lot the caller's co-op owns (audited when it changes).
+pub fn change_hold(
+    conn: &mut DbConn,
+    user: &AuthUser,
+    id: LotId,
+    to: LotHold,
+    reason: Option<&str>,
+) -> ApiResult<LotRow> {
+    db::write_tx(conn, |conn| {
+        let lot = visible_lot(conn, user, id)?;
+        if !super::move_hold(conn, &lot, to, reason)? {
+            return Ok(lot);
+        }
+        audit::record(
+            conn,
+            Some(user.id),
+            &format!(
+                "lot.{}",
+                if to == LotHold::Held {
+                    "held"
+                } else {
+                    "released"
+                }
+            ),
+            "lot",
+            id,
+            serde_json::json!({"code": lot.code, "reason": reason}),
+        )?;
+        repo::get(conn, id)?.ok_or(ApiError::NotFound)
+    })
 }
 
 #[utoipa::path(post, path = "/api/v1/lots/{id}/hold", tag = "lots", request_body = LotReason,
