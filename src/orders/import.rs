@@ -167,10 +167,10 @@ pub fn parse_csv(text: &str) -> (Vec<Row>, Vec<FieldError>) {
 fn resolve(
     conn: &mut DbConn,
     user: &AuthUser,
-    order: &ImportOrder,
+    organization_id: Option<OrganizationId>,
     rows: &[Row],
 ) -> ApiResult<Vec<LineInput>> {
-    let terms = organizations::terms_for_order(conn, user, order.organization_id)?;
+    let terms = organizations::terms_for_order(conn, user, organization_id)?;
     let codes: Vec<&str> = rows.iter().map(|r| r.sku_code.as_str()).collect();
     let candidates = for_sale::by_codes(conn, &codes)?;
     let ids: Vec<SkuId> = candidates.iter().map(|c| c.1).collect();
@@ -256,6 +256,32 @@ fn resolve(
     }
 }
 
+/// A spreadsheet checked against the catalogue for this buyer: its order lines, or every bad
+/// line at once (the file's own mistakes and those found against the catalogue), by line.
+pub fn check_file(
+    conn: &mut DbConn,
+    user: &AuthUser,
+    organization_id: Option<OrganizationId>,
+    csv: &str,
+) -> ApiResult<Vec<LineInput>> {
+    let (rows, mut errors) = parse_csv(csv);
+    match resolve(conn, user, organization_id, &rows) {
+        Ok(lines) if errors.is_empty() => Ok(lines),
+        Ok(_) => Err(ApiError::Validation(errors)),
+        Err(ApiError::Validation(more)) => {
+            errors.extend(more);
+            errors.sort_by_key(|e| {
+                e.field
+                    .trim_start_matches("line ")
+                    .parse::<usize>()
+                    .unwrap_or(0)
+            });
+            Err(ApiError::Validation(errors))
+        }
+        Err(other) => Err(other),
+    }
+}
+
 /// The CSV text and the order fields, from either accepted body shape.
 async fn read_upload(req: &HttpRequest, payload: web::Payload) -> ApiResult<(String, String)> {
     let content_type = req
@@ -337,30 +363,12 @@ pub async fn import(
         ApiError::Malformed(why) => ApiError::field("order", why),
         other => other,
     })?;
-    let (rows, mut errors) = parse_csv(&csv);
     let hash = idempotency::fingerprint("POST", req.path(), &(&csv, &order));
-    let resolve_user = user.clone();
-    let resolve_order = order.clone();
-    let resolved = blocking::run(&pool, move |conn| {
-        resolve(conn, &resolve_user, &resolve_order, &rows)
+    let (resolve_user, organization_id) = (user.clone(), order.organization_id);
+    let lines = blocking::run(&pool, move |conn| {
+        check_file(conn, &resolve_user, organization_id, &csv)
     })
-    .await;
-    // every bad line at once: the file's own mistakes and those found against the catalogue
-    let lines = match resolved {
-        Ok(lines) if errors.is_empty() => lines,
-        Ok(_) => return Err(ApiError::Validation(errors)),
-        Err(ApiError::Validation(more)) => {
-            errors.extend(more);
-            errors.sort_by_key(|e| {
-                e.field
-                    .trim_start_matches("line ")
-                    .parse::<usize>()
-                    .unwrap_or(0)
-            });
-            return Err(ApiError::Validation(errors));
-        }
-        Err(other) => return Err(other),
-    };
+    .await?;
     let request = OrderRequest::try_from(CreateOrder {
         items: Some(lines),
         shipping_address: order.shipping_address,

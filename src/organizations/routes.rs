@@ -11,7 +11,7 @@ use super::repo::{self, Decision, OrganizationRow};
 use crate::audit;
 use crate::auth::domain::Email;
 use crate::auth::{self, AdminUser, AuthUser};
-use crate::db::{self, DbPool};
+use crate::db::{self, DbConn, DbPool};
 use crate::http::blocking;
 use crate::http::error::{ApiError, ApiResult, Problem};
 use crate::http::extract::ApiJson;
@@ -49,7 +49,7 @@ pub struct OrganizationPatch {
     pub min_remaining_shelf_life_days: Option<i64>,
 }
 
-fn shelf_life_days(days: Option<i64>) -> ApiResult<Option<i32>> {
+pub fn shelf_life_days(days: Option<i64>) -> ApiResult<Option<i32>> {
     match days {
         None => Ok(None),
         Some(d) if (0..=3650).contains(&d) => Ok(Some(d as i32)),
@@ -124,6 +124,17 @@ pub async fn apply(
     body: ApiJson<Apply>,
 ) -> ApiResult<HttpResponse> {
     let a = body.0;
+    let row = blocking::run(&pool, move |conn| apply_organization(conn, &user, &a)).await?;
+    Ok(HttpResponse::Created().json(OrganizationView::from(row)))
+}
+
+/// An application for a business account: the applicant becomes its owner; it waits for an
+/// admin's approval.
+pub fn apply_organization(
+    conn: &mut DbConn,
+    user: &AuthUser,
+    a: &Apply,
+) -> ApiResult<OrganizationRow> {
     let mut f = Fields::default();
     let name = f.check("name", a.name.parse());
     let license = f.check("business_license_no", a.business_license_no.parse());
@@ -131,23 +142,19 @@ pub async fn apply(
     let contact = f.check("contact_phone", a.contact_phone.parse());
     let (name, license, city, contact) =
         f.finish((|| Some((name?, license?, city?, contact?)))())?;
-    let row = blocking::run(&pool, move |conn| {
-        db::write_tx(conn, |conn| {
-            let id = repo::insert(
-                conn,
-                &repo::NewOrganization {
-                    name: &name,
-                    business_license_no: &license,
-                    city: &city,
-                    contact_phone: &contact,
-                },
-            )?;
-            access::add_member(conn, id, user.id, OrgRole::Owner)?;
-            repo::find(conn, id)?.ok_or(ApiError::NotFound)
-        })
+    db::write_tx(conn, |conn| {
+        let id = repo::insert(
+            conn,
+            &repo::NewOrganization {
+                name: &name,
+                business_license_no: &license,
+                city: &city,
+                contact_phone: &contact,
+            },
+        )?;
+        access::add_member(conn, id, user.id, OrgRole::Owner)?;
+        repo::find(conn, id)?.ok_or(ApiError::NotFound)
     })
-    .await?;
-    Ok(HttpResponse::Created().json(OrganizationView::from(row)))
 }
 
 #[utoipa::path(get, path = "/api/v1/organizations", tag = "organizations", security(("bearer" = [])),
@@ -203,27 +210,70 @@ pub async fn approve(
     } = body.0;
     let shelf_life = shelf_life_days(min_remaining_shelf_life_days)?;
     let row = blocking::run(&pool, move |conn| {
-        db::write_tx(conn, |conn| {
-            let org = repo::find(conn, id)?.ok_or(ApiError::NotFound)?;
-            let limit = credit_limit.map(Money::fen);
-            let decision = Decision::approve(payment_terms, limit, shelf_life);
-            if !repo::decide(conn, id, org.status, &decision)? {
-                return Err(changed_meanwhile());
-            }
-            audit::record(
-                conn,
-                Some(admin.0.id),
-                "organization.approved",
-                "organization",
-                id,
-                serde_json::json!({"payment_terms": payment_terms.as_str(), "credit_limit": credit_limit,
-                                   "min_remaining_shelf_life_days": shelf_life}),
-            )?;
-            repo::find(conn, id)?.ok_or(ApiError::NotFound)
-        })
+        approve_organization(conn, &admin.0, id, payment_terms, credit_limit, shelf_life)
     })
     .await?;
     Ok(HttpResponse::Ok().json(OrganizationView::from(row)))
+}
+
+/// Approves (or re-approves) an organization with its terms; admins only (the caller's
+/// extractor or page checks that), audited.
+pub fn approve_organization(
+    conn: &mut DbConn,
+    admin: &AuthUser,
+    id: OrganizationId,
+    payment_terms: PaymentTerms,
+    credit_limit: Option<Money>,
+    shelf_life: Option<i32>,
+) -> ApiResult<OrganizationRow> {
+    if !admin.is_admin() {
+        return Err(ApiError::forbidden("this needs a platform admin"));
+    }
+    db::write_tx(conn, |conn| {
+        let org = repo::find(conn, id)?.ok_or(ApiError::NotFound)?;
+        let limit = credit_limit.map(Money::fen);
+        let decision = Decision::approve(payment_terms, limit, shelf_life);
+        if !repo::decide(conn, id, org.status, &decision)? {
+            return Err(changed_meanwhile());
+        }
+        audit::record(
+            conn,
+            Some(admin.id),
+            "organization.approved",
+            "organization",
+            id,
+            serde_json::json!({"payment_terms": payment_terms.as_str(), "credit_limit": credit_limit,
+                               "min_remaining_shelf_life_days": shelf_life}),
+        )?;
+        repo::find(conn, id)?.ok_or(ApiError::NotFound)
+    })
+}
+
+/// Rejects an organization with a reason; admins only, audited.
+pub fn reject_organization(
+    conn: &mut DbConn,
+    admin: &AuthUser,
+    id: OrganizationId,
+    reason: &str,
+) -> ApiResult<OrganizationRow> {
+    if !admin.is_admin() {
+        return Err(ApiError::forbidden("this needs a platform admin"));
+    }
+    db::write_tx(conn, |conn| {
+        let org = repo::find(conn, id)?.ok_or(ApiError::NotFound)?;
+        if !repo::decide(conn, id, org.status, &Decision::reject(reason))? {
+            return Err(changed_meanwhile());
+        }
+        audit::record(
+            conn,
+            Some(admin.id),
+            "organization.rejected",
+            "organization",
+            id,
+            serde_json::json!({ "reason": reason }),
+        )?;
+        repo::find(conn, id)?.ok_or(ApiError::NotFound)
+    })
 }
 
 #[utoipa::path(patch, path = "/api/v1/organizations/{id}", tag = "organizations", request_body = OrganizationPatch,
@@ -272,21 +322,7 @@ pub async fn reject(
     let reason = f.check("reason", body.0.reason.parse());
     let reason = f.finish(reason)?;
     let row = blocking::run(&pool, move |conn| {
-        db::write_tx(conn, |conn| {
-            let org = repo::find(conn, id)?.ok_or(ApiError::NotFound)?;
-            if !repo::decide(conn, id, org.status, &Decision::reject(&reason))? {
-                return Err(changed_meanwhile());
-            }
-            audit::record(
-                conn,
-                Some(admin.0.id),
-                "organization.rejected",
-                "organization",
-                id,
-                serde_json::json!({ "reason": reason }),
-            )?;
-            repo::find(conn, id)?.ok_or(ApiError::NotFound)
-        })
+        reject_organization(conn, &admin.0, id, &reason)
     })
     .await?;
     Ok(HttpResponse::Ok().json(OrganizationView::from(row)))

@@ -201,6 +201,8 @@ pub struct Region {
     pub province: String,
     pub city: String,
     pub district: String,
+    /// On the business upload form: narrowing answers the selects only (no cart totals).
+    pub business: bool,
 }
 
 impl Region {
@@ -243,11 +245,12 @@ impl Region {
             province,
             city,
             district,
+            business: false,
         }
     }
 
     /// The place picked, once a 区 is.
-    fn place(&self) -> Option<divisions::Place> {
+    pub fn place(&self) -> Option<divisions::Place> {
         divisions::table().place(&self.district)
     }
 }
@@ -329,6 +332,12 @@ struct CheckoutPage {
 struct RegionFragment {
     region: Region,
     summary: Summary,
+}
+
+#[derive(Template)]
+#[template(path = "region_fields.html")]
+struct RegionOnly {
+    region: Region,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -419,6 +428,8 @@ pub struct RegionQuery {
     city: String,
     #[serde(default)]
     district: String,
+    #[serde(default)]
+    business: String,
 }
 
 /// `GET /checkout/region`: the 省/市/区 selects narrowed to what is picked, and the totals
@@ -430,7 +441,11 @@ pub async fn region(
 ) -> Result<HttpResponse, PageError> {
     let user = viewer.require()?.auth.clone();
     let q: RegionQuery = serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
-    let region = Region::pick(&q.province, &q.city, &q.district);
+    let mut region = Region::pick(&q.province, &q.city, &q.district);
+    if !q.business.is_empty() {
+        region.business = true;
+        return respond(StatusCode::OK, &RegionOnly { region });
+    }
     let (region, summary) = blocking::run(&pool, move |conn| {
         let s = summary(conn, &user, &region)?;
         Ok::<_, ApiError>((region, s))

@@ -176,3 +176,94 @@ mod tests {
         assert!(temperature_svg(Storage::Chilled, &[]).is_none());
     }
 }
+
+/// Revenue by day as bars (one per day of the period, empty days included), drawn small
+/// enough to read at 360 px; amounts in yuan.
+pub fn daily_bars(days: &[(chrono::NaiveDate, crate::money::Money)]) -> String {
+    const BW: f64 = 640.0;
+    const BH: f64 = 240.0;
+    const BL: f64 = 56.0;
+    let plot_w = BW - BL - RIGHT;
+    let plot_h = BH - TOP - BOTTOM;
+    let top = days
+        .iter()
+        .map(|(_, m)| m.fen())
+        .max()
+        .unwrap_or(0)
+        .max(100);
+    // a round ceiling: 1, 2 or 5 × a power of ten yuan
+    let mut ceiling: i64 = 100;
+    while ceiling < top {
+        ceiling = match ceiling.to_string().chars().next() {
+            Some('1') => ceiling * 2,
+            Some('2') => ceiling / 2 * 5,
+            _ => ceiling * 2,
+        };
+    }
+    let n = days.len().max(1) as f64;
+    let slot = plot_w / n;
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        r##"<svg class="chart chart-wide" viewBox="0 0 {BW} {BH}" role="img" aria-label="每日销售额" xmlns="http://www.w3.org/2000/svg">"##
+    );
+    for i in 0..=4 {
+        let v = ceiling as f64 * f64::from(i) / 4.0;
+        let y = TOP + plot_h * (1.0 - f64::from(i) / 4.0);
+        let _ = write!(
+            s,
+            r##"<line x1="{BL}" x2="{:.1}" y1="{y:.1}" y2="{y:.1}" stroke="#e4e9e5"/><text x="{:.1}" y="{:.1}" font-size="12" text-anchor="end" fill="#5c6b63">¥{:.0}</text>"##,
+            BW - RIGHT,
+            BL - 4.0,
+            y + 4.0,
+            v / 100.0
+        );
+    }
+    for (i, (day, amount)) in days.iter().enumerate() {
+        let h = plot_h * (amount.fen() as f64 / ceiling as f64);
+        let x = BL + slot * i as f64 + slot * 0.15;
+        let _ = write!(
+            s,
+            r##"<rect x="{x:.1}" y="{:.1}" width="{:.1}" height="{h:.1}" fill="#1f6f4a"><title>{} ¥{}</title></rect>"##,
+            TOP + plot_h - h,
+            (slot * 0.7).max(1.0),
+            day.format("%m-%d"),
+            amount
+        );
+    }
+    if let (Some((first, _)), Some((last, _))) = (days.first(), days.last()) {
+        for (d, anchor, x) in [(first, "start", BL), (last, "end", BW - RIGHT)] {
+            let _ = write!(
+                s,
+                r##"<text x="{x}" y="{:.1}" font-size="12" text-anchor="{anchor}" fill="#5c6b63">{}</text>"##,
+                BH - 10.0,
+                d.format("%m-%d")
+            );
+        }
+    }
+    s.push_str("</svg>");
+    s
+}
+
+#[cfg(test)]
+mod bar_tests {
+    use super::*;
+    use crate::money::Money;
+
+    #[test]
+    fn one_bar_a_day_scaled_to_a_round_ceiling() {
+        let d = |n: u32| chrono::NaiveDate::from_ymd_opt(2026, 11, n).unwrap_or_default();
+        let days = [
+            (d(1), Money::from_fen(0)),
+            (d(2), Money::from_fen(33_150)),
+            (d(3), Money::from_fen(12_000)),
+        ];
+        let svg = daily_bars(&days);
+        assert_eq!(svg.matches("<rect").count(), 3);
+        assert!(
+            svg.contains("¥500"),
+            "331.50 rounds up to a ¥500 ceiling: {svg}"
+        );
+        assert!(svg.contains("11-02 ¥331.50"));
+    }
+}

@@ -3,7 +3,9 @@
 //! lives in one place). Sessions are cookies; every form carries a CSRF token.
 
 pub mod account;
+pub mod admin;
 pub mod assets;
+pub mod business;
 pub mod cart;
 pub mod chart;
 pub mod console;
@@ -40,6 +42,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/orders/{id}/pay", web::post().to(orders::pay))
         .route("/pay/{payment_id}", web::get().to(orders::sandbox_page))
         .route("/pay/{payment_id}", web::post().to(orders::sandbox_confirm))
+        .route("/admin", web::get().to(admin::home))
+        .route("/admin/sales.csv", web::get().to(admin::sales_export))
+        .route(
+            "/admin/organizations/{id}/{action}",
+            web::post().to(admin::decide),
+        )
+        .route("/business", web::get().to(business::home))
+        .route("/business/apply", web::post().to(business::apply))
+        .route("/business/{org}/upload", web::post().to(business::upload))
+        .route("/business/{org}/orders", web::post().to(business::confirm))
         .route("/console", web::get().to(console::start))
         .route("/console/{coop}", web::get().to(console::home))
         .route(

@@ -182,6 +182,64 @@ impl FromRequest for Viewer {
     }
 }
 
+/// Passes when `sent` is this session's CSRF token (else the 403 page).
+fn check_csrf(req: &HttpRequest, sent: Option<&str>) -> Result<(), PageError> {
+    let expected = req.get_session().get::<String>(CSRF).ok().flatten();
+    let valid = match (sent, expected.as_deref()) {
+        (Some(s), Some(e)) if !e.is_empty() => bool::from(s.as_bytes().ct_eq(e.as_bytes())),
+        _ => false,
+    };
+    if valid {
+        Ok(())
+    } else {
+        Err(PageError::Csrf)
+    }
+}
+
+/// A posted `multipart/form-data` form (a file upload): every part as text, at most
+/// `UPLOAD_LIMIT` bytes in all, accepted only with this session's CSRF token.
+pub struct PageUpload(pub std::collections::HashMap<String, String>);
+
+/// What an upload form may carry in all (a spreadsheet of up to 1 MiB and its fields).
+pub const UPLOAD_LIMIT: usize = 1024 * 1024 + 64 * 1024;
+
+impl FromRequest for PageUpload {
+    type Error = PageError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, PageError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        use futures_util::StreamExt;
+        let req = req.clone();
+        let mut form = actix_multipart::Multipart::new(req.headers(), payload.take());
+        Box::pin(async move {
+            let bad = || PageError::BadRequest("上传的内容无法识别，请重新选择文件。".into());
+            let mut parts = std::collections::HashMap::new();
+            let mut total = 0usize;
+            while let Some(field) = form.next().await {
+                let mut field = field.map_err(|_| bad())?;
+                let name = field.name().unwrap_or_default().to_owned();
+                let mut bytes = Vec::new();
+                while let Some(chunk) = field.next().await {
+                    let chunk = chunk.map_err(|_| bad())?;
+                    total += chunk.len();
+                    if total > UPLOAD_LIMIT {
+                        return Err(PageError::BadRequest("文件太大：最多 1 MB。".into()));
+                    }
+                    bytes.extend_from_slice(&chunk);
+                }
+                let text = String::from_utf8(bytes).map_err(|_| {
+                    PageError::BadRequest(
+                        "文件需为 UTF-8 编码的 CSV（在表格软件中另存为“CSV UTF-8”）。".into(),
+                    )
+                })?;
+                parts.insert(name, text);
+            }
+            check_csrf(&req, parts.get(CSRF_FIELD).map(String::as_str))?;
+            Ok(PageUpload(parts))
+        })
+    }
+}
+
 /// A posted form, accepted only with this session's CSRF token (else the 403 page); its
 /// fields then deserialize into `T` (a malformed body is the 400 page).
 pub struct PageForm<T>(pub T);
@@ -203,14 +261,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for PageForm<T> {
                 .iter()
                 .find(|(k, _)| k == CSRF_FIELD)
                 .map(|(_, v)| v.as_str());
-            let expected = req.get_session().get::<String>(CSRF).ok().flatten();
-            let valid = match (sent, expected.as_deref()) {
-                (Some(s), Some(e)) if !e.is_empty() => bool::from(s.as_bytes().ct_eq(e.as_bytes())),
-                _ => false,
-            };
-            if !valid {
-                return Err(PageError::Csrf);
-            }
+            check_csrf(&req, sent)?;
             serde_urlencoded::from_bytes::<T>(&bytes)
                 .map(PageForm)
                 .map_err(|_| PageError::BadRequest("表单内容无法识别。".into()))

@@ -191,21 +191,42 @@ pub async fn sales(
     q: web::Query<SalesQuery>,
 ) -> ApiResult<HttpResponse> {
     let q = q.into_inner();
+    let (from, to, by) = period(q.from.as_deref(), q.to.as_deref(), q.group_by.as_deref())?;
+    let rows = blocking::run(&pool, move |conn| sales_rows(conn, &user, from, to, by)).await?;
+    let wants_csv = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/csv"));
+    if wants_csv {
+        return Ok(HttpResponse::Ok()
+            .content_type("text/csv; charset=utf-8")
+            .body(sales_csv(&rows)));
+    }
+    Ok(HttpResponse::Ok().json(SalesReport { rows }))
+}
+
+/// A report's days and grouping, checked: `to` defaults to today (China time), `from` to 29
+/// days before it; at most three years.
+pub fn period(
+    from: Option<&str>,
+    to: Option<&str>,
+    group_by: Option<&str>,
+) -> ApiResult<(chrono::NaiveDate, chrono::NaiveDate, GroupBy)> {
     let mut f = Fields::default();
-    // to defaults to today (China time), from to 29 days before to: 30 days
     let day = |raw: Option<&str>| match raw {
         None => Ok(None),
         Some(s) => parse_day(s).map(Some).ok_or("must be a date YYYY-MM-DD"),
     };
     let to = f
-        .check("to", day(q.to.as_deref()))
+        .check("to", day(to))
         .map(|d| d.unwrap_or_else(|| cst_day(crate::db::now())));
     let from = f
-        .check("from", day(q.from.as_deref()))
+        .check("from", day(from))
         .and_then(|d| d.or_else(|| to.map(|t| t - Duration::days(29))));
     let by = f.check(
         "group_by",
-        match q.group_by.as_deref().unwrap_or("cooperative") {
+        match group_by.unwrap_or("cooperative") {
             "cooperative" => Ok(GroupBy::Cooperative),
             "product" => Ok(GroupBy::Product),
             "day" => Ok(GroupBy::Day),
@@ -219,71 +240,73 @@ pub async fn sales(
             f.push("to", "a report spans at most three years");
         }
     }
-    let (from, to, by) = f.finish((|| Some((from?, to?, by?)))())?;
+    f.finish((|| Some((from?, to?, by?)))())
+}
+
+/// The sales rows `user` may see (admins: every co-op; owners: their own), `from` to `to`
+/// inclusive, China days.
+pub fn sales_rows(
+    conn: &mut DbConn,
+    user: &AuthUser,
+    from: chrono::NaiveDate,
+    to: chrono::NaiveDate,
+    by: GroupBy,
+) -> ApiResult<Vec<SalesRow>> {
     let (start, end) = (day_start_utc(from), day_start_utc(to) + Duration::days(1));
-    let rows = blocking::run(&pool, move |conn| {
-        let scope = owned_cooperatives(conn, &user)?;
-        let mut query = order_items::table
-            .inner_join(orders::table)
-            .inner_join(skus::table)
-            .inner_join(
-                cooperative_rows::table.on(cooperative_rows::id.eq(order_items::cooperative_id)),
-            )
-            .filter(orders::status.eq_any(SOLD))
-            .filter(orders::created_at.ge(start))
-            .filter(orders::created_at.lt(end))
-            .select((
-                order_items::id,
-                (
-                    orders::id,
-                    orders::created_at,
-                    order_items::cooperative_id,
-                    cooperative_rows::name,
-                    skus::product_id,
-                    order_items::product_name,
-                    order_items::quantity,
-                    order_items::line_total,
-                    order_items::line_total - order_items::final_total,
-                ),
-            ))
-            .into_boxed();
-        if let Some(coops) = scope {
-            query = query.filter(order_items::cooperative_id.eq_any(coops));
-        }
-        let mut lines: Vec<(OrderItemId, SoldLine)> = query.load(conn)?;
-        add_claim_refunds(conn, &mut lines)?;
-        let lines: Vec<SoldLine> = lines.into_iter().map(|(_, l)| l).collect();
-        group(&lines, by)
-    })
-    .await?;
-    let wants_csv = req
-        .headers()
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|a| a.contains("text/csv"));
-    if wants_csv {
-        let mut out = csv::line(["key", "label", "orders", "units", "gross", "refunds"]);
-        for r in &rows {
-            let (orders, units, gross, refunds) = (
-                r.orders.to_string(),
-                r.units.to_string(),
-                r.gross.to_string(),
-                r.refunds.to_string(),
-            );
-            out.push_str(&csv::line([
-                r.key.as_str(),
-                r.label.as_str(),
-                orders.as_str(),
-                units.as_str(),
-                gross.as_str(),
-                refunds.as_str(),
-            ]));
-        }
-        return Ok(HttpResponse::Ok()
-            .content_type("text/csv; charset=utf-8")
-            .body(out));
+    let scope = owned_cooperatives(conn, user)?;
+    let mut query = order_items::table
+        .inner_join(orders::table)
+        .inner_join(skus::table)
+        .inner_join(
+            cooperative_rows::table.on(cooperative_rows::id.eq(order_items::cooperative_id)),
+        )
+        .filter(orders::status.eq_any(SOLD))
+        .filter(orders::created_at.ge(start))
+        .filter(orders::created_at.lt(end))
+        .select((
+            order_items::id,
+            (
+                orders::id,
+                orders::created_at,
+                order_items::cooperative_id,
+                cooperative_rows::name,
+                skus::product_id,
+                order_items::product_name,
+                order_items::quantity,
+                order_items::line_total,
+                order_items::line_total - order_items::final_total,
+            ),
+        ))
+        .into_boxed();
+    if let Some(coops) = scope {
+        query = query.filter(order_items::cooperative_id.eq_any(coops));
     }
-    Ok(HttpResponse::Ok().json(SalesReport { rows }))
+    let mut lines: Vec<(OrderItemId, SoldLine)> = query.load(conn)?;
+    add_claim_refunds(conn, &mut lines)?;
+    let lines: Vec<SoldLine> = lines.into_iter().map(|(_, l)| l).collect();
+    group(&lines, by)
+}
+
+/// The rows as CSV (cells a spreadsheet would run as formulas are neutralised).
+pub fn sales_csv(rows: &[SalesRow]) -> String {
+    let mut out = csv::line(["key", "label", "orders", "units", "gross", "refunds"]);
+    for r in rows {
+        let (orders, units, gross, refunds) = (
+            r.orders.to_string(),
+            r.units.to_string(),
+            r.gross.to_string(),
+            r.refunds.to_string(),
+        );
+        out.push_str(&csv::line([
+            r.key.as_str(),
+            r.label.as_str(),
+            orders.as_str(),
+            units.as_str(),
+            gross.as_str(),
+            refunds.as_str(),
+        ]));
+    }
+    out
 }
 
 #[cfg(test)]

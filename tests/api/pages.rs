@@ -956,3 +956,334 @@ async fn a_coop_ships_receives_holds_and_decides_claims_from_the_console() {
     app.assert_ledger_balanced();
     app.assert_lots_balanced();
 }
+
+/// Posts a multipart form (a file upload) with the session's cookie.
+async fn upload(b: &Browser<'_>, path: &str, parts: &[(&str, &str)]) -> Page {
+    let boundary = "shanhe-test-boundary";
+    let mut body = String::new();
+    for (name, value) in parts {
+        if *name == "file" {
+            body.push_str(&format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"order.csv\"\r\nContent-Type: text/csv\r\n\r\n{value}\r\n"
+            ));
+        } else {
+            body.push_str(&format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            ));
+        }
+    }
+    body.push_str(&format!("--{boundary}--\r\n"));
+    let mut req = b
+        .client
+        .post(format!("{}{path}", b.app.base))
+        .insert_header((
+            "Content-Type",
+            format!("multipart/form-data; boundary={boundary}"),
+        ));
+    if let Some(c) = b.cookie.borrow().as_ref() {
+        req = req.insert_header(("Cookie", c.clone()));
+    }
+    let mut res = req.send_body(body).await.expect("upload sent");
+    let bytes = res.body().limit(4 * 1024 * 1024).await.expect("body");
+    Page {
+        status: res.status().as_u16(),
+        location: res
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+        headers: res.headers().clone(),
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+    }
+}
+
+#[actix_web::test]
+async fn business_buyers_apply_and_order_from_a_checked_spreadsheet() {
+    let app = spawn_app().await;
+    pear(&app).await;
+    let b = Browser::new(&app);
+    b.get("/business").await.expect(303);
+    b.register("cai@chaocai.test").await;
+    let csrf = b.csrf().await;
+    b.get("/business").await.expect(200).shows("申请企业账号");
+    b.post(
+        "/business/apply",
+        &[
+            ("csrf_token", &csrf),
+            ("name", ""),
+            ("business_license_no", "9144"),
+            ("city", "汕头市"),
+            ("contact_phone", "x"),
+        ],
+    )
+    .await
+    .expect(422)
+    .shows("field-error");
+    b.post(
+        "/business/apply",
+        &[
+            ("csrf_token", &csrf),
+            ("name", "=HYPERLINK(\"x\")潮菜馆"),
+            ("business_license_no", "91440500MA4UXXXX1"),
+            ("city", "汕头市"),
+            ("contact_phone", "0754-88881234"),
+        ],
+    )
+    .await
+    .expect(303);
+    let page = b.get("/business").await;
+    page.expect(200)
+        .shows("待平台审核")
+        .shows("=HYPERLINK(&#34;x&#34;)潮菜馆");
+    assert!(
+        !page.body.contains("订单文件"),
+        "no ordering before approval"
+    );
+    let buyer = app.login("cai@chaocai.test", PASSWORD).await;
+    let orgs = app
+        .get("/api/v1/organizations", Some(&buyer.token))
+        .await
+        .expect(200);
+    let org = orgs["items"][0]["id"].as_str().unwrap().to_owned();
+    // before approval an upload is refused with the reason
+    let address = [
+        ("recipient", "蔡师傅"),
+        ("phone", "13923456789"),
+        ("province", "440000"),
+        ("city", "440500"),
+        ("district", "440511"),
+        ("line1", "外马路 12 号"),
+        ("purchase_order_number", "PO-77"),
+    ];
+    let with = |file: &'static str, csrf: &str| {
+        let mut v: Vec<(String, String)> = vec![
+            ("csrf_token".into(), csrf.to_owned()),
+            ("file".into(), file.to_owned()),
+        ];
+        v.extend(address.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        v
+    };
+    let parts = with("sku_code,quantity\nSB-RICE-25KG,10\n", &csrf);
+    let parts: Vec<(&str, &str)> = parts
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    upload(&b, &format!("/business/{org}/upload"), &parts)
+        .await
+        .expect(409)
+        .shows("审核后");
+    let admin = app.admin().await;
+    app.post(
+        &format!("/api/v1/organizations/{org}/approve"),
+        Some(&admin.token),
+        serde_json::json!({"payment_terms": "net_30", "credit_limit": "100000.00"}),
+    )
+    .await
+    .expect(200);
+    b.get("/business")
+        .await
+        .expect(200)
+        .shows("订单文件")
+        .shows("上传")
+        .shows("¥100000.00");
+
+    // every bad line by its spreadsheet number, and nothing placed
+    let parts = with(
+        "sku_code,quantity\nSB-RICE-25KG,10\nNO-SUCH,2\nSB-RICE-5KG,0\nSB-RICE-25KG,1\n",
+        &csrf,
+    );
+    let parts: Vec<(&str, &str)> = parts
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let bad = upload(&b, &format!("/business/{org}/upload"), &parts).await;
+    bad.expect(422)
+        .shows("第3行")
+        .shows("第4行")
+        .shows("第5行")
+        .shows("已读取 4 行");
+    assert!(!bad.body.contains("第2行"));
+    // without this session's token: refused
+    let parts = with("sku_code,quantity\nSB-RICE-25KG,10\n", "forged");
+    let parts: Vec<(&str, &str)> = parts
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    upload(&b, &format!("/business/{org}/upload"), &parts)
+        .await
+        .expect(403);
+    // another buyer cannot upload for this organization
+    let other = Browser::new(&app);
+    other.register("eve@jinping.test").await;
+    let ocsrf = other.csrf().await;
+    let parts = with("sku_code,quantity\nSB-RICE-25KG,10\n", &ocsrf);
+    let parts: Vec<(&str, &str)> = parts
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    upload(&other, &format!("/business/{org}/upload"), &parts)
+        .await
+        .expect(404);
+
+    let parts = with("sku_code,quantity\nSB-RICE-25KG,10\n", &csrf);
+    let parts: Vec<(&str, &str)> = parts
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let preview = upload(&b, &format!("/business/{org}/upload"), &parts).await;
+    preview
+        .expect(200)
+        .shows("确认订单")
+        .shows("¥225.00")
+        .shows("预计送达")
+        .shows("提交订单");
+    let key = preview.hidden("idempotency_key");
+    let mut confirm: Vec<(&str, &str)> = address.to_vec();
+    confirm.push(("csrf_token", &csrf));
+    confirm.push(("idempotency_key", &key));
+    confirm.push(("csv", "sku_code,quantity\nSB-RICE-25KG,10\n"));
+    let placed = b.post(&format!("/business/{org}/orders"), &confirm).await;
+    placed.expect(303);
+    let again = b.post(&format!("/business/{org}/orders"), &confirm).await;
+    assert_eq!(
+        again.location, placed.location,
+        "a second click is the same order"
+    );
+    let orders = app
+        .get(
+            &format!("/api/v1/orders?organization_id={org}"),
+            Some(&buyer.token),
+        )
+        .await
+        .expect(200);
+    assert_eq!(orders["items"].as_array().unwrap().len(), 1);
+    let order = &orders["items"][0];
+    assert_eq!(order["payment_status"], "on_terms");
+    assert_eq!(order["purchase_order_number"], "PO-77");
+    assert_eq!(order["items"][0]["unit_price"], "225.00");
+    b.get("/business")
+        .await
+        .expect(200)
+        .shows("PO-77")
+        .shows("¥97750.00");
+}
+
+#[actix_web::test]
+async fn the_admin_pages_are_for_admins_and_approve_with_the_apis_rules() {
+    let app = spawn_app().await;
+    pear(&app).await;
+    let shopper = Browser::new(&app);
+    shopper
+        .login("shopper@demo.shanhe.cn", "demo-shopper-2026")
+        .await;
+    shopper.get("/admin").await.expect(403).shows("无权访问");
+    shopper.get("/admin/sales.csv").await.expect(403);
+    Browser::new(&app).get("/admin").await.expect(303);
+    let applicant = app.register("mart@jinping.test").await;
+    let org = app
+        .post(
+            "/api/v1/organizations",
+            Some(&applicant.token),
+            serde_json::json!({"name": "金平区生鲜超市", "business_license_no": "91440500MA4UYYYY2",
+                               "city": "汕头市", "contact_phone": "0754-88880000"}),
+        )
+        .await
+        .expect(201);
+    let org = org["id"].as_str().unwrap();
+    let csrf_of = shopper.csrf().await;
+    shopper
+        .post(
+            &format!("/admin/organizations/{org}/approve"),
+            &[("csrf_token", &csrf_of), ("payment_terms", "net_30")],
+        )
+        .await
+        .expect(403);
+
+    let admin = Browser::new(&app);
+    admin.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let home = admin.get("/admin").await;
+    home.expect(200)
+        .shows("金平区生鲜超市")
+        .shows("批准")
+        .shows("拒绝")
+        .shows(r#"<svg class="chart chart-wide""#);
+    let csrf = admin.csrf().await;
+    admin
+        .post(
+            &format!("/admin/organizations/{org}/approve"),
+            &[
+                ("csrf_token", &csrf),
+                ("payment_terms", "net_30"),
+                ("credit_limit", "1e9"),
+            ],
+        )
+        .await
+        .expect(422)
+        .shows("额度应为金额");
+    admin
+        .post(
+            &format!("/admin/organizations/{org}/reject"),
+            &[("csrf_token", &csrf), ("reason", "")],
+        )
+        .await
+        .expect(422);
+    admin
+        .post(
+            &format!("/admin/organizations/{org}/approve"),
+            &[
+                ("csrf_token", &csrf),
+                ("payment_terms", "net_30"),
+                ("credit_limit", "30000"),
+                ("min_remaining_shelf_life_days", "5"),
+            ],
+        )
+        .await
+        .expect(303);
+    let api_admin = app.admin().await;
+    let o = app
+        .get(
+            &format!("/api/v1/organizations/{org}"),
+            Some(&api_admin.token),
+        )
+        .await
+        .expect(200);
+    assert_eq!(o["status"], "approved");
+    assert_eq!(o["payment_terms"], "net_30");
+    assert_eq!(o["credit_limit"], "30000.00");
+    assert_eq!(o["min_remaining_shelf_life_days"], 5);
+    let audit = app
+        .get("/api/v1/audit-events", Some(&api_admin.token))
+        .await
+        .expect(200);
+    assert!(audit.to_string().contains("organization.approved"));
+
+    // today's paid order shows in the chart and in the export
+    let (_, sku) = pear(&app).await;
+    let buyer = app
+        .login("shopper@demo.shanhe.cn", "demo-shopper-2026")
+        .await;
+    let order = app
+        .place_order(&buyer, serde_json::json!([{"sku_id": sku, "quantity": 1}]))
+        .await
+        .expect(201);
+    app.pay(&buyer, order["id"].as_str().unwrap()).await;
+    let today = china_today();
+    admin
+        .get("/admin")
+        .await
+        .expect(200)
+        .shows(&format!(
+            "<title>{} ¥{}</title>",
+            today.format("%m-%d"),
+            order["subtotal"].as_str().unwrap()
+        ))
+        .shows("萝北县冻梨合作社");
+    let csv = admin
+        .get(&format!("/admin/sales.csv?from={today}&to={today}"))
+        .await;
+    csv.expect(200)
+        .shows("key,label,orders,units,gross,refunds")
+        .shows("萝北县冻梨合作社");
+    assert!(csv.header("content-type").starts_with("text/csv"));
+    admin.get("/admin/sales.csv?from=garbage").await.expect(400);
+}

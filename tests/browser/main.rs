@@ -453,6 +453,129 @@ async fn console_in(app: &TestApp, driver: &Driver, width: u32, height: u32) {
     c.close().await.expect("close the browser");
 }
 
+fn kind(app: &TestApp, what: &str, width: u32) -> String {
+    format!(
+        "{}-{what}-{}",
+        if app.is_postgres() {
+            "postgres"
+        } else {
+            "sqlite"
+        },
+        if width <= 400 { "phone" } else { "desktop" }
+    )
+}
+
+/// A restaurant's buyer uploads a spreadsheet with two bad lines, sees both, fixes the
+/// file, and places the order on net-30 terms.
+async fn business_in(app: &TestApp, driver: &Driver, width: u32, height: u32) {
+    let email = format!("buyer-{width}@chaocai.test");
+    let buyer = app.register(&email).await;
+    app.approved_organization(
+        &buyer,
+        json!({"payment_terms": "net_30", "credit_limit": "100000.00"}),
+    )
+    .await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let bad = dir.path().join("本周订单.csv");
+    std::fs::write(
+        &bad,
+        "sku_code,quantity\nSB-RICE-25KG,10\nNO-SUCH-SKU,3\nSB-RICE-5KG,0\n",
+    )
+    .expect("write the file");
+    let good = dir.path().join("本周订单-改.csv");
+    std::fs::write(&good, "sku_code,quantity\nSB-RICE-25KG,10\nSB-RICE-5KG,4\n")
+        .expect("write the file");
+
+    let c = browser(driver, width, height).await;
+    let mut p = Page {
+        c: &c,
+        base: app.base.clone(),
+        dir: shots(&kind(app, "business", width)),
+        step: 0,
+        phone: width <= 400,
+    };
+    sign_in(&mut p, &email, PASSWORD).await;
+    p.goto("/business").await;
+    p.until_text("按表格下单").await;
+    p.fill("收货人", "潮菜馆 蔡师傅").await;
+    p.fill("手机号", "13923456789").await;
+    p.choose("省", "广东省").await;
+    p.choose("市", "汕头市").await;
+    p.choose("区", "金平区").await;
+    p.fill("详细地址", "外马路 12 号").await;
+    p.fill("采购单号（选填）", &format!("PO-{width}")).await;
+    p.field("订单文件")
+        .await
+        .send_keys(bad.to_str().unwrap())
+        .await
+        .expect("choose the file");
+    p.shot("upload-form").await;
+    p.press("上传").await;
+    p.until_text("第3行").await;
+    p.until_text("第4行").await;
+    p.shot("bad-lines").await;
+    // the address stays; only the file is chosen again
+    p.field("订单文件")
+        .await
+        .send_keys(good.to_str().unwrap())
+        .await
+        .expect("choose the fixed file");
+    p.press("上传").await;
+    p.until_text("确认订单").await;
+    p.until_text("¥225.00").await;
+    p.until_text("预计送达").await;
+    p.shot("preview").await;
+    p.press("提交订单").await;
+    p.until_path("/orders/").await;
+    p.until_text("账期支付").await;
+    p.until_text("待发货").await;
+    p.shot("placed-on-terms").await;
+    p.goto("/business").await;
+    p.until_text(&format!("PO-{width}")).await;
+    p.until_text("可用").await;
+    p.shot("business-orders").await;
+    c.close().await.expect("close the browser");
+}
+
+/// An admin approves an organization and sees the day's sales in the chart.
+async fn admin_in(app: &TestApp, driver: &Driver, width: u32, height: u32) {
+    let applicant = app
+        .register(&format!("applicant-{width}@jinping.test"))
+        .await;
+    app.post(
+        "/api/v1/organizations",
+        Some(&applicant.token),
+        json!({"name": format!("金平区生鲜超市{width}"), "business_license_no": "91440500MA4UYYYY2",
+               "city": "汕头市", "contact_phone": "0754-88880000"}),
+    )
+    .await
+    .expect(201);
+    let c = browser(driver, width, height).await;
+    let mut p = Page {
+        c: &c,
+        base: app.base.clone(),
+        dir: shots(&kind(app, "admin", width)),
+        step: 0,
+        phone: width <= 400,
+    };
+    sign_in(&mut p, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    p.goto("/admin").await;
+    p.until_text(&format!("金平区生鲜超市{width}")).await;
+    p.shot("admin-home").await;
+    p.choose("付款方式", "月结 30 天").await;
+    p.fill("信用额度（元）", "30000").await;
+    p.press("批准").await;
+    p.until_text("已批准。").await;
+    // today's sales (the orders the other shoppers placed) are a bar with today's date
+    let today = china_today().format("%m-%d").to_string();
+    p.until_text(&format!("<title>{today} ¥")).await;
+    c.execute("document.querySelector('figure').scrollIntoView();", vec![])
+        .await
+        .expect("scroll");
+    p.shot("sales-chart").await;
+    c.close().await.expect("close the browser");
+}
+
 /// The demo rice co-op ships the order's one item with three readings along the way.
 async fn ship_with_readings(app: &TestApp, order: &str) {
     let coop = app.login("suibin@demo.shanhe.cn", "demo-coop-2026").await;
@@ -496,6 +619,22 @@ async fn a_shopper_buys_rice_on_a_desktop_and_on_a_phone() {
     let driver = driver().await;
     shop_in(&app, &driver, 1280, 900, "desk").await;
     shop_in(&app, &driver, 360, 780, "phone").await;
+    app.assert_ledger_balanced();
+    app.assert_lots_balanced();
+}
+
+#[actix_web::test]
+async fn a_restaurant_orders_from_a_spreadsheet_and_an_admin_approves_and_reads_sales() {
+    let app = spawn_app().await;
+    {
+        let mut conn = app.conn();
+        shanhe::tools::demo::load(&mut conn).expect("the demo loads");
+    }
+    let driver = driver().await;
+    business_in(&app, &driver, 1280, 900).await;
+    business_in(&app, &driver, 360, 780).await;
+    admin_in(&app, &driver, 1280, 900).await;
+    admin_in(&app, &driver, 360, 780).await;
     app.assert_ledger_balanced();
     app.assert_lots_balanced();
 }
