@@ -110,22 +110,31 @@ pub async fn create(
     body: ApiJson<CreateCooperative>,
 ) -> ApiResult<HttpResponse> {
     let new = NewCooperative::try_from(body.0)?;
-    let row = blocking::run(&pool, move |conn| {
-        db::write_tx(conn, |conn| {
-            let row = repo::insert(conn, &new)?;
-            audit::record(
-                conn,
-                Some(admin.0.id),
-                "cooperative.created",
-                "cooperative",
-                row.id,
-                serde_json::json!({"name": row.name}),
-            )?;
-            Ok(row)
-        })
-    })
-    .await?;
+    let row = blocking::run(&pool, move |conn| create_cooperative(conn, &admin.0, &new)).await?;
     Ok(HttpResponse::Created().json(CooperativeView::from(row)))
+}
+
+/// A new co-op (admins only), audited.
+pub fn create_cooperative(
+    conn: &mut DbConn,
+    admin: &AuthUser,
+    new: &NewCooperative,
+) -> ApiResult<repo::CooperativeRow> {
+    if !admin.is_admin() {
+        return Err(ApiError::forbidden("this needs a platform admin"));
+    }
+    db::write_tx(conn, |conn| {
+        let row = repo::insert(conn, new)?;
+        audit::record(
+            conn,
+            Some(admin.id),
+            "cooperative.created",
+            "cooperative",
+            row.id,
+            serde_json::json!({"name": row.name}),
+        )?;
+        Ok(row)
+    })
 }
 
 #[utoipa::path(get, path = "/api/v1/cooperatives", tag = "cooperatives", params(PageParams),
@@ -296,7 +305,25 @@ pub async fn set_commission_rate(
     body: ApiJson<CommissionRate>,
 ) -> ApiResult<HttpResponse> {
     let coop_id = id.into_inner();
-    let rate = match body.0.commission_rate.as_deref() {
+    let rate = body.0.commission_rate;
+    let row = blocking::run(&pool, move |conn| {
+        set_commission(conn, &admin.0, coop_id, rate.as_deref())
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(CooperativeView::from(row)))
+}
+
+/// Sets (or, with `None`, clears) a co-op's own commission rate; admins only, audited.
+pub fn set_commission(
+    conn: &mut DbConn,
+    admin: &AuthUser,
+    coop_id: CooperativeId,
+    rate: Option<&str>,
+) -> ApiResult<repo::CooperativeRow> {
+    if !admin.is_admin() {
+        return Err(ApiError::forbidden("this needs a platform admin"));
+    }
+    let rate = match rate {
         None => None,
         Some(r) => match domain::CommissionRate::parse_request(r) {
             Some(rate) => Some(rate),
@@ -308,21 +335,17 @@ pub async fn set_commission_rate(
             }
         },
     };
-    let row = blocking::run(&pool, move |conn| {
-        db::write_tx(conn, |conn| {
-            repo::get(conn, coop_id)?;
-            repo::set_commission_rate(conn, coop_id, rate)?;
-            audit::record(
-                conn,
-                Some(admin.0.id),
-                "cooperative.commission_rate_set",
-                "cooperative",
-                coop_id,
-                serde_json::json!({ "commission_rate": rate.map(|r| r.to_string()) }),
-            )?;
-            repo::get(conn, coop_id)
-        })
+    db::write_tx(conn, |conn| {
+        repo::get(conn, coop_id)?;
+        repo::set_commission_rate(conn, coop_id, rate)?;
+        audit::record(
+            conn,
+            Some(admin.id),
+            "cooperative.commission_rate_set",
+            "cooperative",
+            coop_id,
+            serde_json::json!({ "commission_rate": rate.map(|r| r.to_string()) }),
+        )?;
+        repo::get(conn, coop_id)
     })
-    .await?;
-    Ok(HttpResponse::Ok().json(CooperativeView::from(row)))
 }

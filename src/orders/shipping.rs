@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::domain::province;
-use crate::auth::AdminUser;
+use crate::auth::{AdminUser, AuthUser};
 use crate::catalogue::Storage;
 use crate::db::schema::shipping_rates;
 use crate::db::{self, DbConn, DbPool};
@@ -190,6 +190,44 @@ fn check(rates: Vec<Rate>) -> Result<Vec<Rate>, ApiError> {
     }
 }
 
+/// Replaces the whole rate table (admins only), checked row by row and as a whole; audited.
+pub fn replace_rates(
+    conn: &mut DbConn,
+    admin: &AuthUser,
+    rates: Vec<Rate>,
+) -> ApiResult<Vec<Rate>> {
+    if !admin.is_admin() {
+        return Err(ApiError::forbidden("this needs a platform admin"));
+    }
+    let rates = check(rates)?;
+    db::write_tx(conn, |conn| {
+        diesel::delete(shipping_rates::table).execute(conn)?;
+        let rows: Vec<_> = rates
+            .iter()
+            .map(|r| {
+                (
+                    shipping_rates::province.eq(r.province.clone()),
+                    shipping_rates::storage.eq(r.storage),
+                    shipping_rates::first_kg_fee.eq(r.first_kg_fee.fen()),
+                    shipping_rates::additional_kg_fee.eq(r.additional_kg_fee.fen()),
+                    shipping_rates::free_over.eq(r.free_over.map(Money::fen)),
+                    shipping_rates::transit_days.eq(r.transit_days),
+                )
+            })
+            .collect();
+        crate::insert_rows!(conn, shipping_rates::table, rows)?;
+        crate::audit::record(
+            conn,
+            Some(admin.id),
+            "shipping_rates.replaced",
+            "shipping_rates",
+            "*",
+            serde_json::json!({ "rates": rates.len() }),
+        )?;
+        load(conn)
+    })
+}
+
 #[utoipa::path(get, path = "/api/v1/shipping-rates", tag = "orders",
     responses((status = 200, body = Paginated<Rate>)))]
 pub async fn list(pool: web::Data<DbPool>) -> ApiResult<HttpResponse> {
@@ -208,36 +246,8 @@ pub async fn replace(
     admin: AdminUser,
     body: ApiJson<ReplaceRates>,
 ) -> ApiResult<HttpResponse> {
-    let rates = check(body.0.rates())?;
-    let items = blocking::run(&pool, move |conn| {
-        db::write_tx(conn, |conn| {
-            diesel::delete(shipping_rates::table).execute(conn)?;
-            let rows: Vec<_> = rates
-                .iter()
-                .map(|r| {
-                    (
-                        shipping_rates::province.eq(r.province.clone()),
-                        shipping_rates::storage.eq(r.storage),
-                        shipping_rates::first_kg_fee.eq(r.first_kg_fee.fen()),
-                        shipping_rates::additional_kg_fee.eq(r.additional_kg_fee.fen()),
-                        shipping_rates::free_over.eq(r.free_over.map(Money::fen)),
-                        shipping_rates::transit_days.eq(r.transit_days),
-                    )
-                })
-                .collect();
-            crate::insert_rows!(conn, shipping_rates::table, rows)?;
-            crate::audit::record(
-                conn,
-                Some(admin.0.id),
-                "shipping_rates.replaced",
-                "shipping_rates",
-                "*",
-                serde_json::json!({ "rates": rates.len() }),
-            )?;
-            load(conn)
-        })
-    })
-    .await?;
+    let rates = body.0.rates();
+    let items = blocking::run(&pool, move |conn| replace_rates(conn, &admin.0, rates)).await?;
     Ok(HttpResponse::Ok().json(Paginated {
         items,
         next_cursor: None,

@@ -51,6 +51,7 @@ pub struct OrgRow {
 #[template(path = "admin.html")]
 struct AdminPage {
     layout: Layout,
+    tab: &'static str,
     orgs: Vec<OrgRow>,
     coops: Vec<(String, String, String)>,
     from: String,
@@ -148,6 +149,7 @@ async fn admin_page(
     let (f, t) = (from.to_string(), to.to_string());
     let page = AdminPage {
         layout: viewer.layout("平台管理"),
+        tab: "home",
         orgs: orgs_view,
         coops: coop_rows
             .into_iter()
@@ -329,6 +331,453 @@ pub async fn decide(
                 StatusCode::CONFLICT,
                 Some(message),
                 FieldMessages::default(),
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin_rates.html")]
+struct RatesPage {
+    layout: Layout,
+    tab: &'static str,
+    rows: Vec<RateRow>,
+    storages: Vec<(&'static str, &'static str)>,
+    errors: FieldMessages,
+    notice: Option<String>,
+}
+
+/// One row of the rate table as the form shows it (text, so a wrong value comes back as
+/// typed).
+#[derive(Debug, Default, Clone)]
+pub struct RateRow {
+    pub index: usize,
+    pub province: String,
+    pub storage: String,
+    pub first_kg_fee: String,
+    pub additional_kg_fee: String,
+    pub free_over: String,
+    pub transit_days: String,
+}
+
+/// Blank rows offered for new rates.
+const SPARE_ROWS: usize = 3;
+
+fn with_spares(mut rows: Vec<RateRow>) -> Vec<RateRow> {
+    let n = rows.len();
+    rows.extend((n..n + SPARE_ROWS).map(|index| RateRow {
+        index,
+        storage: "ambient".into(),
+        ..RateRow::default()
+    }));
+    rows
+}
+
+fn storages() -> Vec<(&'static str, &'static str)> {
+    crate::catalogue::Storage::ALL
+        .iter()
+        .map(|s| (s.as_str(), zh::storage(*s)))
+        .collect()
+}
+
+/// `GET /admin/rates`: the shipping rate table, editable.
+pub async fn rates(
+    req: HttpRequest,
+    viewer: Viewer,
+    pool: web::Data<DbPool>,
+) -> Result<HttpResponse, PageError> {
+    admin(&viewer)?;
+    let current = blocking::run(&pool, crate::orders::shipping::load).await?;
+    let rows = current
+        .into_iter()
+        .enumerate()
+        .map(|(index, r)| RateRow {
+            index,
+            province: r.province,
+            storage: r.storage.as_str().to_owned(),
+            first_kg_fee: r.first_kg_fee.to_string(),
+            additional_kg_fee: r.additional_kg_fee.to_string(),
+            free_over: r.free_over.map(|m| m.to_string()).unwrap_or_default(),
+            transit_days: r.transit_days.to_string(),
+        })
+        .collect();
+    let page = RatesPage {
+        layout: viewer.layout("运费设置"),
+        tab: "rates",
+        rows: with_spares(rows),
+        storages: storages(),
+        errors: FieldMessages::default(),
+        notice: req
+            .query_string()
+            .contains("done=saved")
+            .then(|| "运费表已保存。".to_owned()),
+    };
+    Ok(HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(page.render()?))
+}
+
+/// `POST /admin/rates`: replaces the table with the rows given (blank rows are left out),
+/// by the API's rules; a wrong cell is named beside its row.
+pub async fn save_rates(
+    viewer: Viewer,
+    pool: web::Data<DbPool>,
+    form: PageForm<Vec<(String, String)>>,
+) -> Result<HttpResponse, PageError> {
+    let user = admin(&viewer)?;
+    let fields: std::collections::HashMap<String, String> = form.0.into_iter().collect();
+    let get = |k: String| {
+        fields
+            .get(&k)
+            .map(|v| v.trim().to_owned())
+            .unwrap_or_default()
+    };
+    let mut rows = Vec::new();
+    for index in 0..200 {
+        if !fields.contains_key(&format!("province_{index}")) {
+            break;
+        }
+        let row = RateRow {
+            index,
+            province: get(format!("province_{index}")),
+            storage: get(format!("storage_{index}")),
+            first_kg_fee: get(format!("first_kg_fee_{index}")),
+            additional_kg_fee: get(format!("additional_kg_fee_{index}")),
+            free_over: get(format!("free_over_{index}")),
+            transit_days: get(format!("transit_days_{index}")),
+        };
+        if !row.province.is_empty() {
+            rows.push(row);
+        }
+    }
+    // cells that are not even numbers are named here; the rest is the API's `check`
+    let mut errors = Vec::new();
+    let mut rates = Vec::new();
+    for (i, r) in rows.iter().enumerate() {
+        let money = |field: &str, v: &str, errors: &mut Vec<FieldError>| match v.parse::<Money>() {
+            Ok(m) if m >= Money::ZERO => Some(m),
+            _ => {
+                errors.push(FieldError::new(
+                    format!("rates[{i}].{field}"),
+                    "应为金额，如 12.00",
+                ));
+                None
+            }
+        };
+        let first = money("first_kg_fee", &r.first_kg_fee, &mut errors);
+        let extra = money("additional_kg_fee", &r.additional_kg_fee, &mut errors);
+        let free = if r.free_over.is_empty() {
+            Some(None)
+        } else {
+            money("free_over", &r.free_over, &mut errors).map(Some)
+        };
+        let days = r.transit_days.parse::<i32>().ok();
+        if days.is_none() {
+            errors.push(FieldError::new(
+                format!("rates[{i}].transit_days"),
+                "应为天数",
+            ));
+        }
+        let storage = crate::catalogue::Storage::parse(&r.storage);
+        if storage.is_none() {
+            errors.push(FieldError::new(
+                format!("rates[{i}].storage"),
+                "请选择储运方式",
+            ));
+        }
+        if let (Some(first), Some(extra), Some(free), Some(days), Some(storage)) =
+            (first, extra, free, days, storage)
+        {
+            rates.push(crate::orders::shipping::Rate {
+                province: r.province.clone(),
+                storage,
+                first_kg_fee: first,
+                additional_kg_fee: extra,
+                free_over: free,
+                transit_days: days,
+            });
+        }
+    }
+    let outcome = if errors.is_empty() {
+        blocking::run(&pool, move |conn| {
+            crate::orders::shipping::replace_rates(conn, &user, rates)
+        })
+        .await
+        .map(|_| ())
+    } else {
+        Err(ApiError::Validation(errors))
+    };
+    match outcome {
+        Ok(()) => Ok(see_other("/admin/rates?done=saved")),
+        Err(ApiError::Validation(e)) => {
+            // the API names rows by their place among the rows given: name them by the form's
+            let renamed: Vec<FieldError> = e
+                .into_iter()
+                .map(|x| {
+                    let field = match x
+                        .field
+                        .strip_prefix("rates[")
+                        .and_then(|r| r.split_once(']'))
+                    {
+                        Some((n, rest)) => {
+                            match n.parse::<usize>().ok().and_then(|n| rows.get(n)) {
+                                Some(row) => format!("row{}{}", row.index, rest),
+                                None => x.field.clone(),
+                            }
+                        }
+                        None => x.field.clone(),
+                    };
+                    FieldError::new(field, x.message)
+                })
+                .collect();
+            let page = RatesPage {
+                layout: viewer.layout("运费设置"),
+                tab: "rates",
+                rows: with_spares(
+                    rows.into_iter()
+                        .enumerate()
+                        .map(|(i, r)| RateRow { index: i, ..r })
+                        .collect(),
+                ),
+                storages: storages(),
+                errors: FieldMessages::from_errors(&renamed),
+                notice: None,
+            };
+            Ok(HttpResponse::UnprocessableEntity()
+                .content_type("text/html; charset=utf-8")
+                .body(page.render()?))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin_audit.html")]
+struct AuditPage {
+    layout: Layout,
+    tab: &'static str,
+    events: Vec<(String, String, String, String)>,
+    next: Option<String>,
+}
+
+/// `GET /admin/audit?cursor=`: who changed what, newest first.
+pub async fn audit(
+    req: HttpRequest,
+    viewer: Viewer,
+    pool: web::Data<DbPool>,
+) -> Result<HttpResponse, PageError> {
+    admin(&viewer)?;
+    #[derive(Deserialize, Default)]
+    struct Q {
+        #[serde(default)]
+        cursor: String,
+    }
+    let q: Q = serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
+    let page = Page::parse(Some(50), blank(&q.cursor))
+        .map_err(|_| PageError::BadRequest("翻页参数无效。".into()))?;
+    let found = blocking::run(&pool, move |conn| {
+        crate::reports::audit_log::events(
+            conn,
+            &crate::reports::audit_log::AuditFilter::default(),
+            &page,
+        )
+    })
+    .await?;
+    let china = chrono::FixedOffset::east_opt(8 * 3600).ok_or(PageError::Internal)?;
+    let page = AuditPage {
+        layout: viewer.layout("审计日志"),
+        tab: "audit",
+        events: found
+            .items
+            .into_iter()
+            .map(|e| {
+                (
+                    e.created_at
+                        .with_timezone(&china)
+                        .format("%Y-%m-%d %H:%M:%S")
+                        .to_string(),
+                    e.action,
+                    format!("{} {}", e.target_type, e.target_id),
+                    e.details.to_string(),
+                )
+            })
+            .collect(),
+        next: found.next_cursor.map(|c| {
+            format!(
+                "/admin/audit?cursor={}",
+                url::form_urlencoded::byte_serialize(c.as_bytes()).collect::<String>()
+            )
+        }),
+    };
+    Ok(HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(page.render()?))
+}
+
+#[derive(Template)]
+#[template(path = "admin_coops.html")]
+struct CoopsPage {
+    layout: Layout,
+    tab: &'static str,
+    coops: Vec<(crate::ids::CooperativeId, String, String, String)>,
+    form: CoopForm,
+    errors: FieldMessages,
+    notice: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, Clone)]
+pub struct CoopForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    province: String,
+    #[serde(default)]
+    city: String,
+    #[serde(default)]
+    county: String,
+    #[serde(default)]
+    contact_phone: String,
+}
+
+async fn coops_page(
+    viewer: &Viewer,
+    pool: &DbPool,
+    status: StatusCode,
+    form: CoopForm,
+    errors: FieldMessages,
+    notice: Option<String>,
+) -> Result<HttpResponse, PageError> {
+    admin(viewer)?;
+    let rows = blocking::run(pool, move |conn| {
+        Ok::<_, ApiError>(coops::list(conn, &Page::parse(Some(100), None)?)?.items)
+    })
+    .await?;
+    let page = CoopsPage {
+        layout: viewer.layout("合作社"),
+        tab: "coops",
+        coops: rows
+            .into_iter()
+            .map(|c| {
+                (
+                    c.id,
+                    c.name,
+                    format!("{}{}{}", c.province, c.city, c.county),
+                    c.commission_rate.map(|r| r.to_string()).unwrap_or_default(),
+                )
+            })
+            .collect(),
+        form,
+        errors,
+        notice,
+    };
+    Ok(HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .body(page.render()?))
+}
+
+/// `GET /admin/cooperatives`.
+pub async fn cooperatives(
+    req: HttpRequest,
+    viewer: Viewer,
+    pool: web::Data<DbPool>,
+) -> Result<HttpResponse, PageError> {
+    let notice = match req.query_string() {
+        q if q.contains("done=created") => Some("合作社已创建。".to_owned()),
+        q if q.contains("done=rate") => Some("佣金比例已更新。".to_owned()),
+        _ => None,
+    };
+    coops_page(
+        &viewer,
+        &pool,
+        StatusCode::OK,
+        CoopForm::default(),
+        FieldMessages::default(),
+        notice,
+    )
+    .await
+}
+
+/// `POST /admin/cooperatives`: a new co-op, by the API's rules.
+pub async fn create_cooperative(
+    viewer: Viewer,
+    pool: web::Data<DbPool>,
+    form: PageForm<CoopForm>,
+) -> Result<HttpResponse, PageError> {
+    let user = admin(&viewer)?;
+    let f = form.0;
+    let request = crate::cooperatives::domain::CreateCooperative {
+        name: crate::http::text::Line(f.name.clone()),
+        province: crate::http::text::Line(f.province.clone()),
+        city: crate::http::text::Line(f.city.clone()),
+        county: crate::http::text::Line(f.county.clone()),
+        description: None,
+        contact_phone: blank(&f.contact_phone).map(|p| crate::http::text::MaybePhone(p.to_owned())),
+    };
+    let outcome = match crate::cooperatives::domain::NewCooperative::try_from(request) {
+        Ok(new) => blocking::run(&pool, move |conn| {
+            crate::cooperatives::routes::create_cooperative(conn, &user, &new)
+        })
+        .await
+        .map(|_| ()),
+        Err(e) => Err(e),
+    };
+    match outcome {
+        Ok(()) => Ok(see_other("/admin/cooperatives?done=created")),
+        Err(ApiError::Validation(e)) => {
+            coops_page(
+                &viewer,
+                &pool,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                f,
+                FieldMessages::from_errors(&e),
+                None,
+            )
+            .await
+        }
+        Err(e @ ApiError::Conflict(_)) => {
+            let errors = FieldMessages(vec![("name".into(), zh::problem(&e))]);
+            coops_page(&viewer, &pool, StatusCode::CONFLICT, f, errors, None).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct RateForm {
+    #[serde(default)]
+    commission_rate: String,
+}
+
+/// `POST /admin/cooperatives/{id}/commission`: a co-op's own rate (blank: the default).
+pub async fn set_commission(
+    viewer: Viewer,
+    pool: web::Data<DbPool>,
+    id: web::Path<String>,
+    form: PageForm<RateForm>,
+) -> Result<HttpResponse, PageError> {
+    let user = admin(&viewer)?;
+    let id: crate::ids::CooperativeId = id.parse().map_err(|_| PageError::NotFound)?;
+    let rate = blank(&form.0.commission_rate).map(str::to_owned);
+    match blocking::run(&pool, move |conn| {
+        crate::cooperatives::routes::set_commission(conn, &user, id, rate.as_deref())
+    })
+    .await
+    {
+        Ok(_) => Ok(see_other("/admin/cooperatives?done=rate")),
+        Err(ApiError::Validation(_)) => {
+            let errors = FieldMessages(vec![(
+                format!("rate_{id}"),
+                "应为 0 到 1 之间的小数，如 0.03".into(),
+            )]);
+            coops_page(
+                &viewer,
+                &pool,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                CoopForm::default(),
+                errors,
+                None,
             )
             .await
         }

@@ -44,6 +44,18 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/pay/{payment_id}", web::post().to(orders::sandbox_confirm))
         .route("/admin", web::get().to(admin::home))
         .route("/admin/sales.csv", web::get().to(admin::sales_export))
+        .route("/admin/rates", web::get().to(admin::rates))
+        .route("/admin/rates", web::post().to(admin::save_rates))
+        .route("/admin/audit", web::get().to(admin::audit))
+        .route("/admin/cooperatives", web::get().to(admin::cooperatives))
+        .route(
+            "/admin/cooperatives",
+            web::post().to(admin::create_cooperative),
+        )
+        .route(
+            "/admin/cooperatives/{id}/commission",
+            web::post().to(admin::set_commission),
+        )
         .route(
             "/admin/organizations/{id}/{action}",
             web::post().to(admin::decide),

@@ -9,7 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::period::{day_start_utc, parse_day};
 use crate::auth::AdminUser;
 use crate::db::schema::audit_events;
-use crate::db::{self, DbPool};
+use crate::db::{self, DbConn, DbPool};
 use crate::http::blocking;
 use crate::http::error::{ApiError, ApiResult, Problem};
 use crate::http::pagination::{time_key, Page, Paginated};
@@ -74,66 +74,89 @@ pub async fn list(
         q.to.as_deref()
             .map(|t| instant(t, true, "to"))
             .transpose()?;
-    let out = blocking::run(&pool, move |conn| {
-        #[allow(clippy::type_complexity)]
-        let mut query = audit_events::table
-            .select((
-                audit_events::id,
-                audit_events::actor_id,
-                audit_events::action,
-                audit_events::target_type,
-                audit_events::target_id,
-                audit_events::details,
-                audit_events::created_at,
-            ))
-            .order((audit_events::created_at.desc(), audit_events::id.desc()))
-            .limit(page.fetch_limit())
-            .into_boxed();
-        if let Some(a) = q.actor_id.filter(|s| !s.is_empty()) {
-            query = query.filter(audit_events::actor_id.eq(a));
-        }
-        if let Some(t) = q.target_id.filter(|s| !s.is_empty()) {
-            query = query.filter(audit_events::target_id.eq(t));
-        }
-        if let Some(a) = q.action.filter(|s| !s.is_empty()) {
-            query = query.filter(audit_events::action.eq(a));
-        }
-        if let Some(f) = from {
-            query = query.filter(audit_events::created_at.ge(f));
-        }
-        if let Some(t) = to {
-            query = query.filter(audit_events::created_at.lt(t));
-        }
-        if let Some((t, id)) = page.after_time()? {
-            query = query.filter(
-                audit_events::created_at
-                    .lt(t)
-                    .or(audit_events::created_at.eq(t).and(audit_events::id.lt(id))),
-            );
-        }
-        #[allow(clippy::type_complexity)]
-        let rows: Vec<(
-            AuditEventId,
-            Option<UserId>,
-            String,
-            String,
-            String,
-            String,
-            NaiveDateTime,
-        )> = query.load(conn)?;
-        let page = page.finish(rows, |r| time_key(r.6, r.0));
-        Ok(page.map(
-            |(id, actor_id, action, target_type, target_id, details, created)| AuditEventView {
-                id,
-                actor_id,
-                action,
-                target_type,
-                target_id,
-                details: serde_json::from_str(&details).unwrap_or(serde_json::Value::Null),
-                created_at: db::utc(created),
-            },
-        ))
-    })
-    .await?;
+    let filter = AuditFilter {
+        actor_id: q.actor_id,
+        target_id: q.target_id,
+        action: q.action,
+        from,
+        to,
+    };
+    let out = blocking::run(&pool, move |conn| events(conn, &filter, &page)).await?;
     Ok(HttpResponse::Ok().json(out))
+}
+
+/// Which audit events to list.
+#[derive(Debug, Default)]
+pub struct AuditFilter {
+    pub actor_id: Option<String>,
+    pub target_id: Option<String>,
+    pub action: Option<String>,
+    pub from: Option<NaiveDateTime>,
+    pub to: Option<NaiveDateTime>,
+}
+
+/// Audit events, newest first (admins only: the callers check).
+pub fn events(
+    conn: &mut DbConn,
+    f: &AuditFilter,
+    page: &Page,
+) -> ApiResult<Paginated<AuditEventView>> {
+    #[allow(clippy::type_complexity)]
+    let mut query = audit_events::table
+        .select((
+            audit_events::id,
+            audit_events::actor_id,
+            audit_events::action,
+            audit_events::target_type,
+            audit_events::target_id,
+            audit_events::details,
+            audit_events::created_at,
+        ))
+        .order((audit_events::created_at.desc(), audit_events::id.desc()))
+        .limit(page.fetch_limit())
+        .into_boxed();
+    if let Some(a) = f.actor_id.as_deref().filter(|s| !s.is_empty()) {
+        query = query.filter(audit_events::actor_id.eq(a));
+    }
+    if let Some(t) = f.target_id.as_deref().filter(|s| !s.is_empty()) {
+        query = query.filter(audit_events::target_id.eq(t));
+    }
+    if let Some(a) = f.action.as_deref().filter(|s| !s.is_empty()) {
+        query = query.filter(audit_events::action.eq(a));
+    }
+    if let Some(t) = f.from {
+        query = query.filter(audit_events::created_at.ge(t));
+    }
+    if let Some(t) = f.to {
+        query = query.filter(audit_events::created_at.lt(t));
+    }
+    if let Some((t, id)) = page.after_time()? {
+        query = query.filter(
+            audit_events::created_at
+                .lt(t)
+                .or(audit_events::created_at.eq(t).and(audit_events::id.lt(id))),
+        );
+    }
+    #[allow(clippy::type_complexity)]
+    let rows: Vec<(
+        AuditEventId,
+        Option<UserId>,
+        String,
+        String,
+        String,
+        String,
+        NaiveDateTime,
+    )> = query.load(conn)?;
+    let page = page.finish(rows, |r| time_key(r.6, r.0));
+    Ok(page.map(
+        |(id, actor_id, action, target_type, target_id, details, created)| AuditEventView {
+            id,
+            actor_id,
+            action,
+            target_type,
+            target_id,
+            details: serde_json::from_str(&details).unwrap_or(serde_json::Value::Null),
+            created_at: db::utc(created),
+        },
+    ))
 }

@@ -1287,3 +1287,140 @@ async fn the_admin_pages_are_for_admins_and_approve_with_the_apis_rules() {
     assert!(csv.header("content-type").starts_with("text/csv"));
     admin.get("/admin/sales.csv?from=garbage").await.expect(400);
 }
+
+#[actix_web::test]
+async fn admins_edit_rates_and_coops_and_read_the_audit_log_from_pages() {
+    let app = spawn_app().await;
+    let shopper = Browser::new(&app);
+    shopper.register("lin@shantou.test").await;
+    for path in ["/admin/rates", "/admin/audit", "/admin/cooperatives"] {
+        shopper.get(path).await.expect(403);
+    }
+    let admin = Browser::new(&app);
+    admin.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let csrf = admin.csrf().await;
+    let page = admin.get("/admin/rates").await;
+    page.expect(200).shows("运费设置").shows("保存运费表");
+    // the form as shown, submitted back, changes nothing but is saved
+    let re = regex::Regex::new(r#"name="([a-z_]+_[0-9]+)" value="([^"]*)""#).unwrap();
+    let mut fields: Vec<(String, String)> = re
+        .captures_iter(&page.body)
+        .map(|c| (c[1].to_owned(), c[2].to_owned()))
+        .collect();
+    let sel = regex::Regex::new(
+        r#"name="(storage_[0-9]+)">\s*(?s:.*?)<option value="([a-z]+)" selected>"#,
+    )
+    .unwrap();
+    for c in sel.captures_iter(&page.body) {
+        fields.push((c[1].to_owned(), c[2].to_owned()));
+    }
+    let rows = fields
+        .iter()
+        .filter(|(k, v)| k.starts_with("province_") && !v.is_empty())
+        .count();
+    assert!(rows >= 3, "the seeded rates are shown: {rows}");
+    let mut form: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    form.push(("csrf_token", &csrf));
+    admin.post("/admin/rates", &form).await.expect(303);
+    // a cell that is no amount is named beside its row; a table without a * row is refused
+    let mut bad: Vec<(&str, &str)> = form.clone();
+    for f in bad.iter_mut() {
+        if f.0 == "first_kg_fee_0" {
+            f.1 = "12元";
+        }
+    }
+    admin
+        .post("/admin/rates", &bad)
+        .await
+        .expect(422)
+        .shows("应为金额");
+    let only_one: Vec<(&str, &str)> = form
+        .iter()
+        .filter(|(k, _)| k.ends_with("_0") || *k == "csrf_token")
+        .cloned()
+        .collect();
+    admin
+        .post("/admin/rates", &only_one)
+        .await
+        .expect(422)
+        .shows("banner");
+    let api_admin = app.admin().await;
+    let rates = app.get("/api/v1/shipping-rates", None).await.expect(200);
+    assert_eq!(
+        rates["items"].as_array().unwrap().len(),
+        rows,
+        "refused tables changed nothing"
+    );
+
+    admin
+        .post(
+            "/admin/cooperatives",
+            &[
+                ("csrf_token", &csrf),
+                ("name", ""),
+                ("province", "黑龙江省"),
+                ("city", "鹤岗市"),
+                ("county", "萝北县"),
+            ],
+        )
+        .await
+        .expect(422)
+        .shows("field-error");
+    admin
+        .post(
+            "/admin/cooperatives",
+            &[
+                ("csrf_token", &csrf),
+                ("name", "萝北县蓝莓合作社"),
+                ("province", "黑龙江省"),
+                ("city", "鹤岗市"),
+                ("county", "萝北县"),
+            ],
+        )
+        .await
+        .expect(303);
+    let coops = app
+        .get("/api/v1/cooperatives", Some(&api_admin.token))
+        .await
+        .expect(200);
+    let coop = coops["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "萝北县蓝莓合作社")
+        .map(|c| c["id"].as_str().unwrap().to_owned())
+        .expect("created");
+    admin
+        .post(
+            &format!("/admin/cooperatives/{coop}/commission"),
+            &[("csrf_token", &csrf), ("commission_rate", "2")],
+        )
+        .await
+        .expect(422)
+        .shows("0 到 1");
+    admin
+        .post(
+            &format!("/admin/cooperatives/{coop}/commission"),
+            &[("csrf_token", &csrf), ("commission_rate", "0.03")],
+        )
+        .await
+        .expect(303);
+    let c = app
+        .get(
+            &format!("/api/v1/cooperatives/{coop}"),
+            Some(&api_admin.token),
+        )
+        .await
+        .expect(200);
+    assert_eq!(c["commission_rate"], "0.03");
+    admin
+        .get("/admin/audit")
+        .await
+        .expect(200)
+        .shows("shipping_rates.replaced")
+        .shows("cooperative.created")
+        .shows("cooperative.commission_rate_set");
+}

@@ -573,6 +573,15 @@ async fn admin_in(app: &TestApp, driver: &Driver, width: u32, height: u32) {
         .await
         .expect("scroll");
     p.shot("sales-chart").await;
+    for (path, text, name) in [
+        ("/admin/rates", "保存运费表", "rates"),
+        ("/admin/cooperatives", "新建合作社", "cooperatives"),
+        ("/admin/audit", "organization.approved", "audit"),
+    ] {
+        p.goto(path).await;
+        p.until_text(text).await;
+        p.shot(name).await;
+    }
     c.close().await.expect("close the browser");
 }
 
