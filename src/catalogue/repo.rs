@@ -434,3 +434,16 @@ pub fn skus_of_cooperative(
         .select((SkuRow::as_select(), products::name))
         .load(conn)?)
 }
+
+/// A co-op's products not archived, by name.
+pub fn products_of_cooperative(
+    conn: &mut DbConn,
+    cooperative_id: CooperativeId,
+) -> Result<Vec<ProductRow>, ApiError> {
+    Ok(products::table
+        .filter(products::cooperative_id.eq(cooperative_id))
+        .filter(products::status.ne(ProductStatus::Archived))
+        .order(products::name.asc())
+        .select(ProductRow::as_select())
+        .load(conn)?)
+}

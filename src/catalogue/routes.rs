@@ -215,17 +215,27 @@ pub async fn create(
     let coop_id = id.into_inner();
     let draft = ProductDraft::try_from(body.0)?;
     let view = blocking::run(&pool, move |conn| {
-        let detail = db::write_tx(conn, |conn| {
-            coops::get(conn, coop_id)?;
-            require_cooperative_member(conn, &user, coop_id, false)?;
-            let id = repo::insert_product(conn, coop_id, &draft)?;
-            let row = repo::find_product(conn, id)?.ok_or(ApiError::NotFound)?;
-            repo::detail(conn, row)
-        })?;
-        product_view(conn, detail)
+        create_product(conn, &user, coop_id, &draft)
     })
     .await?;
     Ok(with_etag(actix_web::http::StatusCode::CREATED, view))
+}
+
+/// A new (unpublished) product of the caller's co-op.
+pub fn create_product(
+    conn: &mut DbConn,
+    user: &AuthUser,
+    coop_id: CooperativeId,
+    draft: &ProductDraft,
+) -> ApiResult<ProductView> {
+    let detail = db::write_tx(conn, |conn| {
+        coops::get(conn, coop_id)?;
+        require_cooperative_member(conn, user, coop_id, false)?;
+        let id = repo::insert_product(conn, coop_id, draft)?;
+        let row = repo::find_product(conn, id)?.ok_or(ApiError::NotFound)?;
+        repo::detail(conn, row)
+    })?;
+    product_view(conn, detail)
 }
 
 #[utoipa::path(get, path = "/api/v1/products/{id}", tag = "catalogue",
@@ -272,24 +282,36 @@ pub async fn update(
     let expected = if_match(&req)?;
     let patch = body.0;
     let view = blocking::run(&pool, move |conn| {
-        let detail = db::write_tx(conn, |conn| {
-            let product = editable_product(conn, &user, id)?;
-            let version = product.version;
-            let current = repo::detail(conn, product)?;
-            // a patch that is wrong on its own is told so, whichever version it names
-            let draft = ProductDraft::try_from(patch.apply(repo::as_input(&current)?))?;
-            if expected.is_some_and(|v| v != version) {
-                return Err(ApiError::PreconditionFailed);
-            }
-            lot_tracking_may_change(conn, &current, &draft)?;
-            repo::update_product(conn, &current, version, &draft)?;
-            let row = repo::find_product(conn, id)?.ok_or(ApiError::NotFound)?;
-            repo::detail(conn, row)
-        })?;
-        product_view(conn, detail)
+        patch_product(conn, &user, id, patch, expected)
     })
     .await?;
     Ok(with_etag(actix_web::http::StatusCode::OK, view))
+}
+
+/// Applies a patch to a product of the caller's co-op; `expected` is the version the caller
+/// last saw (412 when it moved on).
+pub fn patch_product(
+    conn: &mut DbConn,
+    user: &AuthUser,
+    id: ProductId,
+    patch: ProductPatch,
+    expected: Option<i64>,
+) -> ApiResult<ProductView> {
+    let detail = db::write_tx(conn, |conn| {
+        let product = editable_product(conn, user, id)?;
+        let version = product.version;
+        let current = repo::detail(conn, product)?;
+        // a patch that is wrong on its own is told so, whichever version it names
+        let draft = ProductDraft::try_from(patch.apply(repo::as_input(&current)?))?;
+        if expected.is_some_and(|v| v != version) {
+            return Err(ApiError::PreconditionFailed);
+        }
+        lot_tracking_may_change(conn, &current, &draft)?;
+        repo::update_product(conn, &current, version, &draft)?;
+        let row = repo::find_product(conn, id)?.ok_or(ApiError::NotFound)?;
+        repo::detail(conn, row)
+    })?;
+    product_view(conn, detail)
 }
 
 /// A SKU switches to or from lots only while it holds no stock (its stock would otherwise
@@ -341,29 +363,40 @@ async fn set_status(
 ) -> ApiResult<HttpResponse> {
     let expected = if_match(&req)?;
     let view = blocking::run(&pool, move |conn| {
-        let detail = db::write_tx(conn, |conn| {
-            let product = editable_product(conn, &user, id)?;
-            if expected.is_some_and(|v| v != product.version) {
-                return Err(ApiError::PreconditionFailed);
-            }
-            if product.status != to {
-                repo::change_status(conn, &product, to)?;
-                audit::record(
-                    conn,
-                    Some(user.id),
-                    &format!("product.{}", to.as_str()),
-                    "product",
-                    id,
-                    serde_json::json!({"from": product.status.as_str()}),
-                )?;
-            }
-            let row = repo::find_product(conn, id)?.ok_or(ApiError::NotFound)?;
-            repo::detail(conn, row)
-        })?;
-        product_view(conn, detail)
+        change_product_status(conn, &user, id, to, expected)
     })
     .await?;
     Ok(with_etag(actix_web::http::StatusCode::OK, view))
+}
+
+/// Publishes, unpublishes or archives a product of the caller's co-op (audited).
+pub fn change_product_status(
+    conn: &mut DbConn,
+    user: &AuthUser,
+    id: ProductId,
+    to: ProductStatus,
+    expected: Option<i64>,
+) -> ApiResult<ProductView> {
+    let detail = db::write_tx(conn, |conn| {
+        let product = editable_product(conn, user, id)?;
+        if expected.is_some_and(|v| v != product.version) {
+            return Err(ApiError::PreconditionFailed);
+        }
+        if product.status != to {
+            repo::change_status(conn, &product, to)?;
+            audit::record(
+                conn,
+                Some(user.id),
+                &format!("product.{}", to.as_str()),
+                "product",
+                id,
+                serde_json::json!({"from": product.status.as_str()}),
+            )?;
+        }
+        let row = repo::find_product(conn, id)?.ok_or(ApiError::NotFound)?;
+        repo::detail(conn, row)
+    })?;
+    product_view(conn, detail)
 }
 
 #[utoipa::path(post, path = "/api/v1/products/{id}/publish", tag = "catalogue", security(("bearer" = [])),

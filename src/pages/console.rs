@@ -58,7 +58,7 @@ pub struct Coop {
 }
 
 /// The signed-in member (or admin) and the co-op; anyone else gets the 404 page.
-async fn enter(
+pub(super) async fn enter(
     viewer: &Viewer,
     pool: &DbPool,
     id: &str,

@@ -12,6 +12,7 @@ pub mod console;
 pub mod error;
 pub mod layout;
 pub mod orders;
+pub mod products;
 pub mod session;
 pub mod shop;
 pub mod zh;
@@ -73,6 +74,20 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/console/{coop}/fulfilments/{id}/slip",
             web::get().to(console::slip),
+        )
+        .route("/console/{coop}/products", web::get().to(products::list))
+        .route("/console/{coop}/products", web::post().to(products::create))
+        .route(
+            "/console/{coop}/products/{id}",
+            web::get().to(products::edit),
+        )
+        .route(
+            "/console/{coop}/products/{id}",
+            web::post().to(products::save),
+        )
+        .route(
+            "/console/{coop}/products/{id}/{action}",
+            web::post().to(products::set_status),
         )
         .route("/console/{coop}/lots", web::get().to(console::lots))
         .route("/console/{coop}/lots", web::post().to(console::receive))

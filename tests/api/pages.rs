@@ -1424,3 +1424,111 @@ async fn admins_edit_rates_and_coops_and_read_the_audit_log_from_pages() {
         .shows("cooperative.created")
         .shows("cooperative.commission_rate_set");
 }
+
+#[actix_web::test]
+async fn a_coop_creates_edits_and_publishes_products_from_the_console() {
+    let app = spawn_app().await;
+    let shop = pear_shop(&app).await;
+    let coop = &shop.coop;
+    let b = Browser::new(&app);
+    b.login("luobei@demo.shanhe.cn", "demo-coop-2026").await;
+    let csrf = b.csrf().await;
+    let list = format!("/console/{coop}/products");
+    b.get(&list)
+        .await
+        .expect(200)
+        .shows("冻梨切片")
+        .shows("新建商品");
+    let product = |name: &'static str, price: &'static str| {
+        vec![
+            ("csrf_token", csrf.clone()),
+            ("name", name.to_owned()),
+            ("origin", "黑龙江省鹤岗市萝北县".to_owned()),
+            ("storage", "frozen".to_owned()),
+            ("shelf_life_days", "180".to_owned()),
+            ("certifications", "green_food".to_owned()),
+            ("sku_existing_0", "0".to_owned()),
+            ("sku_code_0", "LB-BERRY-1KG".to_owned()),
+            ("sku_name_0", "1 kg 盒".to_owned()),
+            ("sku_unit_0", "盒".to_owned()),
+            ("sku_weight_0", "1000".to_owned()),
+            ("sku_price_0", price.to_owned()),
+            ("sku_channel_0", "retail".to_owned()),
+        ]
+    };
+    let as_form = |v: &Vec<(&'static str, String)>| -> Vec<(&'static str, String)> { v.clone() };
+    let bad = as_form(&product("", "12块"));
+    let bad: Vec<(&str, &str)> = bad.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    b.post(&list, &bad).await.expect(422).shows("应为金额");
+    let bad = as_form(&product("", "39.90"));
+    let bad: Vec<(&str, &str)> = bad.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    b.post(&list, &bad).await.expect(422).shows("field-error");
+    let good = as_form(&product("冻蓝莓", "39.90"));
+    let good: Vec<(&str, &str)> = good.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    b.post(&list, &good).await.expect(303);
+    let page = b.get(&list).await;
+    page.expect(200).shows("冻蓝莓").shows("草稿");
+    let id = regex::Regex::new(r#"/products/([0-9a-f-]{36})"><strong>冻蓝莓"#)
+        .unwrap()
+        .captures(&page.body)
+        .map(|c| c[1].to_owned())
+        .expect("the new product's link");
+    app.get(&format!("/api/v1/products/{id}"), None)
+        .await
+        .expect(404);
+    b.post(&format!("{list}/{id}/publish"), &[("csrf_token", &csrf)])
+        .await
+        .expect(303);
+    let published = app
+        .get(&format!("/api/v1/products/{id}"), None)
+        .await
+        .expect(200);
+    assert_eq!(published["certifications"][0], "green_food");
+
+    // edit: a new price and a second SKU; the version guards against a stale form
+    let edit = b.get(&format!("{list}/{id}")).await;
+    edit.expect(200).shows("LB-BERRY-1KG").shows("新规格");
+    let version = edit.hidden("version");
+    let mut form = as_form(&product("冻蓝莓（新季）", "35.00"));
+    form.retain(|(k, _)| *k != "sku_existing_0");
+    form.push(("sku_existing_0", "1".into()));
+    form.push(("version", version.clone()));
+    for (k, v) in [
+        ("sku_existing_1", "0"),
+        ("sku_code_1", "LB-BERRY-3KG"),
+        ("sku_name_1", "3 kg 箱"),
+        ("sku_unit_1", "箱"),
+        ("sku_weight_1", "3000"),
+        ("sku_price_1", "99.00"),
+        ("sku_channel_1", "both"),
+    ] {
+        form.push((k, v.into()));
+    }
+    let f: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    b.post(&format!("{list}/{id}"), &f).await.expect(303);
+    let after = app
+        .get(&format!("/api/v1/products/{id}"), None)
+        .await
+        .expect(200);
+    assert_eq!(after["name"], "冻蓝莓（新季）");
+    assert_eq!(after["skus"].as_array().unwrap().len(), 2);
+    assert_eq!(after["price"], "35.00");
+    // the same form again names a version that has moved on
+    b.post(&format!("{list}/{id}"), &f)
+        .await
+        .expect(412)
+        .shows("刚被别人修改过");
+    // another co-op's owner reaches none of it
+    let rice = Browser::new(&app);
+    rice.login("suibin@demo.shanhe.cn", "demo-coop-2026").await;
+    rice.get(&format!("{list}/{id}")).await.expect(404);
+    let rcsrf = rice.csrf().await;
+    rice.post(&format!("{list}/{id}/archive"), &[("csrf_token", &rcsrf)])
+        .await
+        .expect(404);
+    b.post(&format!("{list}/{id}/archive"), &[("csrf_token", &csrf)])
+        .await
+        .expect(303);
+    let archived = app.get(&format!("/api/v1/products/{id}"), None).await;
+    assert_eq!(archived.status, 404);
+}

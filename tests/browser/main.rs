@@ -426,6 +426,14 @@ async fn console_in(app: &TestApp, driver: &Driver, width: u32, height: u32) {
     p.until_text("已入库").await;
     p.until_text(&format!("LB-NEW-{width}")).await;
     p.shot("lot-received").await;
+    c.find(Locator::LinkText("商品"))
+        .await
+        .expect("the products tab")
+        .click()
+        .await
+        .expect("open products");
+    p.until_text("新建商品").await;
+    p.shot("products").await;
 
     c.find(Locator::LinkText("今日工作"))
         .await
