@@ -40,7 +40,7 @@ use crate::inventory::lots::repo::{self as lot_repo, LotFilter};
 use crate::inventory::lots::routes::{change_hold, member_of_coop};
 use crate::inventory::repo::available_by_sku;
 use crate::orders::FulfilmentStatus;
-use crate::reports::settlements::settlement_for;
+use crate::reports::settlements::{settlement_for, settlement_lines};
 
 fn respond(status: StatusCode, page: &impl Template) -> Result<HttpResponse, PageError> {
     Ok(HttpResponse::build(status)
@@ -965,9 +965,14 @@ struct SettlementPage {
     coop: Coop,
     month: String,
     rows: Vec<(&'static str, String)>,
+    lines: Vec<(String, String, String)>,
+    more: bool,
     problem: Option<String>,
     notice: Option<String>,
 }
+
+/// How many of a month's orders the settlement page lists (the CSV has them all).
+const SHOWN_LINES: i64 = 200;
 
 #[derive(Debug, Default, Deserialize)]
 pub struct MonthQuery {
@@ -995,9 +1000,32 @@ pub async fn settlement(
     };
     let (m, coop_id, rate) = (month.clone(), coop.id, config.commission_rate);
     let found = blocking::run(&pool, move |conn| {
-        Ok::<_, ApiError>(settlement_for(conn, &user, coop_id, &m, rate))
+        let totals = settlement_for(conn, &user, coop_id, &m, rate);
+        let lines = match &totals {
+            Ok(_) => settlement_lines(conn, &user, coop_id, &m, None, SHOWN_LINES + 1)?,
+            Err(_) => Vec::new(),
+        };
+        Ok::<_, ApiError>((totals, lines))
     })
     .await?;
+    let china = chrono::FixedOffset::east_opt(8 * 3600).ok_or(PageError::Internal)?;
+    let (found, mut lines) = found;
+    let more = lines.len() as i64 > SHOWN_LINES;
+    lines.truncate(SHOWN_LINES as usize);
+    let lines = lines
+        .into_iter()
+        .map(|l| {
+            (
+                l.order_number,
+                l.delivered_at
+                    .and_utc()
+                    .with_timezone(&china)
+                    .format("%Y-%m-%d")
+                    .to_string(),
+                l.goods.to_string(),
+            )
+        })
+        .collect();
     let (rows, problem) = match found {
         Ok(s) => (
             vec![
@@ -1020,6 +1048,8 @@ pub async fn settlement(
             coop,
             month,
             rows,
+            lines,
+            more,
             problem,
             notice: None,
         },
@@ -1110,4 +1140,79 @@ pub async fn add_member(
             notice: None,
         },
     )
+}
+
+/// `GET /console/{coop}/settlement.csv?month=YYYY-MM` (owner only): every order the month's
+/// settlement counts, streamed a thousand orders at a time, so a long month never sits in
+/// memory whole.
+pub async fn settlement_csv(
+    req: HttpRequest,
+    viewer: Viewer,
+    pool: web::Data<DbPool>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    use futures_util::{stream, StreamExt};
+    let (user, coop) = enter(&viewer, &pool, &id, "settlement").await?;
+    if !coop.owner {
+        return Err(PageError::Forbidden);
+    }
+    let q: MonthQuery = serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
+    let month: String = q.month.trim().chars().take(7).collect();
+    if crate::reports::period::month_range(&month).is_none() {
+        return Err(PageError::BadRequest("月份格式应为 YYYY-MM。".into()));
+    }
+    let coop_id = coop.id;
+    let header = crate::http::csv::line(["order_number", "delivered_on", "goods"]);
+    // None: finished; Some(after): the next chunk starts after this order
+    let start: Option<Option<crate::ids::OrderId>> = Some(None);
+    let body = stream::once(async move { Ok::<_, actix_web::Error>(web::Bytes::from(header)) })
+        .chain(stream::unfold(
+            (start, pool.clone(), user, month.clone()),
+            move |(next, pool, user, month)| async move {
+                let after = next?;
+                let (u, m) = (user.clone(), month.clone());
+                let chunk = blocking::run(&pool, move |conn| {
+                    settlement_lines(conn, &u, coop_id, &m, after, 1000)
+                })
+                .await;
+                match chunk {
+                    Ok(lines) if lines.is_empty() => None,
+                    Ok(lines) => {
+                        let china = chrono::FixedOffset::east_opt(8 * 3600)?;
+                        let mut out = String::new();
+                        for l in &lines {
+                            let day = l
+                                .delivered_at
+                                .and_utc()
+                                .with_timezone(&china)
+                                .format("%Y-%m-%d")
+                                .to_string();
+                            let goods = l.goods.to_string();
+                            out.push_str(&crate::http::csv::line([
+                                l.order_number.as_str(),
+                                day.as_str(),
+                                goods.as_str(),
+                            ]));
+                        }
+                        let last = lines.last().map(|l| l.order_id);
+                        let next = if lines.len() < 1000 { None } else { Some(last) };
+                        Some((Ok(web::Bytes::from(out)), (next, pool, user, month)))
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "settlement export failed part way");
+                        Some((
+                            Err(actix_web::error::ErrorInternalServerError("export failed")),
+                            (None, pool, user, month),
+                        ))
+                    }
+                }
+            },
+        ));
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            actix_web::http::header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"settlement-{month}.csv\""),
+        ))
+        .streaming(body))
 }

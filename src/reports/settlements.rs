@@ -147,6 +147,77 @@ pub fn settlement_for(
     }
 }
 
+/// One order in a co-op's settlement: its goods of this co-op, at what they were charged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SettlementLine {
+    pub order_id: OrderId,
+    pub order_number: String,
+    pub delivered_at: chrono::NaiveDateTime,
+    pub goods: Money,
+}
+
+/// The orders a co-op's settlement for `month` counts, `limit` at a time after `after` (by
+/// order id), for its owner and admins: what the settlement sums, line by line, so a long
+/// month can be streamed rather than held in memory.
+pub fn settlement_lines(
+    conn: &mut DbConn,
+    user: &AuthUser,
+    coop: CooperativeId,
+    month: &str,
+    after: Option<OrderId>,
+    limit: i64,
+) -> ApiResult<Vec<SettlementLine>> {
+    let (start, end) =
+        month_range(month).ok_or_else(|| ApiError::field("month", "must be a month YYYY-MM"))?;
+    coops::get(conn, coop)?;
+    require_cooperative_member(conn, user, coop, true)?;
+    let mut ids = order_items::table
+        .inner_join(orders::table)
+        .filter(order_items::cooperative_id.eq(coop))
+        .filter(orders::status.eq_any([OrderStatus::Delivered, OrderStatus::Completed]))
+        .filter(orders::delivered_at.ge(start))
+        .filter(orders::delivered_at.lt(end))
+        .select(orders::id)
+        .distinct()
+        .order(orders::id.asc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(a) = after {
+        ids = ids.filter(orders::id.gt(a));
+    }
+    let ids: Vec<OrderId> = ids.load(conn)?;
+    let rows: Vec<(OrderId, String, Option<chrono::NaiveDateTime>, i64)> = order_items::table
+        .inner_join(orders::table)
+        .filter(order_items::cooperative_id.eq(coop))
+        .filter(orders::id.eq_any(&ids))
+        .order(orders::id.asc())
+        .select((
+            orders::id,
+            orders::number,
+            orders::delivered_at,
+            order_items::line_total,
+        ))
+        .load(conn)?;
+    let mut out: Vec<SettlementLine> = Vec::new();
+    for (id, number, delivered, line) in rows {
+        match out.last_mut() {
+            Some(l) if l.order_id == id => {
+                l.goods = l
+                    .goods
+                    .checked_add(Money::from_fen(line))
+                    .ok_or_else(|| ApiError::internal("settlement line overflow"))?;
+            }
+            _ => out.push(SettlementLine {
+                order_id: id,
+                order_number: number,
+                delivered_at: delivered.unwrap_or(start),
+                goods: Money::from_fen(line),
+            }),
+        }
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
