@@ -110,12 +110,23 @@ pub async fn list(
         low_stock: q.low_stock.unwrap_or(false),
     };
     let rows = blocking::run(&pool, move |conn| {
-        coops::get(conn, coop_id)?;
-        require_cooperative_member(conn, &user, coop_id, false)?;
-        repo::list(conn, coop_id, &filter, &page)
+        stock_of(conn, &user, coop_id, &filter, &page)
     })
     .await?;
     Ok(HttpResponse::Ok().json(rows.map(StockView::from)))
+}
+
+/// A co-op's stock rows, for its members and admins.
+pub fn stock_of(
+    conn: &mut DbConn,
+    user: &AuthUser,
+    coop_id: CooperativeId,
+    filter: &StockFilter,
+    page: &Page,
+) -> ApiResult<crate::http::pagination::Paginated<repo::StockRow>> {
+    coops::get(conn, coop_id)?;
+    require_cooperative_member(conn, user, coop_id, false)?;
+    repo::list(conn, coop_id, filter, page)
 }
 
 /// The answer to a stock-row change of a lot-tracked SKU.
@@ -152,57 +163,70 @@ pub async fn stocktake(
     let count = Stocktake::try_from(body.0)?;
     let expected = if_match(&req)?;
     let row = blocking::run(&pool, move |conn| {
-        db::write_tx(conn, |conn| {
-            let coop = sku_and_warehouse_access(conn, &user, sku, wh)?;
-            if !lot_repo::lot_tracked(conn, &[sku])?.is_empty() {
-                return Err(ApiError::Conflict(LOT_TRACKED.into()));
-            }
-            repo::ensure_row(conn, sku, wh, coop)?;
-            let actor = user.id;
-            // the version check makes the count apply to exactly the row that was read; a
-            // concurrent change (a reservation, say) is retried, unless If-Match pinned it
-            for _ in 0..5 {
-                let current = repo::find(conn, sku, wh)?.ok_or(ApiError::NotFound)?;
-                if expected.is_some_and(|v| v != current.version) {
-                    return Err(ApiError::PreconditionFailed);
-                }
-                if count.on_hand < current.reserved {
-                    return Err(ApiError::Conflict(format!(
-                        "{} units are reserved for orders; the count cannot be lower",
-                        current.reserved
-                    )));
-                }
-                let applied = repo::set_on_hand(
-                    conn,
-                    &current,
-                    count.on_hand,
-                    count.reason.as_deref(),
-                    Some(actor),
-                )?;
-                if let Some(delta) = applied {
-                    audit::record(
-                        conn,
-                        Some(actor),
-                        "stock.stocktake",
-                        "stock",
-                        format!("{sku}/{wh}"),
-                        serde_json::json!({"sku_id": sku, "warehouse_id": wh, "on_hand": count.on_hand, "delta": delta, "reason": count.reason}),
-                    )?;
-                    return repo::find(conn, sku, wh)?.ok_or(ApiError::NotFound);
-                }
-                if expected.is_some() {
-                    return Err(ApiError::PreconditionFailed);
-                }
-            }
-            Err(ApiError::Conflict(
-                "the stock row keeps changing; try again".into(),
-            ))
-        })
+        take_stock(conn, &user, sku, wh, &count, expected)
     })
     .await?;
     Ok(HttpResponse::Ok()
         .insert_header(etag(row.version))
         .json(StockView::from(row)))
+}
+
+/// Sets a stock row to a counted number (not below what is reserved); `expected` pins the
+/// row's version. Audited when it changes something.
+pub fn take_stock(
+    conn: &mut DbConn,
+    user: &AuthUser,
+    sku: SkuId,
+    wh: WarehouseId,
+    count: &Stocktake,
+    expected: Option<i64>,
+) -> ApiResult<repo::StockRow> {
+    db::write_tx(conn, |conn| {
+        let coop = sku_and_warehouse_access(conn, user, sku, wh)?;
+        if !lot_repo::lot_tracked(conn, &[sku])?.is_empty() {
+            return Err(ApiError::Conflict(LOT_TRACKED.into()));
+        }
+        repo::ensure_row(conn, sku, wh, coop)?;
+        let actor = user.id;
+        // the version check makes the count apply to exactly the row that was read; a
+        // concurrent change (a reservation, say) is retried, unless If-Match pinned it
+        for _ in 0..5 {
+            let current = repo::find(conn, sku, wh)?.ok_or(ApiError::NotFound)?;
+            if expected.is_some_and(|v| v != current.version) {
+                return Err(ApiError::PreconditionFailed);
+            }
+            if count.on_hand < current.reserved {
+                return Err(ApiError::Conflict(format!(
+                    "{} units are reserved for orders; the count cannot be lower",
+                    current.reserved
+                )));
+            }
+            let applied = repo::set_on_hand(
+                conn,
+                &current,
+                count.on_hand,
+                count.reason.as_deref(),
+                Some(actor),
+            )?;
+            if let Some(delta) = applied {
+                audit::record(
+                    conn,
+                    Some(actor),
+                    "stock.stocktake",
+                    "stock",
+                    format!("{sku}/{wh}"),
+                    serde_json::json!({"sku_id": sku, "warehouse_id": wh, "on_hand": count.on_hand, "delta": delta, "reason": count.reason}),
+                )?;
+                return repo::find(conn, sku, wh)?.ok_or(ApiError::NotFound);
+            }
+            if expected.is_some() {
+                return Err(ApiError::PreconditionFailed);
+            }
+        }
+        Err(ApiError::Conflict(
+            "the stock row keeps changing; try again".into(),
+        ))
+    })
 }
 
 #[utoipa::path(post, path = "/api/v1/cooperatives/{id}/stock/adjustments", tag = "inventory",

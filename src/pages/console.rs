@@ -34,11 +34,13 @@ use crate::http::blocking;
 use crate::http::error::ApiError;
 use crate::http::pagination::Page;
 use crate::ids::{ClaimId, CooperativeId, FulfilmentId, LotId, OrderItemId, SkuId};
+use crate::inventory::domain::{Stocktake, StocktakeRequest};
 use crate::inventory::lots::domain::{self as lot_domain, LotHold, LotStatus, Receipt, ReceiveLot};
 use crate::inventory::lots::public::lot_label;
 use crate::inventory::lots::repo::{self as lot_repo, LotFilter};
 use crate::inventory::lots::routes::{change_hold, member_of_coop};
-use crate::inventory::repo::available_by_sku;
+use crate::inventory::repo::{available_by_sku, StockFilter};
+use crate::inventory::routes::{stock_of, take_stock};
 use crate::orders::FulfilmentStatus;
 use crate::reports::settlements::{settlement_for, settlement_lines};
 
@@ -352,6 +354,7 @@ fn notice(req: &HttpRequest) -> Option<String> {
     match q.done.as_str() {
         "shipped" => Some("已发货，买家可在订单页看到运单号。".into()),
         "received" => Some("已入库。".into()),
+        "counted" => Some("盘点已保存。".into()),
         "held" => Some("批次已冻结，不再销售。".into()),
         "released" => Some("批次已恢复销售。".into()),
         "approved" => Some("已同意，退款已记入。".into()),
@@ -532,6 +535,10 @@ struct LotsPage {
     layout: Layout,
     coop: Coop,
     skus: Vec<(SkuId, String)>,
+    /// SKUs kept without lots, for the stocktake form.
+    plain: Vec<(SkuId, String)>,
+    /// Stock rows of those SKUs: (SKU id, warehouse id, name, warehouse name, on hand, reserved).
+    stock: Vec<(SkuId, String, String, String, i64, i64)>,
     warehouses: Vec<(String, String)>,
     lots: Vec<LotLine>,
     form: ReceiveForm,
@@ -569,12 +576,19 @@ async fn lots_page(
     problem: Option<String>,
 ) -> Result<HttpResponse, PageError> {
     let id = coop.id;
-    let (skus, warehouses, lots) = blocking::run(pool, move |conn| {
+    let (skus, plain, warehouses, lots, stock) = blocking::run(pool, move |conn| {
         member_of_coop(conn, &user, id)?;
-        let skus: Vec<(SkuId, String)> = skus_of_cooperative(conn, id)?
-            .into_iter()
+        let all = skus_of_cooperative(conn, id)?;
+        let name = |s: &crate::catalogue::repo::SkuRow, p: &str| format!("{p} · {}", s.name);
+        let skus: Vec<(SkuId, String)> = all
+            .iter()
             .filter(|(s, _)| s.lot_tracked)
-            .map(|(s, p)| (s.id, format!("{p} · {}", s.name)))
+            .map(|(s, p)| (s.id, name(s, p)))
+            .collect();
+        let plain: Vec<(SkuId, String)> = all
+            .iter()
+            .filter(|(s, _)| !s.lot_tracked)
+            .map(|(s, p)| (s.id, name(s, p)))
             .collect();
         let warehouses: Vec<(String, String)> = coops::warehouses_of(conn, id)?
             .into_iter()
@@ -602,7 +616,38 @@ async fn lots_page(
             lot_domain::today(),
             &page,
         )?;
-        Ok::<_, ApiError>((skus, warehouses, lots.items))
+        let rows = stock_of(
+            conn,
+            &user,
+            id,
+            &StockFilter {
+                sku_id: None,
+                warehouse_id: None,
+                low_stock: false,
+            },
+            &Page::parse(Some(100), None)?,
+        )?;
+        let stock = rows
+            .items
+            .into_iter()
+            .filter_map(|r| {
+                let sku = plain.iter().find(|(id, _)| *id == r.sku_id)?;
+                let wh = warehouses
+                    .iter()
+                    .find(|(id, _)| *id == r.warehouse_id.to_string())
+                    .map(|(_, n)| n.clone())
+                    .unwrap_or_default();
+                Some((
+                    r.sku_id,
+                    r.warehouse_id.to_string(),
+                    sku.1.clone(),
+                    wh,
+                    r.on_hand,
+                    r.reserved,
+                ))
+            })
+            .collect();
+        Ok::<_, ApiError>((skus, plain, warehouses, lots.items, stock))
     })
     .await?;
     let names: HashMap<SkuId, String> = skus.iter().cloned().collect();
@@ -613,6 +658,8 @@ async fn lots_page(
             coop,
             lots: lot_lines(lots, &names),
             skus,
+            plain,
+            stock,
             warehouses,
             form,
             errors,
@@ -1215,4 +1262,66 @@ pub async fn settlement_csv(
             format!("attachment; filename=\"settlement-{month}.csv\""),
         ))
         .streaming(body))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct CountForm {
+    #[serde(default)]
+    sku_id: String,
+    #[serde(default)]
+    warehouse_id: String,
+    #[serde(default)]
+    on_hand: String,
+}
+
+/// `POST /console/{coop}/stock` (盘点): sets a SKU's count in a warehouse, as the API's
+/// stocktake does (not below what orders hold; lot-tracked SKUs move through their lots).
+pub async fn count_stock(
+    viewer: Viewer,
+    pool: web::Data<DbPool>,
+    id: web::Path<String>,
+    form: PageForm<CountForm>,
+) -> Result<HttpResponse, PageError> {
+    let (user, coop) = enter(&viewer, &pool, &id, "lots").await?;
+    let f = form.0;
+    let sku: SkuId = f.sku_id.trim().parse().map_err(|_| PageError::NotFound)?;
+    let wh: crate::ids::WarehouseId = f
+        .warehouse_id
+        .trim()
+        .parse()
+        .map_err(|_| PageError::NotFound)?;
+    let on_hand = f.on_hand.trim().parse::<i64>().unwrap_or(-1);
+    let request = StocktakeRequest {
+        on_hand,
+        reason: Some(crate::http::text::Prose("盘点".into())),
+    };
+    let who = user.clone();
+    let outcome = match Stocktake::try_from(request) {
+        Ok(count) => blocking::run(&pool, move |conn| {
+            take_stock(conn, &who, sku, wh, &count, None)
+        })
+        .await
+        .map(|_| ()),
+        Err(e) => Err(e),
+    };
+    let coop_id = coop.id;
+    match outcome {
+        Ok(()) => Ok(see_other(&format!("/console/{coop_id}/lots?done=counted"))),
+        Err(e @ (ApiError::Validation(_) | ApiError::Conflict(_))) => {
+            let message = format!("盘点未保存：{}", zh::problem(&e));
+            lots_page(
+                &viewer,
+                &pool,
+                user,
+                coop,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                ReceiveForm::default(),
+                FieldMessages::default(),
+                None,
+                Some(message),
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
 }

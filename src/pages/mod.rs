@@ -95,6 +95,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/console/{coop}/lots/{id}/label.svg",
             web::get().to(console::label),
         )
+        .route("/console/{coop}/stock", web::post().to(console::count_stock))
         .route(
             "/console/{coop}/lots/{id}/{action}",
             web::post().to(console::hold),

@@ -1532,3 +1532,90 @@ async fn a_coop_creates_edits_and_publishes_products_from_the_console() {
     let archived = app.get(&format!("/api/v1/products/{id}"), None).await;
     assert_eq!(archived.status, 404);
 }
+
+#[actix_web::test]
+async fn a_coop_counts_stock_of_goods_kept_without_lots() {
+    let app = spawn_app().await;
+    pear(&app).await;
+    let owner = app.login("chaoyang@demo.shanhe.cn", "demo-coop-2026").await;
+    let coops = app
+        .get("/api/v1/cooperatives", Some(&owner.token))
+        .await
+        .expect(200);
+    let coop = coops["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "潮阳区农产品合作社")
+        .map(|c| c["id"].as_str().unwrap().to_owned())
+        .unwrap();
+    let stock = app
+        .get(
+            &format!("/api/v1/cooperatives/{coop}/stock"),
+            Some(&owner.token),
+        )
+        .await
+        .expect(200);
+    let row = stock["items"][0].clone();
+    let (sku, wh) = (
+        row["sku_id"].as_str().unwrap(),
+        row["warehouse_id"].as_str().unwrap(),
+    );
+    let b = Browser::new(&app);
+    b.login("chaoyang@demo.shanhe.cn", "demo-coop-2026").await;
+    let csrf = b.csrf().await;
+    b.get(&format!("/console/{coop}/lots"))
+        .await
+        .expect(200)
+        .shows("盘点")
+        .shows("实际数量");
+    let count = format!("/console/{coop}/stock");
+    b.post(
+        &count,
+        &[
+            ("csrf_token", &csrf),
+            ("sku_id", sku),
+            ("warehouse_id", wh),
+            ("on_hand", "-3"),
+        ],
+    )
+    .await
+    .expect(422)
+    .shows("盘点未保存");
+    b.post(
+        &count,
+        &[
+            ("csrf_token", &csrf),
+            ("sku_id", sku),
+            ("warehouse_id", wh),
+            ("on_hand", "77"),
+        ],
+    )
+    .await
+    .expect(303);
+    let after = app
+        .get(
+            &format!("/api/v1/cooperatives/{coop}/stock?sku_id={sku}"),
+            Some(&owner.token),
+        )
+        .await
+        .expect(200);
+    assert_eq!(after["items"][0]["on_hand"], 77);
+    // another co-op cannot count this co-op's stock
+    let other = Browser::new(&app);
+    other.login("luobei@demo.shanhe.cn", "demo-coop-2026").await;
+    let ocsrf = other.csrf().await;
+    other
+        .post(
+            &count,
+            &[
+                ("csrf_token", &ocsrf),
+                ("sku_id", sku),
+                ("warehouse_id", wh),
+                ("on_hand", "0"),
+            ],
+        )
+        .await
+        .expect(404);
+    app.assert_ledger_balanced();
+}
