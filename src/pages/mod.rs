@@ -41,6 +41,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/orders", web::get().to(orders::list))
         .route("/orders/{id}", web::get().to(orders::show))
         .route("/orders/{id}/pay", web::post().to(orders::pay))
+        .route(
+            "/orders/{id}/parcels/{shipment}/inspect",
+            web::post().to(orders::inspect),
+        )
         .route("/pay/{payment_id}", web::get().to(orders::sandbox_page))
         .route("/pay/{payment_id}", web::post().to(orders::sandbox_confirm))
         .route("/admin", web::get().to(admin::home))
@@ -95,7 +99,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/console/{coop}/lots/{id}/label.svg",
             web::get().to(console::label),
         )
-        .route("/console/{coop}/stock", web::post().to(console::count_stock))
+        .route(
+            "/console/{coop}/stock",
+            web::post().to(console::count_stock),
+        )
         .route(
             "/console/{coop}/lots/{id}/{action}",
             web::post().to(console::hold),

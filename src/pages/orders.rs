@@ -10,6 +10,7 @@ use super::error::PageError;
 use super::layout::{html, see_other, Layout};
 use super::session::{PageForm, Viewer};
 use super::zh;
+use crate::aftersales::inspection::{inspect_parcel, InspectionLine};
 use crate::config::Config;
 use crate::cooperatives::repo as coops;
 use crate::db::DbPool;
@@ -23,6 +24,7 @@ use crate::orders::repo::OrderFilter;
 use crate::orders::views::{OrderView, Parcels};
 use crate::orders::{OrderStatus, PaymentStatus};
 use crate::payments::sandbox;
+use actix_web::http::StatusCode;
 
 const CHINA: i32 = 8 * 3600;
 
@@ -127,6 +129,11 @@ pub struct EventRow {
 }
 
 pub struct ParcelRow {
+    pub id: crate::ids::ShipmentId,
+    /// What the parcel carried: (order item, name, units), for a receiving inspection.
+    pub lines: Vec<(crate::ids::OrderItemId, String, i64)>,
+    /// Not yet delivered: a business buyer may count it at the door.
+    pub open: bool,
     pub carrier: String,
     pub tracking_number: String,
     pub status: &'static str,
@@ -163,6 +170,9 @@ struct OrderPage {
     can_pay: bool,
     sandbox: bool,
     cancel_reason: Option<String>,
+    /// An organization's order: its parcels may be counted at the door (验收).
+    business: bool,
+    problem: Option<String>,
 }
 
 fn parts(v: &OrderView, names: &[(crate::ids::CooperativeId, String)]) -> Vec<PartRow> {
@@ -193,6 +203,21 @@ fn parts(v: &OrderView, names: &[(crate::ids::CooperativeId, String)]) -> Vec<Pa
                         })
                         .collect();
                     ParcelRow {
+                        id: s.id,
+                        lines: s
+                            .items
+                            .iter()
+                            .map(|i| {
+                                let name = v
+                                    .items
+                                    .iter()
+                                    .find(|o| o.id == i.order_item_id)
+                                    .map(|o| format!("{} · {}", o.product_name, o.sku_name))
+                                    .unwrap_or_default();
+                                (i.order_item_id, name, i.quantity)
+                            })
+                            .collect(),
+                        open: s.status != crate::fulfilment::domain::ShipmentStatus::Delivered,
                         carrier: s.carrier.clone(),
                         tracking_number: s.tracking_number.clone(),
                         status: zh::shipment_status(s.status),
@@ -230,10 +255,21 @@ pub async fn show(
     config: web::Data<Config>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
-    let user = viewer.require()?.auth.clone();
     let id: OrderId = id.parse().map_err(|_| PageError::NotFound)?;
-    let parcels = **parcels;
-    let (v, names) = blocking::run(&pool, move |conn| {
+    order_page(&viewer, &pool, **parcels, &config, id, StatusCode::OK, None).await
+}
+
+async fn order_page(
+    viewer: &Viewer,
+    pool: &DbPool,
+    parcels: Parcels,
+    config: &Config,
+    id: OrderId,
+    status: StatusCode,
+    problem: Option<String>,
+) -> Result<HttpResponse, PageError> {
+    let user = viewer.require()?.auth.clone();
+    let (v, names) = blocking::run(pool, move |conn| {
         let v = order_for(conn, parcels, &user, id)?;
         let mut names = Vec::new();
         for f in &v.fulfilments {
@@ -243,7 +279,7 @@ pub async fn show(
     })
     .await?;
     let a = &v.shipping_address;
-    html(&OrderPage {
+    let page = OrderPage {
         layout: viewer.layout(format!("订单 {}", v.number)).at("orders"),
         id: v.id,
         number: v.number.clone(),
@@ -278,7 +314,70 @@ pub async fn show(
             && v.payment_status == PaymentStatus::Unpaid,
         sandbox: config.payment_sandbox,
         cancel_reason: v.cancel_reason.clone(),
+        business: v.organization_id.is_some(),
+        problem,
+    };
+    Ok(HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .body(page.render()?))
+}
+
+/// `POST /orders/{id}/parcels/{shipment}/inspect` (验收): `accepted_<item>`,
+/// `rejected_<item>` and `reason_<item>` per line, by the API's inspection rules.
+pub async fn inspect(
+    viewer: Viewer,
+    pool: web::Data<DbPool>,
+    parcels: web::Data<Parcels>,
+    config: web::Data<Config>,
+    path: web::Path<(String, String)>,
+    form: PageForm<Vec<(String, String)>>,
+) -> Result<HttpResponse, PageError> {
+    let user = viewer.require()?.auth.clone();
+    let (order, shipment) = path.into_inner();
+    let order: OrderId = order.parse().map_err(|_| PageError::NotFound)?;
+    let shipment: crate::ids::ShipmentId = shipment.parse().map_err(|_| PageError::NotFound)?;
+    let fields: std::collections::HashMap<String, String> = form.0.into_iter().collect();
+    let number = |k: String| {
+        fields
+            .get(&k)
+            .map(|v| v.trim().parse::<i64>().unwrap_or(-1))
+            .unwrap_or(0)
+    };
+    let lines: Vec<InspectionLine> = fields
+        .keys()
+        .filter_map(|k| k.strip_prefix("accepted_"))
+        .filter_map(|item| item.parse::<crate::ids::OrderItemId>().ok())
+        .map(|item| InspectionLine {
+            order_item_id: item,
+            accepted_quantity: number(format!("accepted_{item}")),
+            rejected_quantity: number(format!("rejected_{item}")),
+            reason: fields
+                .get(&format!("reason_{item}"))
+                .filter(|r| !r.trim().is_empty())
+                .map(|r| crate::http::text::Prose(r.clone())),
+        })
+        .collect();
+    let outcome = blocking::run(&pool, move |conn| {
+        inspect_parcel(conn, &user, shipment, lines)
     })
+    .await;
+    match outcome {
+        Ok(_) => Ok(see_other(&format!("/orders/{order}"))),
+        Err(e @ (ApiError::Validation(_) | ApiError::Conflict(_) | ApiError::InvalidState(_))) => {
+            let message = format!("验收未保存：{}", zh::problem(&e));
+            order_page(
+                &viewer,
+                &pool,
+                **parcels,
+                &config,
+                order,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some(message),
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// `POST /orders/{id}/pay` (去支付): the order's pending payment, or a new one, then the
