@@ -10,7 +10,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::account::FieldMessages;
-use super::cart::Region;
+use super::cart::{Delivery, Region};
 use super::error::PageError;
 use super::layout::{see_other, Layout};
 use super::session::{PageForm, PageUpload, Viewer};
@@ -22,10 +22,9 @@ use crate::http::blocking;
 use crate::http::error::{ApiError, FieldError};
 use crate::http::idempotency;
 use crate::http::pagination::Page;
-use crate::http::text::{Line, Mobile, Phone, Prose};
+use crate::http::text::{Line, Phone, Prose};
 use crate::ids::{OrderId, OrganizationId};
 use crate::money::Money;
-use crate::orders::domain::AddressInput;
 use crate::orders::import::check_file;
 use crate::orders::lines::LineInput;
 use crate::orders::place::{self, CreateOrder, OrderRequest};
@@ -58,18 +57,8 @@ pub struct OrgCard {
 /// preview's hidden fields).
 #[derive(Debug, Default, Deserialize, Clone)]
 pub struct OrderFields {
-    #[serde(default)]
-    pub recipient: String,
-    #[serde(default)]
-    pub phone: String,
-    #[serde(default)]
-    pub province: String,
-    #[serde(default)]
-    pub city: String,
-    #[serde(default)]
-    pub district: String,
-    #[serde(default)]
-    pub line1: String,
+    #[serde(flatten)]
+    pub delivery: Delivery,
     #[serde(default)]
     pub purchase_order_number: String,
 }
@@ -78,12 +67,14 @@ impl OrderFields {
     fn from_parts(p: &std::collections::HashMap<String, String>) -> Self {
         let get = |k: &str| p.get(k).cloned().unwrap_or_default();
         OrderFields {
-            recipient: get("recipient"),
-            phone: get("phone"),
-            province: get("province"),
-            city: get("city"),
-            district: get("district"),
-            line1: get("line1"),
+            delivery: Delivery {
+                recipient: get("recipient"),
+                phone: get("phone"),
+                province: get("province"),
+                city: get("city"),
+                district: get("district"),
+                line1: get("line1"),
+            },
             purchase_order_number: get("purchase_order_number"),
         }
     }
@@ -91,16 +82,7 @@ impl OrderFields {
     fn create(&self, org: OrganizationId, items: Vec<LineInput>) -> CreateOrder {
         CreateOrder {
             items: Some(items),
-            shipping_address: AddressInput {
-                recipient: Line(self.recipient.clone()),
-                phone: Mobile(self.phone.clone()),
-                province: None,
-                city: None,
-                district: None,
-                district_code: Some(self.district.clone()),
-                line1: Line(self.line1.clone()),
-                postal_code: None,
-            },
+            shipping_address: self.delivery.address(),
             buyer_note: None,
             purchase_order_number: Some(Prose(self.purchase_order_number.clone()))
                 .filter(|p| !p.0.trim().is_empty()),
@@ -220,7 +202,7 @@ async fn business_page(
         Ok::<_, ApiError>(cards)
     })
     .await?;
-    let mut region = Region::pick(&o.upload.province, &o.upload.city, &o.upload.district);
+    let mut region = o.upload.delivery.region();
     region.business = true;
     respond(
         o.status,

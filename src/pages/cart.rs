@@ -340,8 +340,10 @@ struct RegionOnly {
     region: Region,
 }
 
-#[derive(Debug, Default, Deserialize)]
-pub struct CheckoutForm {
+/// Where an order goes, as a form has it (checkout, the business upload): the 区 is a
+/// division code from the 省/市/区 selects.
+#[derive(Debug, Default, Deserialize, Clone)]
+pub struct Delivery {
     #[serde(default)]
     pub recipient: String,
     #[serde(default)]
@@ -354,6 +356,46 @@ pub struct CheckoutForm {
     pub district: String,
     #[serde(default)]
     pub line1: String,
+}
+
+impl Delivery {
+    /// The address as the API takes it (checked when the order is).
+    pub fn address(&self) -> AddressInput {
+        AddressInput {
+            recipient: Line(self.recipient.clone()),
+            phone: Mobile(self.phone.clone()),
+            province: None,
+            city: None,
+            district: None,
+            district_code: Some(self.district.clone()),
+            line1: Line(self.line1.clone()),
+            postal_code: None,
+        }
+    }
+
+    /// What was typed, without control characters, cut to each field's length, to show
+    /// again beside the messages.
+    pub fn cleaned(&self) -> Delivery {
+        let clean = |s: &str, n: usize| -> String {
+            s.chars().filter(|c| !c.is_control()).take(n).collect()
+        };
+        Delivery {
+            recipient: clean(&self.recipient, 50),
+            phone: clean(&self.phone, 20),
+            line1: clean(&self.line1, 200),
+            ..self.clone()
+        }
+    }
+
+    pub fn region(&self) -> Region {
+        Region::pick(&self.province, &self.city, &self.district)
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct CheckoutForm {
+    #[serde(flatten)]
+    pub delivery: Delivery,
     #[serde(default)]
     pub buyer_note: String,
     #[serde(default)]
@@ -369,7 +411,7 @@ async fn checkout_page(
     problem: Option<String>,
 ) -> Result<HttpResponse, PageError> {
     let user = viewer.require()?.auth.clone();
-    let region = Region::pick(&form.province, &form.city, &form.district);
+    let region = form.delivery.region();
     let (cart, summary, region) = blocking::run(pool, move |conn| {
         let cart = cart::view(conn, user.id)?;
         let summary = summary(conn, &user, &region)?;
@@ -379,19 +421,19 @@ async fn checkout_page(
     if cart.items.is_empty() {
         return Ok(see_other("/cart"));
     }
-    let clean =
-        |s: &str, n: usize| -> String { s.chars().filter(|c| !c.is_control()).take(n).collect() };
     let form = CheckoutForm {
-        recipient: clean(&form.recipient, 50),
-        phone: clean(&form.phone, 20),
-        line1: clean(&form.line1, 200),
-        buyer_note: clean(&form.buyer_note, 500),
+        delivery: form.delivery.cleaned(),
+        buyer_note: form
+            .buyer_note
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(500)
+            .collect(),
         idempotency_key: if form.idempotency_key.is_empty() {
             uuid::Uuid::new_v4().to_string()
         } else {
             form.idempotency_key
         },
-        ..form
     };
     respond(
         status,
@@ -474,16 +516,7 @@ pub async fn place_order(
     let key = form_key(&f.idempotency_key)?;
     let create = CreateOrder {
         items: None,
-        shipping_address: AddressInput {
-            recipient: Line(f.recipient.clone()),
-            phone: Mobile(f.phone.clone()),
-            province: None,
-            city: None,
-            district: None,
-            district_code: Some(f.district.clone()),
-            line1: Line(f.line1.clone()),
-            postal_code: None,
-        },
+        shipping_address: f.delivery.address(),
         buyer_note: Some(Prose(f.buyer_note.clone())).filter(|p| !p.0.trim().is_empty()),
         purchase_order_number: None,
         organization_id: None,
