@@ -1,9 +1,11 @@
 # Build the shanhe binary and ship it on a slim image. libpq and SQLite are compiled in.
 FROM rust:1.95-bookworm AS build
 WORKDIR /src
-COPY Cargo.toml Cargo.lock ./
+COPY Cargo.toml Cargo.lock askama.toml ./
 COPY src ./src
 COPY migrations ./migrations
+# the manifest names the test targets; cargo wants their files present even for a release build
+COPY tests ./tests
 RUN cargo build --release --locked --bin shanhe
 
 FROM debian:bookworm-slim
