@@ -339,38 +339,45 @@ pub async fn add_member(
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let email = Email::parse(&body.0.email.0).map_err(|m| ApiError::field("email", m))?;
-    let view = blocking::run(&pool, move |conn| {
-        db::write_tx(conn, |conn| {
-            repo::find(conn, id)?.ok_or(ApiError::NotFound)?;
-            match organization_role(conn, &user, id)? {
-                Some(OrgRole::Owner) => {}
-                _ if user.is_admin() => {}
-                Some(OrgRole::Member) => {
-                    return Err(ApiError::forbidden(
-                        "only the organization's owner adds members",
-                    ))
-                }
-                None => return Err(ApiError::NotFound),
+    let view = blocking::run(&pool, move |conn| add_org_member(conn, &user, id, &email)).await?;
+    Ok(HttpResponse::Created().json(view))
+}
+
+/// Adds an existing account to an organization (its owner, or an admin).
+pub fn add_org_member(
+    conn: &mut DbConn,
+    user: &AuthUser,
+    id: OrganizationId,
+    email: &Email,
+) -> ApiResult<OrgMemberView> {
+    db::write_tx(conn, |conn| {
+        repo::find(conn, id)?.ok_or(ApiError::NotFound)?;
+        match organization_role(conn, user, id)? {
+            Some(OrgRole::Owner) => {}
+            _ if user.is_admin() => {}
+            Some(OrgRole::Member) => {
+                return Err(ApiError::forbidden(
+                    "only the organization's owner adds members",
+                ))
             }
-            let member = auth::repo::find_by_email(conn, email.as_str())?
-                .map(|u| u.id)
-                .ok_or_else(|| {
-                    ApiError::field(
-                        "email",
-                        "no account uses this email; ask them to register first",
-                    )
-                })?;
-            let created = access::add_member(conn, id, member, OrgRole::Member)?;
-            Ok(OrgMemberView {
-                organization_id: id,
-                email: email.as_str().to_owned(),
-                role: OrgRole::Member,
-                created_at: db::utc(created),
-            })
+            None => return Err(ApiError::NotFound),
+        }
+        let member = auth::repo::find_by_email(conn, email.as_str())?
+            .map(|u| u.id)
+            .ok_or_else(|| {
+                ApiError::field(
+                    "email",
+                    "no account uses this email; ask them to register first",
+                )
+            })?;
+        let created = access::add_member(conn, id, member, OrgRole::Member)?;
+        Ok(OrgMemberView {
+            organization_id: id,
+            email: email.as_str().to_owned(),
+            role: OrgRole::Member,
+            created_at: db::utc(created),
         })
     })
-    .await?;
-    Ok(HttpResponse::Created().json(view))
 }
 
 /// The answer when another request changed the organization between our read and our write.

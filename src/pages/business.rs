@@ -46,6 +46,8 @@ fn respond(status: StatusCode, page: &impl Template) -> Result<HttpResponse, Pag
 pub struct OrgCard {
     pub id: OrganizationId,
     pub name: String,
+    /// The signed-in user owns it (may add members).
+    pub owner: bool,
     pub status: &'static str,
     pub approved: bool,
     pub terms: String,
@@ -154,7 +156,7 @@ async fn business_page(
     let user = viewer.require()?.auth.clone();
     let cards = blocking::run(pool, move |conn| {
         let mut cards = Vec::new();
-        for (id, name, _, status) in memberships_of(conn, user.id)? {
+        for (id, name, role, status) in memberships_of(conn, user.id)? {
             let row = orgs::find(conn, id)?.ok_or(ApiError::NotFound)?;
             let page = Page::parse(Some(20), None)?;
             let filter = OrderFilter {
@@ -165,6 +167,7 @@ async fn business_page(
             cards.push(OrgCard {
                 id,
                 name,
+                owner: role == crate::organizations::OrgRole::Owner,
                 approved: status == OrganizationStatus::Approved,
                 status: match status {
                     OrganizationStatus::Pending => "待平台审核",
@@ -228,8 +231,11 @@ pub async fn home(
     pool: web::Data<DbPool>,
     parcels: web::Data<Parcels>,
 ) -> Result<HttpResponse, PageError> {
-    let applied = req.query_string().contains("done=applied");
-    let notice = applied.then(|| "申请已提交，平台审核后即可下单。".to_owned());
+    let notice = match req.query_string() {
+        q if q.contains("done=applied") => Some("申请已提交，平台审核后即可下单。".to_owned()),
+        q if q.contains("done=member") => Some("成员已添加。".to_owned()),
+        _ => None,
+    };
     business_page(
         &viewer,
         &pool,
@@ -497,4 +503,42 @@ pub async fn confirm(
         ) => Err(PageError::BadRequest(zh::problem(&e))),
         Err(e) => Err(e.into()),
     }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct MemberForm {
+    #[serde(default)]
+    email: String,
+}
+
+/// `POST /business/{org}/members` (owner): adds a colleague by the email of their account.
+pub async fn add_member(
+    viewer: Viewer,
+    pool: web::Data<DbPool>,
+    parcels: web::Data<Parcels>,
+    id: web::Path<String>,
+    form: PageForm<MemberForm>,
+) -> Result<HttpResponse, PageError> {
+    let user = viewer.require()?.auth.clone();
+    let org = own_org(&pool, &user, &id).await?;
+    let outcome = match crate::auth::domain::Email::parse(&form.0.email) {
+        Ok(email) => blocking::run(&pool, move |conn| {
+            crate::organizations::routes::add_org_member(conn, &user, org, &email)
+        })
+        .await
+        .map(|_| ()),
+        Err(m) => Err(ApiError::field("email", m)),
+    };
+    let errors = match outcome {
+        Ok(()) => return Ok(see_other("/business?done=member")),
+        Err(ApiError::Validation(e)) => FieldMessages::from_errors(&e),
+        Err(ApiError::Conflict(_)) => FieldMessages(vec![("email".into(), "已经是成员。".into())]),
+        Err(e) => return Err(e.into()),
+    };
+    let o = Outcome {
+        status: StatusCode::UNPROCESSABLE_ENTITY,
+        errors,
+        ..Outcome::default()
+    };
+    business_page(&viewer, &pool, **parcels, o).await
 }

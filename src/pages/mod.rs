@@ -67,6 +67,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/business", web::get().to(business::home))
         .route("/business/apply", web::post().to(business::apply))
+        .route(
+            "/business/{org}/members",
+            web::post().to(business::add_member),
+        )
         .route("/business/{org}/upload", web::post().to(business::upload))
         .route("/business/{org}/orders", web::post().to(business::confirm))
         .route("/console", web::get().to(console::start))

@@ -1619,3 +1619,59 @@ async fn a_coop_counts_stock_of_goods_kept_without_lots() {
         .expect(404);
     app.assert_ledger_balanced();
 }
+
+#[actix_web::test]
+async fn an_organizations_owner_adds_colleagues_who_then_see_it() {
+    let app = spawn_app().await;
+    let owner = app.register("cai@chaocai.test").await;
+    app.approved_organization(&owner, serde_json::json!({"payment_terms": "prepaid"}))
+        .await;
+    let orgs = app
+        .get("/api/v1/organizations", Some(&owner.token))
+        .await
+        .expect(200);
+    let org = orgs["items"][0]["id"].as_str().unwrap().to_owned();
+    app.register("chef@chaocai.test").await;
+    let b = Browser::new(&app);
+    b.login("cai@chaocai.test", PASSWORD).await;
+    let csrf = b.csrf().await;
+    let add = format!("/business/{org}/members");
+    b.post(
+        &add,
+        &[("csrf_token", &csrf), ("email", "nobody@chaocai.test")],
+    )
+    .await
+    .expect(422)
+    .shows("field-error");
+    b.post(
+        &add,
+        &[("csrf_token", &csrf), ("email", "chef@chaocai.test")],
+    )
+    .await
+    .expect(303);
+    let chef = Browser::new(&app);
+    chef.login("chef@chaocai.test", PASSWORD).await;
+    let page = chef.get("/business").await;
+    page.expect(200).shows("汕头老牌潮菜馆");
+    assert!(
+        !page.body.contains("添加同事"),
+        "members do not add members"
+    );
+    let ccsrf = chef.csrf().await;
+    chef.post(
+        &add,
+        &[("csrf_token", &ccsrf), ("email", "cai@chaocai.test")],
+    )
+    .await
+    .expect(403);
+    let stranger = Browser::new(&app);
+    stranger.register("eve@jinping.test").await;
+    let scsrf = stranger.csrf().await;
+    stranger
+        .post(
+            &add,
+            &[("csrf_token", &scsrf), ("email", "eve@jinping.test")],
+        )
+        .await
+        .expect(404);
+}
