@@ -355,6 +355,7 @@ fn notice(req: &HttpRequest) -> Option<String> {
         "shipped" => Some("已发货，买家可在订单页看到运单号。".into()),
         "received" => Some("已入库。".into()),
         "counted" => Some("盘点已保存。".into()),
+        "adjusted" => Some("批次数量已调整。".into()),
         "held" => Some("批次已冻结，不再销售。".into()),
         "released" => Some("批次已恢复销售。".into()),
         "approved" => Some("已同意，退款已记入。".into()),
@@ -1309,6 +1310,66 @@ pub async fn count_stock(
         Ok(()) => Ok(see_other(&format!("/console/{coop_id}/lots?done=counted"))),
         Err(e @ (ApiError::Validation(_) | ApiError::Conflict(_))) => {
             let message = format!("盘点未保存：{}", zh::problem(&e));
+            lots_page(
+                &viewer,
+                &pool,
+                user,
+                coop,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                ReceiveForm::default(),
+                FieldMessages::default(),
+                None,
+                Some(message),
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct AdjustForm {
+    #[serde(default)]
+    delta: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// `POST /console/{coop}/lots/{id}/adjust` (调整): adds or takes units off a lot (breakage,
+/// a recount) by the API's lot adjustment rules; never below what orders hold.
+pub async fn adjust_lot(
+    viewer: Viewer,
+    pool: web::Data<DbPool>,
+    path: web::Path<(String, String)>,
+    form: PageForm<AdjustForm>,
+) -> Result<HttpResponse, PageError> {
+    let (coop_id, lot) = path.into_inner();
+    let (user, coop) = enter(&viewer, &pool, &coop_id, "lots").await?;
+    let lot: LotId = lot.parse().map_err(|_| PageError::NotFound)?;
+    let f = form.0;
+    let request = lot_domain::LotAdjustment {
+        delta: f.delta.trim().parse::<i64>().unwrap_or(0),
+        reason: Some(crate::http::text::Prose(f.reason)).filter(|r| !r.0.trim().is_empty()),
+    };
+    let (who, coop_id) = (user.clone(), coop.id);
+    let outcome = match request.check() {
+        Ok((delta, reason)) => blocking::run(&pool, move |conn| {
+            crate::db::write_tx(conn, |conn| {
+                let row = crate::inventory::lots::routes::visible_lot(conn, &who, lot)?;
+                if row.cooperative_id != coop_id {
+                    return Err(ApiError::NotFound);
+                }
+                crate::inventory::lots::adjust(conn, &row, delta, reason.as_deref(), who.id)
+            })
+        })
+        .await
+        .map(|_| ()),
+        Err(e) => Err(e),
+    };
+    match outcome {
+        Ok(()) => Ok(see_other(&format!("/console/{coop_id}/lots?done=adjusted"))),
+        Err(e @ (ApiError::Validation(_) | ApiError::Conflict(_))) => {
+            let message = format!("调整未保存：{}", zh::problem(&e));
             lots_page(
                 &viewer,
                 &pool,

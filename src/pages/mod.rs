@@ -108,6 +108,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::post().to(console::count_stock),
         )
         .route(
+            "/console/{coop}/lots/{id}/adjust",
+            web::post().to(console::adjust_lot),
+        )
+        .route(
             "/console/{coop}/lots/{id}/{action}",
             web::post().to(console::hold),
         )

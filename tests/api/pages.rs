@@ -854,6 +854,29 @@ async fn a_coop_ships_receives_holds_and_decides_claims_from_the_console() {
         .await
         .expect(200);
     assert_eq!(held["status"], "held");
+    let adjust = format!("/console/{coop}/lots/{lot_id}/adjust");
+    b.post(&adjust, &[("csrf_token", &csrf), ("delta", "0")])
+        .await
+        .expect(422)
+        .shows("调整未保存");
+    b.post(
+        &adjust,
+        &[("csrf_token", &csrf), ("delta", "-13"), ("reason", "破损")],
+    )
+    .await
+    .expect(422)
+    .shows("调整未保存");
+    b.post(
+        &adjust,
+        &[("csrf_token", &csrf), ("delta", "-2"), ("reason", "破损")],
+    )
+    .await
+    .expect(303);
+    let adjusted = app
+        .get(&format!("/api/v1/lots/{lot_id}"), Some(&shop.owner.token))
+        .await
+        .expect(200);
+    assert_eq!(adjusted["on_hand"], 10);
     b.post(
         &format!("/console/{coop}/lots/{lot_id}/release"),
         &[("csrf_token", &csrf)],

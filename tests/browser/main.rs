@@ -434,6 +434,14 @@ async fn console_in(app: &TestApp, driver: &Driver, width: u32, height: u32) {
         .expect("open products");
     p.until_text("新建商品").await;
     p.shot("products").await;
+    c.find(Locator::LinkText("售后"))
+        .await
+        .expect("the claims tab")
+        .click()
+        .await
+        .expect("open claims");
+    p.until_text("售后申请").await;
+    p.shot("claims").await;
 
     c.find(Locator::LinkText("今日工作"))
         .await
