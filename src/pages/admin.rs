@@ -686,6 +686,7 @@ pub async fn cooperatives(
     let notice = match req.query_string() {
         q if q.contains("done=created") => Some("合作社已创建。".to_owned()),
         q if q.contains("done=rate") => Some("佣金比例已更新。".to_owned()),
+        q if q.contains("done=member") => Some("成员已添加。".to_owned()),
         _ => None,
     };
     coops_page(
@@ -783,4 +784,61 @@ pub async fn set_commission(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct CoopMemberForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    role: String,
+}
+
+/// `POST /admin/cooperatives/{id}/members`: makes an existing account the co-op's owner or
+/// staff (the API's `add_member_by_email`).
+pub async fn add_coop_member(
+    viewer: Viewer,
+    pool: web::Data<DbPool>,
+    id: web::Path<String>,
+    form: PageForm<CoopMemberForm>,
+) -> Result<HttpResponse, PageError> {
+    let user = admin(&viewer)?;
+    let id: crate::ids::CooperativeId = id.parse().map_err(|_| PageError::NotFound)?;
+    let f = form.0;
+    let role = if f.role == "owner" {
+        crate::cooperatives::CoopRole::Owner
+    } else {
+        crate::cooperatives::CoopRole::Staff
+    };
+    let request = crate::cooperatives::domain::AddCooperativeMember {
+        email: crate::http::text::EmailText(f.email),
+        role,
+    };
+    let outcome = match crate::cooperatives::domain::NewMember::try_from(request) {
+        Ok(m) => blocking::run(&pool, move |conn| {
+            crate::cooperatives::routes::add_member_by_email(conn, &user, id, &m)
+        })
+        .await
+        .map(|_| ()),
+        Err(e) => Err(e),
+    };
+    let key = format!("member_{id}");
+    let message = match outcome {
+        Ok(()) => return Ok(see_other("/admin/cooperatives?done=member")),
+        Err(ApiError::Validation(e)) => e
+            .first()
+            .map(zh::message)
+            .unwrap_or_else(|| "邮箱有误".into()),
+        Err(ApiError::Conflict(_)) => "已经是成员。".into(),
+        Err(e) => return Err(e.into()),
+    };
+    coops_page(
+        &viewer,
+        &pool,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        CoopForm::default(),
+        FieldMessages(vec![(key, message)]),
+        None,
+    )
+    .await
 }

@@ -58,6 +58,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::post().to(admin::create_cooperative),
         )
         .route(
+            "/admin/cooperatives/{id}/members",
+            web::post().to(admin::add_coop_member),
+        )
+        .route(
             "/admin/cooperatives/{id}/commission",
             web::post().to(admin::set_commission),
         )

@@ -1439,6 +1439,37 @@ async fn admins_edit_rates_and_coops_and_read_the_audit_log_from_pages() {
         .await
         .expect(200);
     assert_eq!(c["commission_rate"], "0.03");
+    app.register("owner@blueberry.test").await;
+    let members = format!("/admin/cooperatives/{coop}/members");
+    admin
+        .post(
+            &members,
+            &[
+                ("csrf_token", &csrf),
+                ("email", "ghost@blueberry.test"),
+                ("role", "owner"),
+            ],
+        )
+        .await
+        .expect(422)
+        .shows("field-error");
+    admin
+        .post(
+            &members,
+            &[
+                ("csrf_token", &csrf),
+                ("email", "owner@blueberry.test"),
+                ("role", "owner"),
+            ],
+        )
+        .await
+        .expect(303);
+    let new_owner = Browser::new(&app);
+    new_owner.login("owner@blueberry.test", PASSWORD).await;
+    new_owner
+        .get(&format!("/console/{coop}/members"))
+        .await
+        .expect(200);
     admin
         .get("/admin/audit")
         .await
