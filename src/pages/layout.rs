@@ -16,6 +16,10 @@ pub struct Layout {
     pub htmx: String,
     /// Which top-bar link is current: `shop`, `cart`, `orders`, `login`.
     pub section: &'static str,
+    /// The signed-in user works for a co-op: the top bar links its console.
+    pub console: bool,
+    /// The signed-in user is a platform admin: the top bar links the admin pages.
+    pub admin: bool,
 }
 
 impl Layout {
@@ -27,6 +31,8 @@ impl Layout {
             css: assets::url("app.css"),
             htmx: assets::url("vendor/htmx-2.0.11.min.js"),
             section: "",
+            console: false,
+            admin: false,
         }
     }
 

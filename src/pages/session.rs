@@ -22,7 +22,10 @@ use super::error::PageError;
 use super::layout::Layout;
 use crate::auth::{AuthUser, Role};
 use crate::config::Secret;
-use crate::db::{schema::users, DbPool};
+use crate::db::{
+    schema::{cooperative_members, users},
+    DbPool,
+};
 use crate::http::blocking;
 use crate::ids::UserId;
 
@@ -101,6 +104,8 @@ fn signed_in_user(session: &Session) -> Option<UserId> {
 pub struct PageUser {
     pub auth: AuthUser,
     pub name: String,
+    /// Belongs to a co-op (the header offers its console).
+    pub coop_member: bool,
 }
 
 /// Whoever is looking at a page: signed in or not, with the CSRF token for its forms and
@@ -124,11 +129,16 @@ impl Viewer {
     }
 
     pub fn layout(&self, title: impl Into<String>) -> Layout {
-        Layout::new(
+        let mut layout = Layout::new(
             title,
             self.user.as_ref().map(|u| u.name.clone()),
             self.csrf.clone(),
-        )
+        );
+        if let Some(u) = &self.user {
+            layout.console = u.coop_member;
+            layout.admin = u.auth.is_admin();
+        }
+        layout
     }
 }
 
@@ -151,18 +161,23 @@ async fn viewer(req: HttpRequest) -> Result<Viewer, PageError> {
         .ok_or(PageError::Internal)?
         .clone();
     let found = blocking::run(&pool, move |conn| {
+        // one statement: the role, the name, and whether a co-op's console is theirs
+        let member = diesel::dsl::exists(
+            cooperative_members::table.filter(cooperative_members::user_id.eq(id)),
+        );
         users::table
             .find(id)
-            .select((users::role, users::display_name))
-            .first::<(Role, String)>(conn)
+            .select((users::role, users::display_name, member))
+            .first::<(Role, String, bool)>(conn)
             .optional()
             .map_err(crate::http::error::ApiError::from)
     })
     .await?;
     let user = match found {
-        Some((role, name)) => Some(PageUser {
+        Some((role, name, coop_member)) => Some(PageUser {
             auth: AuthUser { id, role },
             name,
+            coop_member,
         }),
         None => {
             // the account is gone: so is the session

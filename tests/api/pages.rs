@@ -666,6 +666,15 @@ async fn the_console_is_for_the_coops_own_members_and_owner_pages_for_owners() {
         .await;
     let staff = Browser::new(&app);
     staff.login("packer@luobei.test", PASSWORD).await;
+    // the top bar offers the console to co-op members only, the admin pages to admins only
+    staff
+        .get("/")
+        .await
+        .expect(200)
+        .shows(r#"<a href="/console">工作台</a>"#);
+    let shop_page = shopper.get("/").await;
+    assert!(!shop_page.body.contains(r#"<a href="/console">工作台</a>"#));
+    assert!(!shop_page.body.contains(r#"<a href="/admin">管理</a>"#));
     staff
         .get(&format!("/console/{coop}"))
         .await
@@ -1226,6 +1235,7 @@ async fn the_admin_pages_are_for_admins_and_approve_with_the_apis_rules() {
     admin.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let home = admin.get("/admin").await;
     home.expect(200)
+        .shows(r#"<a href="/admin">管理</a>"#)
         .shows("金平区生鲜超市")
         .shows("批准")
         .shows("拒绝")
