@@ -539,6 +539,17 @@ pub fn open_pool(config: &Config) -> Result<DbPool, String> {
     )
 }
 
+/// Applies pending migrations, then indexes for search any product written before the
+/// search index existed.
+pub fn migrate(conn: &mut db::DbConn) -> Result<Vec<String>, String> {
+    let applied = db::run_migrations(conn)?;
+    let indexed = crate::catalogue::search_index::backfill(conn).map_err(|e| e.to_string())?;
+    if indexed > 0 {
+        tracing::info!(products = indexed, "indexed products for search");
+    }
+    Ok(applied)
+}
+
 /// Opens the database, applies migrations, loads keys and creates the first admin.
 pub fn prepare(config: Config) -> Result<Shared, String> {
     ops::metrics_handle();
@@ -546,7 +557,7 @@ pub fn prepare(config: Config) -> Result<Shared, String> {
     let pool = open_pool(&config)?;
     {
         let mut conn = pool.get().map_err(|e| format!("cannot connect: {e}"))?;
-        let applied = db::run_migrations(&mut conn)?;
+        let applied = migrate(&mut conn)?;
         for m in applied {
             tracing::info!(migration = %m, "applied migration");
         }

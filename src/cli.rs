@@ -8,7 +8,7 @@ use tracing_subscriber::EnvFilter;
 
 use crate::app;
 use crate::config::Config;
-use crate::db::{self, DbUrl};
+use crate::db::DbUrl;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -126,7 +126,7 @@ fn migrate(args: DbArgs) -> Result<(), String> {
     let config = Config::for_database(args.database_url);
     let pool = app::open_pool(&config)?;
     let mut conn = pool.get().map_err(|e| e.to_string())?;
-    let applied = db::run_migrations(&mut conn)?;
+    let applied = app::migrate(&mut conn)?;
     println!("{} migration(s) applied", applied.len());
     for m in applied {
         println!("  {m}");
@@ -158,7 +158,7 @@ fn create_admin(
     let config = Config::for_database(args.database_url);
     let pool = app::open_pool(&config)?;
     let mut conn = pool.get().map_err(|e| e.to_string())?;
-    db::run_migrations(&mut conn)?;
+    app::migrate(&mut conn)?;
     let hash = crate::auth::password::hash(password.expose())?;
     let outcome = crate::auth::repo::ensure_admin(&mut conn, email.as_str(), &display_name, &hash)
         .map_err(|e| e.to_string())?;
@@ -175,7 +175,7 @@ fn demo(args: DbArgs) -> Result<(), String> {
     let config = Config::for_database(args.database_url);
     let pool = app::open_pool(&config)?;
     let mut conn = pool.get().map_err(|e| e.to_string())?;
-    db::run_migrations(&mut conn)?;
+    app::migrate(&mut conn)?;
     let loaded = crate::tools::demo::load(&mut conn).map_err(|e| e.to_string())?;
     if loaded.products_created == 0 {
         println!("the demo marketplace was already loaded; nothing changed");

@@ -167,6 +167,11 @@ pub struct Config {
     /// webhook would); turn off where a real provider takes payments
     #[arg(long, env = "SHANHE_PAYMENT_SANDBOX", default_value_t = true, action = clap::ArgAction::Set)]
     pub payment_sandbox: bool,
+
+    /// Catalogue searches matching at most this many products take them from the text index
+    /// and sort them; commoner ones walk the catalogue in page order (see docs/performance.md)
+    #[arg(long, env = "SHANHE_SEARCH_CANDIDATES", default_value_t = crate::catalogue::search::CANDIDATES)]
+    pub search_candidates: usize,
 }
 
 fn parse_public_url(raw: &str) -> Result<String, String> {
@@ -228,6 +233,7 @@ impl Config {
             db_pool_size: None,
             queue_timeout: Duration::from_secs(2),
             workers: None,
+            search_candidates: crate::catalogue::search::CANDIDATES,
             public_url: None,
             session_secret: None,
             payment_sandbox: true,

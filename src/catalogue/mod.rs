@@ -10,6 +10,7 @@ pub(crate) mod product;
 pub(crate) mod repo;
 pub(crate) mod routes;
 pub(crate) mod search;
+pub(crate) mod search_index;
 
 pub use domain::{Pricing, SalesChannel, Storage, TextList};
 pub use product::Certification;

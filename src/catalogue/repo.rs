@@ -7,6 +7,7 @@ use diesel::prelude::*;
 
 use super::domain::{Pricing, ProductStatus, SalesChannel, Storage, TextList};
 use super::product::{Certification, ProductDraft, ProductInput, SkuInput, TierInput};
+use super::search_index;
 use crate::cooperatives::domain::CooperativeStatus;
 use crate::db::schema::{categories, products, sku_tiers, skus};
 use crate::db::{self, DbConn};
@@ -180,6 +181,13 @@ pub fn insert_product(
             products::updated_at.eq(now),
         ))
         .execute(conn)?;
+    search_index::write(
+        conn,
+        id,
+        &draft.name,
+        draft.subtitle.as_deref(),
+        draft.description.as_deref(),
+    )?;
     let with_ids: Vec<_> = draft
         .skus
         .iter()
@@ -329,6 +337,13 @@ pub fn update_product(
     if n == 0 {
         return Err(ApiError::PreconditionFailed);
     }
+    search_index::write(
+        conn,
+        p.id,
+        &draft.name,
+        draft.subtitle.as_deref(),
+        draft.description.as_deref(),
+    )?;
     let mut new_skus = Vec::new();
     let next_position = current.skus.len() as i32;
     for s in &draft.skus {

@@ -13,6 +13,7 @@ use super::repo::{self, ProductDetail, ProductRow, SkuDetail};
 use super::search::{self, Search, SearchParams};
 use crate::audit;
 use crate::auth::{AuthUser, MaybeUser};
+use crate::config::Config;
 use crate::cooperatives::can_see_cooperative;
 use crate::cooperatives::repo as coops;
 use crate::cooperatives::require_cooperative_member;
@@ -434,14 +435,25 @@ pub async fn archive(
 
 #[utoipa::path(get, path = "/api/v1/products", tag = "catalogue", params(SearchParams),
     responses((status = 200, body = Paginated<ProductSummary>), (status = 422, body = Problem)))]
-pub async fn list(pool: web::Data<DbPool>, q: web::Query<SearchParams>) -> ApiResult<HttpResponse> {
+pub async fn list(
+    pool: web::Data<DbPool>,
+    config: web::Data<Config>,
+    q: web::Query<SearchParams>,
+) -> ApiResult<HttpResponse> {
     let s = Search::try_from(q.into_inner())?;
-    let page = blocking::run(&pool, move |conn| browse(conn, &s)).await?;
+    let cap = config.search_candidates;
+    let page = blocking::run(&pool, move |conn| browse(conn, &s, cap)).await?;
     Ok(HttpResponse::Ok().json(page))
 }
 
-/// One page of the public catalogue.
-pub fn browse(conn: &mut DbConn, s: &Search) -> ApiResult<Paginated<ProductSummary>> {
-    let in_stock = s.in_stock.then(inventory::repo::skus_in_stock);
-    Ok(search::search(conn, s, in_stock)?.map(ProductSummary::from))
+/// One page of the public catalogue; `candidate_cap` is `search_candidates` of the config.
+pub fn browse(
+    conn: &mut DbConn,
+    s: &Search,
+    candidate_cap: usize,
+) -> ApiResult<Paginated<ProductSummary>> {
+    let in_stock: Option<fn() -> search::InStock> = s
+        .in_stock
+        .then_some(inventory::repo::product_in_stock::<search::ProductsWithCoops>);
+    Ok(search::search(conn, s, in_stock, candidate_cap)?.map(ProductSummary::from))
 }

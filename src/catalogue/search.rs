@@ -9,8 +9,9 @@ use utoipa::IntoParams;
 
 use super::categories;
 use super::repo::ProductRow;
-use crate::db::schema::{cooperatives, lots, products, skus, stock};
-use crate::db::DbConn;
+use super::search_index;
+use crate::db::schema::{cooperatives, products};
+use crate::db::{DbConn, MultiBackend};
 use crate::http::error::ApiError;
 use crate::http::openapi;
 use crate::http::pagination::{Page, Paginated, TIME_FORMAT};
@@ -68,6 +69,8 @@ pub enum Sort {
 #[derive(Debug, Clone)]
 pub struct Search {
     pub pattern: Option<String>,
+    /// what the text index must hold for a product to match `pattern`
+    pub pieces: Vec<String>,
     pub category_id: Option<CategoryId>,
     pub cooperative_id: Option<CooperativeId>,
     pub storage: Option<Storage>,
@@ -145,6 +148,7 @@ impl TryFrom<SearchParams> for Search {
         let value = (|| {
             Some(Search {
                 pattern: q.map(like_pattern),
+                pieces: q.map(search_index::pieces_needed).unwrap_or_default(),
                 category_id: category_id?,
                 cooperative_id: cooperative_id?,
                 storage: storage?,
@@ -173,111 +177,106 @@ fn parse_time(s: &str) -> Result<NaiveDateTime, ApiError> {
     NaiveDateTime::parse_from_str(s, TIME_FORMAT).map_err(|_| bad_cursor())
 }
 
-/// SKU ids with sellable stock: inventory's subquery (inventory owns the stock), handed in by
-/// the edge when a search asks for `in_stock`, so the filter stays inside the one statement.
-pub type StockRowsInStock = diesel::dsl::Select<
-    diesel::dsl::Filter<stock::table, diesel::dsl::Gt<stock::on_hand, stock::reserved>>,
-    stock::sku_id,
->;
+/// Whether the product of the surrounding query has something to sell now: inventory's
+/// correlated condition, handed in by the edge when a search asks for `in_stock` (inventory
+/// owns the stock), so the filter stays inside the one statement.
+pub type InStock =
+    Box<dyn BoxableExpression<ProductsWithCoops, MultiBackend, SqlType = diesel::sql_types::Bool>>;
 
-/// Lots that may be sold today (active, within their date, units left), by SKU.
-pub type LotsInStock = diesel::dsl::Select<
-    diesel::dsl::Filter<
-        diesel::dsl::Filter<
-            diesel::dsl::Filter<
-                lots::table,
-                diesel::dsl::Eq<lots::status, crate::inventory::lots::domain::LotHold>,
-            >,
-            diesel::dsl::GtEq<lots::best_before, String>,
-        >,
-        diesel::dsl::Gt<lots::on_hand, lots::reserved>,
-    >,
-    lots::sku_id,
->;
+pub type ProductsWithCoops =
+    diesel::dsl::InnerJoinQuerySource<products::table, cooperatives::table>;
 
-/// The SKUs with something to sell now, as inventory hands them over: untracked SKUs by
-/// their stock rows, lot-tracked ones by their sellable lots.
-pub struct SkusInStock {
-    pub stock_rows: StockRowsInStock,
-    pub lots: LotsInStock,
-}
+/// Candidates from the text index when a query is rarer than this: a page then sorts at most
+/// this many rows. Commoner queries walk the catalogue in page order instead and stop after a
+/// page, which takes few rows precisely because matches are common.
+pub const CANDIDATES: usize = 500;
 
 /// Published products of active co-ops matching `s`, one page of them, with co-op names.
-/// `in_stock` narrows to products with a SKU in that subquery.
+/// `in_stock` narrows to products with something to sell. At most three statements: the
+/// category tree (when filtering by category), the text index (with `q`), the page — two
+/// pages' worth for a common query sorted by relevance (names first, then the rest).
 pub fn search(
     conn: &mut DbConn,
     s: &Search,
-    in_stock: Option<SkusInStock>,
+    in_stock: Option<fn() -> InStock>,
+    candidate_cap: usize,
 ) -> Result<Paginated<(ProductRow, String)>, ApiError> {
     let category_ids = match s.category_id {
         Some(c) => Some(categories::with_descendants(conn, c)?),
         None => None,
     };
-    let mut q = products::table
-        .inner_join(cooperatives::table)
-        .filter(products::status.eq(ProductStatus::Published))
-        .filter(cooperatives::status.eq(CooperativeStatus::Active))
-        .select((ProductRow::as_select(), cooperatives::name))
-        .limit(s.page.fetch_limit())
-        .into_boxed();
-    if let Some(ids) = category_ids {
-        q = q.filter(products::category_id.eq_any(ids));
+    let candidates = match &s.pattern {
+        Some(_) => search_index::candidates(conn, &s.pieces, candidate_cap)?,
+        None => None,
+    };
+    if candidates.as_ref().is_some_and(Vec::is_empty) {
+        return Ok(s
+            .page
+            .finish(Vec::new(), |_: &(ProductRow, String)| Vec::new()));
     }
-    if let Some(c) = s.cooperative_id {
-        q = q.filter(products::cooperative_id.eq(c));
-    }
-    if let Some(st) = s.storage {
-        q = q.filter(products::storage.eq(st));
-    }
-    if let Some(m) = s.min_price {
-        q = q.filter(products::sort_price.ge(m.fen()));
-    }
-    if let Some(m) = s.max_price {
-        q = q.filter(products::sort_price.le(m.fen()));
-    }
-    if let Some(SkusInStock { stock_rows, lots }) = in_stock {
-        q = q.filter(
-            products::id.eq_any(
-                skus::table
-                    .filter(
-                        skus::lot_tracked
-                            .eq(false)
-                            .and(skus::id.eq_any(stock_rows))
-                            .or(skus::lot_tracked.eq(true).and(skus::id.eq_any(lots))),
-                    )
-                    .select(skus::product_id),
-            ),
-        );
-    }
-    if let Some(pat) = &s.pattern {
-        q = q.filter(
-            lower(products::name)
-                .like(pat.clone())
-                .escape('\\')
-                .or(lower(products::subtitle.assume_not_null())
+    let filtered = || {
+        let mut q = products::table
+            .inner_join(cooperatives::table)
+            .filter(products::status.eq(ProductStatus::Published))
+            .filter(cooperatives::status.eq(CooperativeStatus::Active))
+            .select((ProductRow::as_select(), cooperatives::name))
+            .limit(s.page.fetch_limit())
+            .into_boxed();
+        if let Some(ids) = &candidates {
+            q = q.filter(products::id.eq_any(ids.clone()));
+        }
+        if let Some(ids) = &category_ids {
+            q = q.filter(products::category_id.eq_any(ids.clone()));
+        }
+        if let Some(c) = s.cooperative_id {
+            q = q.filter(products::cooperative_id.eq(c));
+        }
+        if let Some(st) = s.storage {
+            q = q.filter(products::storage.eq(st));
+        }
+        if let Some(m) = s.min_price {
+            q = q.filter(products::sort_price.ge(m.fen()));
+        }
+        if let Some(m) = s.max_price {
+            q = q.filter(products::sort_price.le(m.fen()));
+        }
+        if let Some(in_stock) = in_stock {
+            q = q.filter(in_stock());
+        }
+        if let Some(pat) = &s.pattern {
+            q = q.filter(
+                lower(products::name)
                     .like(pat.clone())
-                    .escape('\\'))
-                .or(lower(products::description.assume_not_null())
-                    .like(pat.clone())
-                    .escape('\\')),
-        );
-    }
+                    .escape('\\')
+                    .or(lower(products::subtitle.assume_not_null())
+                        .like(pat.clone())
+                        .escape('\\'))
+                    .or(lower(products::description.assume_not_null())
+                        .like(pat.clone())
+                        .escape('\\')),
+            );
+        }
+        q
+    };
     let after = s.page.after.clone();
+    let newest_after = |t: &str, id: &str| -> Result<_, ApiError> {
+        let t = parse_time(t)?;
+        Ok(products::created_at.lt(t).or(products::created_at
+            .eq(t)
+            .and(products::id.lt(id.to_owned()))))
+    };
+    let newest = (products::created_at.desc(), products::id.desc());
     let rows = match s.sort {
         Sort::Newest => {
+            let mut q = filtered();
             if let Some(a) = after {
                 let [t, id] = <[String; 2]>::try_from(a).map_err(|_| bad_cursor())?;
-                let t = parse_time(&t)?;
-                q = q.filter(
-                    products::created_at
-                        .lt(t)
-                        .or(products::created_at.eq(t).and(products::id.lt(id))),
-                );
+                q = q.filter(newest_after(&t, &id)?);
             }
-            q.order((products::created_at.desc(), products::id.desc()))
-                .load(conn)?
+            q.order(newest).load(conn)?
         }
         Sort::PriceAsc | Sort::PriceDesc => {
+            let mut q = filtered();
             if let Some(a) = after {
                 let [p, id] = <[String; 2]>::try_from(a).map_err(|_| bad_cursor())?;
                 let p: i64 = p.parse().map_err(|_| bad_cursor())?;
@@ -307,24 +306,50 @@ pub fn search(
             // names that match rank before matches only in the subtitle or description
             let pat = s.pattern.clone().unwrap_or_else(|| "%".into());
             let name_hit = || lower(products::name).like(pat.clone()).escape('\\');
-            if let Some(a) = after {
-                let [rank, t, id] = <[String; 3]>::try_from(a).map_err(|_| bad_cursor())?;
-                let t = parse_time(&t)?;
-                let later = products::created_at
-                    .lt(t)
-                    .or(products::created_at.eq(t).and(products::id.lt(id)));
-                q = match rank.as_str() {
-                    "0" => q.filter(name_hit().and(later).or(not(name_hit()))),
-                    "1" => q.filter(not(name_hit()).and(later)),
-                    _ => return Err(bad_cursor()),
-                };
+            let (rank, cursor) = match after {
+                Some(a) => {
+                    let [rank, t, id] = <[String; 3]>::try_from(a).map_err(|_| bad_cursor())?;
+                    let rank = match rank.as_str() {
+                        "0" => 0,
+                        "1" => 1,
+                        _ => return Err(bad_cursor()),
+                    };
+                    (rank, Some(newest_after(&t, &id)?))
+                }
+                None => (0, None),
+            };
+            if candidates.is_some() {
+                // a few hundred rows at most: one statement sorts them all
+                let mut q = filtered();
+                if let Some(later) = cursor {
+                    q = match rank {
+                        0 => q.filter(name_hit().and(later).or(not(name_hit()))),
+                        _ => q.filter(not(name_hit()).and(later)),
+                    };
+                }
+                q.order((name_hit().desc(), newest.0, newest.1))
+                    .load(conn)?
+            } else {
+                // a common query: name matches newest first, then (if the page is not full)
+                // the other matches, each walked in index order and stopped after a page
+                let mut rows = Vec::new();
+                if rank == 0 {
+                    let mut q = filtered().filter(name_hit());
+                    if let Some(later) = cursor.clone() {
+                        q = q.filter(later);
+                    }
+                    rows = q.order(newest).load(conn)?;
+                }
+                let wanted = s.page.fetch_limit() - rows.len() as i64;
+                if wanted > 0 {
+                    let mut q = filtered().filter(not(name_hit())).limit(wanted);
+                    if let (1, Some(later)) = (rank, cursor) {
+                        q = q.filter(later);
+                    }
+                    rows.extend(q.order(newest).load(conn)?);
+                }
+                rows
             }
-            q.order((
-                name_hit().desc(),
-                products::created_at.desc(),
-                products::id.desc(),
-            ))
-            .load(conn)?
         }
     };
     let sort = s.sort;

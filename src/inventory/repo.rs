@@ -9,7 +9,6 @@ use diesel::prelude::*;
 
 use super::domain::{MovementKind, StockOption, MAX_ON_HAND};
 use super::lots::{self, domain::date_text};
-use crate::catalogue::search::SkusInStock;
 use crate::db::schema::{skus, stock, stock_movements, warehouses};
 use crate::db::{self, DbConn};
 use crate::http::error::ApiError;
@@ -121,14 +120,24 @@ pub fn available_by_sku(
     Ok(map)
 }
 
-/// SKU ids with something sellable now, as subqueries other domains may filter by.
-pub fn skus_in_stock() -> SkusInStock {
-    SkusInStock {
-        stock_rows: stock::table
-            .filter(stock::on_hand.gt(stock::reserved))
-            .select(stock::sku_id),
-        lots: lots::repo::in_date_today(),
-    }
+/// Whether the product of the surrounding query (`products.id`) has something to sell now:
+/// an untracked SKU with stock above its reservations, or a lot-tracked one with an active
+/// lot in date with units left. Correlated on purpose: a catalogue page checks the products
+/// it walks past, never the whole stock table.
+pub fn product_in_stock<QS>(
+) -> Box<dyn BoxableExpression<QS, db::MultiBackend, SqlType = diesel::sql_types::Bool>> {
+    let today = date_text(lots::domain::today());
+    Box::new(
+        diesel::dsl::sql::<diesel::sql_types::Bool>(
+            "EXISTS (SELECT 1 FROM skus k WHERE k.product_id = products.id AND (\
+             (NOT k.lot_tracked AND EXISTS (SELECT 1 FROM stock t \
+             WHERE t.sku_id = k.id AND t.on_hand > t.reserved)) \
+             OR (k.lot_tracked AND EXISTS (SELECT 1 FROM lots l WHERE l.sku_id = k.id \
+             AND l.status = 'active' AND l.on_hand > l.reserved AND l.best_before >= ",
+        )
+        .bind::<diesel::sql_types::Text, _>(today)
+        .sql("))))"),
+    )
 }
 
 /// Sellable stock per SKU and warehouse, in one statement.

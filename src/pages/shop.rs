@@ -126,13 +126,15 @@ pub async fn index(
     req: HttpRequest,
     viewer: Viewer,
     pool: web::Data<DbPool>,
+    config: web::Data<crate::config::Config>,
 ) -> Result<HttpResponse, PageError> {
+    let cap = config.search_candidates;
     let query: ShopQuery = serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
     let search = query.search();
     let (categories, found) = blocking::run(&pool, move |conn| {
         let categories = categories::all(conn)?;
         let found = match search {
-            Ok(s) => Ok(browse(conn, &s)?),
+            Ok(s) => Ok(browse(conn, &s, cap)?),
             Err(e) => Err(e),
         };
         Ok::<_, ApiError>((categories, found))

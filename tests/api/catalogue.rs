@@ -438,3 +438,118 @@ async fn a_sku_code_given_twice_is_a_conflict() {
     .await
     .expect_problem(409, "conflict");
 }
+
+/// Every page of `query`, walked two at a time: the ids in order.
+async fn walk(app: &TestApp, query: &str) -> Vec<String> {
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut path = format!("/api/v1/products?{query}&limit=2");
+        if let Some(c) = &cursor {
+            path.push_str(&format!("&cursor={c}"));
+        }
+        let page = app.get(&path, None).await.expect(200);
+        for p in page["items"].as_array().unwrap() {
+            seen.push(p["name"].as_str().unwrap().to_owned());
+        }
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => return seen,
+        }
+    }
+}
+
+#[actix_web::test]
+async fn search_pages_are_the_same_from_the_index_and_from_walking_the_catalogue() {
+    let app = spawn_app().await;
+    // one instance never asks the index, one asks it only for queries matching at most three
+    let walker = app.sibling(|c| c.search_candidates = 0);
+    let narrow = app.sibling(|c| c.search_candidates = 3);
+    let (owner, coop) = app.coop_owner("绥滨合作社").await;
+    let products = [
+        (
+            "有机大米 5KG",
+            Some("黑土地稻花香"),
+            Some("五常的大米，一年一季"),
+        ),
+        ("黑土地冻梨", Some("冻梨 2.5kg"), Some("冬天的味道")),
+        ("大米礼盒", None, Some("送礼")),
+        ("东湖菊花", Some("菊花茶"), Some("潮汕人冬天喝的米黄色花茶")),
+        ("潮阳丝苗米", Some("丝苗米 10kg"), None),
+        ("黑木耳", None, Some("黑土地上的木耳，配大米饭")),
+        ("50%_off 蜂蜜", None, Some("椴树蜜")),
+    ];
+    let mut ids = Vec::new();
+    for (i, (name, subtitle, description)) in products.iter().enumerate() {
+        let mut body = simple_product(
+            name,
+            &format!("S-{i}"),
+            &format!("{}.00", 30 - i),
+            "ambient",
+        );
+        body["subtitle"] = json!(subtitle);
+        body["description"] = json!(description);
+        let p = app.create_product(&owner, &coop, body).await;
+        app.publish_product(&owner, p["id"].as_str().unwrap()).await;
+        ids.push(p["id"].as_str().unwrap().to_owned());
+    }
+    // a renamed product is found by its new name only
+    app.request(
+        Method::PATCH,
+        &format!("/api/v1/products/{}", ids[2]),
+        Some(&owner.token),
+        Some(json!({"name": "稻米礼盒"})),
+        &[("If-Match", "\"2\"")],
+    )
+    .await
+    .expect(200);
+
+    let expected: [(&str, &[&str]); 8] = [
+        // names first (newest first), then matches in subtitles and descriptions
+        (
+            "米",
+            &[
+                "潮阳丝苗米",
+                "稻米礼盒",
+                "有机大米 5KG",
+                "黑木耳",
+                "东湖菊花",
+            ],
+        ),
+        ("大米", &["有机大米 5KG", "黑木耳"]),
+        ("土地冻梨", &["黑土地冻梨"]),
+        ("黑土地", &["黑土地冻梨", "黑木耳", "有机大米 5KG"]),
+        ("5kg", &["有机大米 5KG", "黑土地冻梨"]),
+        ("礼盒", &["稻米礼盒"]),
+        ("50%_", &["50%_off 蜂蜜"]),
+        ("没有这个", &[]),
+    ];
+    for (q, want) in expected {
+        let q = utf8_percent(q);
+        let found = walk(&app, &format!("q={q}")).await;
+        assert_eq!(found, want, "q={q}");
+        for sort in ["relevance", "newest", "price_asc", "price_desc"] {
+            let query = format!("q={q}&sort={sort}");
+            let indexed = walk(&app, &query).await;
+            assert_eq!(walk(&walker, &query).await, indexed, "{query}: walking");
+            assert_eq!(walk(&narrow, &query).await, indexed, "{query}: narrow");
+            let mut sorted = indexed.clone();
+            sorted.sort();
+            let mut want_sorted: Vec<String> = want.iter().map(|s| s.to_string()).collect();
+            want_sorted.sort();
+            assert_eq!(sorted, want_sorted, "{query}: same products in any order");
+        }
+    }
+}
+
+fn utf8_percent(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}

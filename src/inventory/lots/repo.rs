@@ -556,15 +556,6 @@ pub fn available_now(
         .collect())
 }
 
-/// Lot-tracked SKUs with a lot that may be sold today, as a subquery for search.
-pub fn in_date_today() -> crate::catalogue::search::LotsInStock {
-    lots::table
-        .filter(lots::status.eq(LotHold::Active))
-        .filter(lots::best_before.ge(date_text(super::domain::today())))
-        .filter(lots::on_hand.gt(lots::reserved))
-        .select(lots::sku_id)
-}
-
 /// Per SKU, the dates of the lot first-expired-first-out sells next: the earliest
 /// `best_before` among active lots still in date on `today` with units available.
 pub fn next_to_sell(
