@@ -2,6 +2,8 @@
 FROM rust:1.95-bookworm AS build
 WORKDIR /src
 COPY Cargo.toml Cargo.lock askama.toml ./
+# build settings for the bundled SQLite (see the file)
+COPY .cargo ./.cargo
 COPY src ./src
 COPY migrations ./migrations
 # the manifest names the test targets; cargo wants their files present even for a release build

@@ -32,7 +32,7 @@ pub enum Command {
     Admin(AdminCommand),
     /// Load the demo marketplace (Hegang and Shantou co-ops, products, stock, demo logins);
     /// running it again changes nothing
-    Demo(DbArgs),
+    Demo(DemoArgs),
     /// Benchmark order placement against a running server (see docs/performance.md)
     Bench(crate::tools::bench::BenchArgs),
 }
@@ -42,6 +42,16 @@ pub struct DbArgs {
     /// `sqlite://PATH`, a plain path, or `postgres://…`
     #[arg(long, env = "DATABASE_URL", default_value = "sqlite://data/shanhe.db", value_parser = DbUrl::parse)]
     pub database_url: DbUrl,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Also top the catalogue up to this many products from generated co-ops (three SKUs
+    /// each, Chinese names and descriptions), to measure catalogue pages at scale
+    #[arg(long)]
+    pub products: Option<usize>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -171,8 +181,8 @@ fn create_admin(
     Ok(())
 }
 
-fn demo(args: DbArgs) -> Result<(), String> {
-    let config = Config::for_database(args.database_url);
+fn demo(args: DemoArgs) -> Result<(), String> {
+    let config = Config::for_database(args.db.database_url);
     let pool = app::open_pool(&config)?;
     let mut conn = pool.get().map_err(|e| e.to_string())?;
     app::migrate(&mut conn)?;
@@ -183,6 +193,20 @@ fn demo(args: DbArgs) -> Result<(), String> {
         println!(
             "loaded {} demo products with stock",
             loaded.products_created
+        );
+    }
+    if let Some(target) = args.products {
+        let started = std::time::Instant::now();
+        let added = crate::tools::big_catalogue::top_up(&mut conn, target, |have| {
+            eprint!("\r  {have} products");
+        })
+        .map_err(|e| e.to_string())?;
+        if added > 0 {
+            eprintln!();
+        }
+        println!(
+            "added {added} generated products ({target} in the catalogue) in {:.1} s",
+            started.elapsed().as_secs_f64()
         );
     }
     println!("demo logins:");

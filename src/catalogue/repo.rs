@@ -198,6 +198,12 @@ pub fn insert_product(
     Ok(id)
 }
 
+/// Products of every status, for tools that size the catalogue.
+pub fn count_all(conn: &mut DbConn) -> Result<usize, ApiError> {
+    let n: i64 = products::table.count().get_result(conn)?;
+    Ok(usize::try_from(n).unwrap_or(0))
+}
+
 pub fn find_product(conn: &mut DbConn, id: ProductId) -> Result<Option<ProductRow>, ApiError> {
     Ok(products::table
         .find(id)

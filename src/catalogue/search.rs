@@ -24,6 +24,25 @@ use crate::cooperatives::domain::CooperativeStatus;
 
 diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
 
+type TextTest =
+    Box<dyn BoxableExpression<ProductsWithCoops, MultiBackend, SqlType = diesel::sql_types::Bool>>;
+
+/// `column` contains the lowercased `%…%` pattern, ignoring case as both databases can:
+/// `lower(column) LIKE pattern` on PostgreSQL; on SQLite plain `LIKE`, which already ignores
+/// ASCII case (and SQLite's `lower` folds nothing more), without `lower`'s copy of every
+/// description it passes (six times faster on a Chinese catalogue).
+macro_rules! contains {
+    ($sqlite:expr, $column:expr, $pattern:expr) => {{
+        let pattern: String = $pattern.clone();
+        let test: TextTest = if $sqlite {
+            Box::new($column.like(pattern).escape('\\'))
+        } else {
+            Box::new(lower($column).like(pattern).escape('\\'))
+        };
+        test
+    }};
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct SearchParams {
     /// Text to find in names, subtitles and descriptions (Chinese works: `q=大米`).
@@ -209,7 +228,8 @@ pub fn search(
         Some(_) => search_index::candidates(conn, &s.pieces, candidate_cap)?,
         None => None,
     };
-    if candidates.as_ref().is_some_and(Vec::is_empty) {
+    let sqlite = matches!(conn, DbConn::Sqlite(_));
+    if matches!(&candidates, Some(search_index::Candidates::Ids(ids)) if ids.is_empty()) {
         return Ok(s
             .page
             .finish(Vec::new(), |_: &(ProductRow, String)| Vec::new()));
@@ -217,13 +237,20 @@ pub fn search(
     let filtered = || {
         let mut q = products::table
             .inner_join(cooperatives::table)
-            .filter(products::status.eq(ProductStatus::Published))
             .filter(cooperatives::status.eq(CooperativeStatus::Active))
             .select((ProductRow::as_select(), cooperatives::name))
             .limit(s.page.fetch_limit())
             .into_boxed();
-        if let Some(ids) = &candidates {
-            q = q.filter(products::id.eq_any(ids.clone()));
+        if let Some(search_index::Candidates::Ids(ids)) = &candidates {
+            // fetched by primary key; SQLite, seeing a long IN list, would rather walk the
+            // status index and test every product against it, unless `status || ''` keeps
+            // the status out of its index choice
+            // (ids come from SQLite's index only)
+            q = q
+                .filter(products::id.eq_any(ids.clone()))
+                .filter(products::status.concat("").eq(ProductStatus::Published));
+        } else {
+            q = q.filter(products::status.eq(ProductStatus::Published));
         }
         if let Some(ids) = &category_ids {
             q = q.filter(products::category_id.eq_any(ids.clone()));
@@ -234,26 +261,39 @@ pub fn search(
         if let Some(st) = s.storage {
             q = q.filter(products::storage.eq(st));
         }
+        // SQLite has no statistics on price ranges and would take a range as a reason to
+        // walk the price index and sort every product in it; unless the page is sorted by
+        // price, `sort_price + 0` keeps it walking the page's own order
+        let by_price = matches!(s.sort, Sort::PriceAsc | Sort::PriceDesc);
         if let Some(m) = s.min_price {
-            q = q.filter(products::sort_price.ge(m.fen()));
+            q = if sqlite && !by_price {
+                q.filter((products::sort_price + 0).ge(m.fen()))
+            } else {
+                q.filter(products::sort_price.ge(m.fen()))
+            };
         }
         if let Some(m) = s.max_price {
-            q = q.filter(products::sort_price.le(m.fen()));
+            q = if sqlite && !by_price {
+                q.filter((products::sort_price + 0).le(m.fen()))
+            } else {
+                q.filter(products::sort_price.le(m.fen()))
+            };
         }
         if let Some(in_stock) = in_stock {
             q = q.filter(in_stock());
         }
+        if let Some(search_index::Candidates::Rare(pieces)) = &candidates {
+            q = q.filter(search_index::pg_holds_all(pieces));
+        }
         if let Some(pat) = &s.pattern {
             q = q.filter(
-                lower(products::name)
-                    .like(pat.clone())
-                    .escape('\\')
-                    .or(lower(products::subtitle.assume_not_null())
-                        .like(pat.clone())
-                        .escape('\\'))
-                    .or(lower(products::description.assume_not_null())
-                        .like(pat.clone())
-                        .escape('\\')),
+                contains!(sqlite, products::name, pat)
+                    .or(contains!(sqlite, products::subtitle.assume_not_null(), pat))
+                    .or(contains!(
+                        sqlite,
+                        products::description.assume_not_null(),
+                        pat
+                    )),
             );
         }
         q
@@ -305,7 +345,7 @@ pub fn search(
         Sort::Relevance => {
             // names that match rank before matches only in the subtitle or description
             let pat = s.pattern.clone().unwrap_or_else(|| "%".into());
-            let name_hit = || lower(products::name).like(pat.clone()).escape('\\');
+            let name_hit = || contains!(sqlite, products::name, &pat);
             let (rank, cursor) = match after {
                 Some(a) => {
                     let [rank, t, id] = <[String; 3]>::try_from(a).map_err(|_| bad_cursor())?;

@@ -12,6 +12,7 @@ use std::collections::BTreeSet;
 
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Text};
+use diesel::BoxableExpression;
 
 use crate::db::DbConn;
 use crate::http::error::ApiError;
@@ -115,25 +116,99 @@ struct Found {
     product_id: String,
 }
 
-/// Products holding every piece in `pieces`, if there are at most `cap` of them; `None` when
-/// there are more (the query is common: walking the catalogue in page order finds a page of
-/// matches quickly) or when there is nothing to look up.
+/// How a query narrows the catalogue when it is rare (see `candidates`).
+#[derive(Debug, Clone)]
+pub enum Candidates {
+    /// SQLite: the few products holding every piece, fetched from FTS5
+    Ids(Vec<ProductId>),
+    /// PostgreSQL: the page's statement takes the holders from the GIN index itself
+    /// (`pg_holds_all`), where its planner sees the same rarity and uses that index
+    Rare(Vec<String>),
+}
+
+/// On PostgreSQL, "the product holds every piece" as a condition of the page's statement.
+pub fn pg_holds_all<QS>(
+    pieces: &[String],
+) -> Box<dyn BoxableExpression<QS, crate::db::MultiBackend, SqlType = diesel::sql_types::Bool>> {
+    Box::new(
+        diesel::dsl::sql::<diesel::sql_types::Bool>(
+            "products.id IN (SELECT product_id FROM product_search \
+             WHERE grams @> string_to_array(",
+        )
+        .bind::<Text, _>(pieces.join(" "))
+        .sql(", ' '))"),
+    )
+}
+
+#[derive(QueryableByName)]
+struct Plan {
+    #[diesel(sql_type = Text, column_name = "QUERY PLAN")]
+    plan: String,
+}
+
+/// Whether a query is rare: held by at most `cap` products. `None` when it is common (walking
+/// the catalogue in page order then finds a page of matches after a few rows) or when there
+/// is nothing to look up. SQLite counts in FTS5 (cheap: doclists are read in order and the
+/// count stops at `cap + 1`); PostgreSQL asks its planner's estimate, from the statistics
+/// ANALYZE keeps on the pieces, since counting through GIN visits a heap row per holder.
 pub fn candidates(
     conn: &mut DbConn,
     pieces: &[String],
     cap: usize,
-) -> Result<Option<Vec<ProductId>>, ApiError> {
+) -> Result<Option<Candidates>, ApiError> {
     if pieces.is_empty() || cap == 0 {
         return Ok(None);
     }
+    if let DbConn::Pg(c) = conn {
+        // The planner's estimates, from the statistics ANALYZE keeps on the pieces: for all
+        // pieces at once (it multiplies their frequencies as if independent, which the pairs
+        // of one word are not: 椴树 and 树蜜 come together), and for the rarest piece alone
+        // (an upper bound). Their geometric mean decides; either way the page is exact, the
+        // estimate only picks the cheaper way to it. Pieces hold only letters and digits, so
+        // no quote can reach the literals.
+        let holds = |ps: &[String]| {
+            let list = ps
+                .iter()
+                .map(|p| format!("'{}'", p.replace('\'', "")))
+                .collect::<Vec<_>>()
+                .join(",");
+            format!("SELECT 1 FROM product_search WHERE grams @> ARRAY[{list}]")
+        };
+        let mut parts: Vec<String> = pieces
+            .iter()
+            .map(|p| holds(std::slice::from_ref(p)))
+            .collect();
+        parts.push(holds(pieces));
+        let plan: Vec<Plan> = diesel::sql_query(format!(
+            "EXPLAIN (FORMAT JSON) {}",
+            parts.join(" UNION ALL ")
+        ))
+        .load(c)?;
+        let plan = plan
+            .first()
+            .and_then(|p| serde_json::from_str::<serde_json::Value>(&p.plan).ok())
+            .map(|v| v[0]["Plan"].clone())
+            .unwrap_or_default();
+        let estimates: Vec<f64> = plan["Plans"]
+            .as_array()
+            .map(|parts| {
+                parts
+                    .iter()
+                    .filter_map(|p| p["Plan Rows"].as_f64())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let rows = match estimates.split_last() {
+            Some((all, each)) if each.len() == pieces.len() => {
+                (all * each.iter().copied().fold(f64::MAX, f64::min)).sqrt()
+            }
+            _ => f64::MAX,
+        };
+        return Ok((rows <= cap as f64).then(|| Candidates::Rare(pieces.to_vec())));
+    }
     let fetch = i64::try_from(cap).unwrap_or(i64::MAX - 1) + 1;
     let found: Vec<Found> = match conn {
-        DbConn::Pg(c) => {
-            diesel::sql_query("SELECT product_id FROM product_search WHERE grams @> $1 LIMIT $2")
-                .bind::<Array<Text>, _>(pieces)
-                .bind::<BigInt, _>(fetch)
-                .load(c)?
-        }
+        DbConn::Pg(_) => Vec::new(),
         DbConn::Sqlite(c) => {
             // each piece a quoted phrase (pieces hold only letters and digits), all required
             let matching = pieces
@@ -154,12 +229,30 @@ pub fn candidates(
     if found.len() > cap {
         return Ok(None);
     }
-    Ok(Some(
+    Ok(Some(Candidates::Ids(
         found
             .iter()
             .filter_map(|f| f.product_id.parse().ok())
             .collect(),
-    ))
+    )))
+}
+
+/// After many products were written at once: merges SQLite's index segments into one
+/// (each write transaction left its own, and a search reads them all), and on PostgreSQL
+/// moves the GIN index's pending entries into the index proper and refreshes the planner's
+/// statistics. Must run outside a transaction.
+pub fn tidy(conn: &mut DbConn) -> Result<(), ApiError> {
+    match conn {
+        DbConn::Pg(c) => {
+            diesel::sql_query("VACUUM product_search").execute(c)?;
+            diesel::sql_query("ANALYZE").execute(c)?;
+        }
+        DbConn::Sqlite(c) => {
+            diesel::sql_query("INSERT INTO product_search (product_search) VALUES ('optimize')")
+                .execute(c)?;
+        }
+    }
+    Ok(())
 }
 
 #[derive(QueryableByName)]
@@ -191,6 +284,9 @@ pub fn backfill(conn: &mut DbConn) -> Result<usize, ApiError> {
         ))
         .load(conn)?;
         if batch.is_empty() {
+            if total > 0 {
+                tidy(conn)?;
+            }
             return Ok(total);
         }
         crate::db::write_tx(conn, |conn| {

@@ -61,6 +61,9 @@ pub struct BenchArgs {
     /// The server's process id, to sample its resident memory during the login flood
     #[arg(long)]
     pub server_pid: Option<u32>,
+    /// Only the catalogue pages whose label contains this (e.g. `q=`, `price`)
+    #[arg(long)]
+    pub pages: Option<String>,
     /// Units of the one SKU a flash sale sells
     #[arg(long, default_value_t = 100)]
     pub units: i64,
@@ -500,49 +503,104 @@ async fn run(http: Rc<Http>, args: &BenchArgs, name: &str, sku_count: usize) -> 
 
 /// Reads catalogue pages as shoppers do: newest first, then a Chinese search, then a price
 /// sort, round robin, `args.orders` requests in all.
+/// The kinds of catalogue page measured: (label, query). `{category}` is the id of 粮油.
+const CATALOGUE_PAGES: [(&str, &str); 11] = [
+    ("newest first", "limit=20"),
+    ("q=米 (1 character)", "limit=20&q=%E7%B1%B3"),
+    ("q=大米 (2)", "limit=20&q=%E5%A4%A7%E7%B1%B3"),
+    (
+        "q=有机大米 (4)",
+        "limit=20&q=%E6%9C%89%E6%9C%BA%E5%A4%A7%E7%B1%B3",
+    ),
+    (
+        "q=黑土地冻梨 (5)",
+        "limit=20&q=%E9%BB%91%E5%9C%9F%E5%9C%B0%E5%86%BB%E6%A2%A8",
+    ),
+    (
+        "q=椴树蜜 price_asc",
+        "limit=20&q=%E6%A4%B4%E6%A0%91%E8%9C%9C&sort=price_asc",
+    ),
+    ("category 粮油", "limit=20&category_id={category}"),
+    (
+        "price 30-60 yuan",
+        "limit=20&min_price=30.00&max_price=60.00",
+    ),
+    (
+        "price_asc in_stock",
+        "limit=20&sort=price_asc&in_stock=true",
+    ),
+    ("price_desc", "limit=20&sort=price_desc"),
+    (
+        "q=梨 frozen in_stock",
+        "limit=20&q=%E6%A2%A8&storage=frozen&in_stock=true",
+    ),
+];
+
+/// Catalogue pages, each kind measured on its own: `--orders` pages of each from
+/// `--clients` clients, on whatever catalogue the server holds (`shanhe demo --products N`).
 async fn catalogue(http: Rc<Http>, args: &BenchArgs) -> Result<(), String> {
-    const PATHS: [&str; 3] = [
-        "/api/v1/products?limit=20",
-        "/api/v1/products?limit=20&q=%E7%B1%B3",
-        "/api/v1/products?limit=20&sort=price_asc&in_stock=true",
-    ];
-    let paths = PATHS;
-    let statements_before = http.metric("db_statements_total").await?;
-    let started = Instant::now();
-    let total = args.orders;
-    let results = drive(http.clone(), args.clients, move |i| {
-        (i < total).then(|| {
-            (
-                awc::http::Method::GET,
-                paths[i % paths.len()].to_owned(),
-                None,
-            )
+    let categories = http
+        .ok(awc::http::Method::GET, "/api/v1/categories", None, None)
+        .await?;
+    let grain = categories
+        .as_array()
+        .or_else(|| categories["items"].as_array())
+        .and_then(|list| list.iter().find(|c| c["name"] == "粮油"))
+        .and_then(|c| c["id"].as_str())
+        .unwrap_or("")
+        .to_owned();
+    let products = http
+        .ok(
+            awc::http::Method::GET,
+            "/api/v1/products?limit=1",
+            None,
+            None,
+        )
+        .await?;
+    println!(
+        "catalogue: {} pages of each kind, {} clients (first page: {})",
+        args.orders,
+        args.clients,
+        products["items"][0]["name"]
+            .as_str()
+            .unwrap_or("empty catalogue")
+    );
+    println!(
+        "  {:<24} {:>10} {:>8} {:>8} {:>8} {:>10} {:>9}",
+        "page", "pages/s", "p50 ms", "p95 ms", "p99 ms", "SQL/page", "statuses"
+    );
+    let only = args.pages.as_deref();
+    for (label, query) in CATALOGUE_PAGES
+        .into_iter()
+        .filter(|(label, _)| only.is_none_or(|o| label.contains(o)))
+    {
+        let path = format!("/api/v1/products?{}", query.replace("{category}", &grain));
+        let statements_before = http.metric("db_statements_total").await?;
+        let started = Instant::now();
+        let total = args.orders;
+        let results = drive(http.clone(), args.clients, move |i| {
+            (i < total).then(|| (awc::http::Method::GET, path.clone(), None))
         })
-    })
-    .await?;
-    let elapsed = started.elapsed();
-    let statements = http.metric("db_statements_total").await? - statements_before;
-    let (by_status, latencies) = tally(&results);
-    println!(
-        "catalogue: {} pages, {} clients",
-        results.len(),
-        args.clients
-    );
-    println!("  statuses: {by_status:?}");
-    println!(
-        "  throughput: {:.1} pages/s",
-        results.len() as f64 / elapsed.as_secs_f64()
-    );
-    println!(
-        "  latency: p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms",
-        percentile(&latencies, 0.50),
-        percentile(&latencies, 0.95),
-        percentile(&latencies, 0.99)
-    );
-    println!(
-        "  SQL per page: {:.1} statements",
-        statements / results.len().max(1) as f64
-    );
+        .await?;
+        let elapsed = started.elapsed();
+        let statements = http.metric("db_statements_total").await? - statements_before;
+        let (by_status, latencies) = tally(&results);
+        let statuses = by_status
+            .iter()
+            .map(|(s, n)| format!("{s}:{n}"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        println!(
+            "  {:<24} {:>10.0} {:>8.1} {:>8.1} {:>8.1} {:>10.1} {:>9}",
+            label,
+            results.len() as f64 / elapsed.as_secs_f64(),
+            percentile(&latencies, 0.50),
+            percentile(&latencies, 0.95),
+            percentile(&latencies, 0.99),
+            statements / results.len().max(1) as f64,
+            statuses
+        );
+    }
     Ok(())
 }
 

@@ -553,3 +553,49 @@ fn utf8_percent(s: &str) -> String {
         })
         .collect()
 }
+
+#[actix_web::test]
+async fn products_written_before_the_search_index_are_indexed_at_start_up() {
+    use diesel::RunQueryDsl;
+    use shanhe::db::DbConn;
+    let app = spawn_app().await;
+    let (owner, coop) = app.coop_owner("绥滨合作社").await;
+    let body = simple_product("寒地蓝莓干", "LM-1", "20.00", "ambient");
+    let p = app.create_product(&owner, &coop, body).await;
+    app.publish_product(&owner, p["id"].as_str().unwrap()).await;
+    let indexed = |conn: &mut DbConn| -> i64 {
+        #[derive(diesel::QueryableByName)]
+        struct N {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let sql = match conn {
+            DbConn::Pg(_) => "SELECT count(*) AS n FROM product_search",
+            DbConn::Sqlite(_) => "SELECT count(*) AS n FROM product_search_keys",
+        };
+        diesel::sql_query(sql).get_result::<N>(conn).unwrap().n
+    };
+    {
+        // as if the product had been written before the index existed
+        let mut conn = app.conn();
+        assert_eq!(indexed(&mut conn), 1);
+        let wipe: &[&str] = match &*conn {
+            DbConn::Pg(_) => &["DELETE FROM product_search"],
+            DbConn::Sqlite(_) => &[
+                "DELETE FROM product_search",
+                "DELETE FROM product_search_keys",
+            ],
+        };
+        for sql in wipe {
+            diesel::sql_query(*sql).execute(&mut *conn).unwrap();
+        }
+        assert_eq!(indexed(&mut conn), 0);
+    }
+    // an instance starting on this database indexes it, and finds it through the index
+    let restarted = app.sibling(|_| {});
+    assert_eq!(indexed(&mut app.conn()), 1);
+    assert_eq!(
+        walk(&restarted, &format!("q={}", utf8_percent("蓝莓"))).await,
+        ["寒地蓝莓干"]
+    );
+}

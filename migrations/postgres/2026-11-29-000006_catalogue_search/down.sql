@@ -1,3 +1,4 @@
+DROP STATISTICS products_text;
 DROP INDEX products_by_price;
 DROP INDEX products_newest;
 CREATE INDEX products_public ON products (status, created_at);
