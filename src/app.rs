@@ -668,6 +668,13 @@ fn cors(origins: &[String]) -> actix_cors::Cors {
     cors
 }
 
+/// `GET /api/openapi.json`: the API's OpenAPI document.
+async fn openapi_json(spec: web::Data<web::Bytes>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(web::Bytes::clone(&spec))
+}
+
 /// `/docs` without the slash: the Swagger UI page loads its assets relative to `/docs/`, so
 /// this answers 200 with a page that moves the browser there (clients that do not follow
 /// redirects still get a page, not a 3xx).
@@ -698,11 +705,14 @@ pub fn start(shared: Shared, listener: TcpListener) -> std::io::Result<Running> 
     let auto_complete_days = shared.config.auto_complete_days;
     let metrics = ops::metrics_handle();
     drop(metrics);
-    let openapi = ApiDoc::openapi();
+    // serialized once and shared by every worker (a spec object per worker cost megabytes)
+    let openapi =
+        web::Data::new(web::Bytes::from(ApiDoc::openapi().to_json().map_err(
+            |e| std::io::Error::other(format!("the OpenAPI document: {e}")),
+        )?));
     let server = HttpServer::new(move || {
         let swagger = SwaggerUi::new("/docs/{_:.*}")
-            .url("/api/openapi.json", openapi.clone())
-            .config(utoipa_swagger_ui::Config::default().validator_url("none"));
+            .config(utoipa_swagger_ui::Config::new(["/api/openapi.json"]).validator_url("none"));
         App::new()
             // without configured origins no CORS layer at all: same-origin and non-browser
             // clients are untouched
@@ -736,6 +746,8 @@ pub fn start(shared: Shared, listener: TcpListener) -> std::io::Result<Running> 
                 web::get().to(inventory::lots::public::trace_html),
             )
             .route("/static/{name:.+}", web::get().to(pages::assets::serve))
+            .app_data(openapi.clone())
+            .route("/api/openapi.json", web::get().to(openapi_json))
             .service(swagger)
             .service(web::scope("/api/v1").configure(api_routes))
             .service(
