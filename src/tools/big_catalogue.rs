@@ -16,8 +16,6 @@ use crate::cooperatives::repo as coops;
 use crate::db::{self, DbConn};
 use crate::http::error::ApiError;
 use crate::ids::{CooperativeId, WarehouseId};
-use crate::inventory::domain::MovementKind;
-use crate::inventory::repo as stock;
 
 /// Products per generated co-op.
 const PER_COOP: usize = 200;
@@ -430,16 +428,7 @@ pub fn top_up(
                         continue;
                     }
                     let units = 20 + (draw.next() % 480) as i64;
-                    stock::ensure_row(conn, s.id, warehouse, coop_id)?;
-                    stock::apply_delta(
-                        conn,
-                        s.id,
-                        warehouse,
-                        units,
-                        MovementKind::Receipt,
-                        Some("演示数据入库"),
-                        None,
-                    )?;
+                    super::demo::receive_units(conn, s.id, warehouse, coop_id, units)?;
                 }
             }
             Ok::<_, ApiError>(())

@@ -400,6 +400,27 @@ fn receive_demo_lots(
     Ok(())
 }
 
+/// Receives `units` of an untracked SKU into a warehouse, as a recorded receipt.
+pub(crate) fn receive_units(
+    conn: &mut DbConn,
+    sku: SkuId,
+    warehouse: WarehouseId,
+    coop: CooperativeId,
+    units: i64,
+) -> Result<(), ApiError> {
+    stock::ensure_row(conn, sku, warehouse, coop)?;
+    stock::apply_delta(
+        conn,
+        sku,
+        warehouse,
+        units,
+        MovementKind::Receipt,
+        Some("演示数据入库"),
+        None,
+    )?;
+    Ok(())
+}
+
 /// What loading did, for the command's output.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Loaded {
@@ -455,16 +476,7 @@ pub fn load(conn: &mut DbConn) -> Result<Loaded, ApiError> {
                     receive_demo_lots(conn, coop, &s.code, s.id, warehouse, units, shelf_life)?;
                     continue;
                 }
-                stock::ensure_row(conn, s.id, warehouse, coop)?;
-                stock::apply_delta(
-                    conn,
-                    s.id,
-                    warehouse,
-                    units,
-                    MovementKind::Receipt,
-                    Some("演示数据入库"),
-                    None,
-                )?;
+                receive_units(conn, s.id, warehouse, coop, units)?;
             }
             loaded.products_created += 1;
         }
