@@ -117,3 +117,73 @@ async fn the_demo_loads_once_and_a_second_run_changes_nothing() {
         .expect(200);
     assert_eq!(timetable["departures"].as_array().unwrap().len(), 2);
 }
+
+#[actix_web::test]
+async fn a_large_catalogue_tops_the_demo_up_and_is_searchable_and_stocked() {
+    let app = spawn_app().await;
+    {
+        let mut conn = app.conn();
+        shanhe::tools::demo::load(&mut conn).unwrap();
+        let mut seen = Vec::new();
+        let added =
+            shanhe::tools::big_catalogue::top_up(&mut conn, 120, |have| seen.push(have)).unwrap();
+        assert_eq!(added, 116, "4 demo products + 116 generated = 120");
+        assert_eq!(seen.last(), Some(&120));
+        // topping up to the same size again adds nothing
+        assert_eq!(
+            shanhe::tools::big_catalogue::top_up(&mut conn, 120, |_| {}).unwrap(),
+            0
+        );
+    }
+    let total: i64 = products::table
+        .count()
+        .get_result(&mut *app.conn())
+        .unwrap();
+    assert_eq!(total, 120);
+    app.assert_ledger_balanced();
+
+    // every generated product is published with three SKUs, and text search reaches them
+    let mut walked = 0;
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/api/v1/products?limit=100&cursor={c}"),
+            None => "/api/v1/products?limit=100".to_owned(),
+        };
+        let page = app.get(&path, None).await.expect(200);
+        walked += page["items"].as_array().unwrap().len();
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(walked, 120);
+    let rice = app
+        .get("/api/v1/products?q=%E5%A4%A7%E7%B1%B3&limit=100", None)
+        .await
+        .expect(200);
+    let names: Vec<&str> = rice["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.iter().any(|n| n.contains("大米") && n.contains('号')),
+        "generated rice among {names:?}"
+    );
+    let in_stock = app
+        .get(
+            "/api/v1/products?in_stock=true&limit=100&sort=price_asc",
+            None,
+        )
+        .await
+        .expect(200);
+    assert!(in_stock["items"].as_array().unwrap().len() > 60);
+    let first = in_stock["items"][0]["id"].as_str().unwrap().to_owned();
+    let detail = app
+        .get(&format!("/api/v1/products/{first}"), None)
+        .await
+        .expect(200);
+    assert!(!detail["skus"].as_array().unwrap().is_empty());
+}
