@@ -19,7 +19,7 @@ use crate::auth::{self, password};
 use crate::catalogue;
 use crate::config::Config;
 use crate::cooperatives;
-use crate::db::{self, DbPool, DbUrl, SessionSettings};
+use crate::db::{self, replicas::ReadPool, DbPool, DbUrl, SessionSettings};
 use crate::delivery;
 use crate::fulfilment;
 use crate::http::openapi::Truthful;
@@ -509,6 +509,8 @@ pub fn api_routes(cfg: &mut web::ServiceConfig) {
 pub struct Shared {
     pub config: web::Data<Config>,
     pub pool: web::Data<DbPool>,
+    /// The replicas (and the primary) public catalogue reads go to.
+    pub reads: web::Data<ReadPool>,
     pub keys: web::Data<TokenKeys>,
     pub limits: web::Data<Limits>,
     pub hash_gate: web::Data<HashGate>,
@@ -534,9 +536,49 @@ pub fn open_pool(config: &Config) -> Result<DbPool, String> {
         config.pool_size(),
         SessionSettings {
             sqlite_synchronous_full: config.sqlite_sync_full,
+            role: db::PoolRole::Primary,
+            connect_timeout: config.db_connect_timeout,
         },
         config.queue_timeout,
     )
+}
+
+/// The read pool: the primary plus a pool per configured replica (PostgreSQL only), with
+/// the watcher that checks their lag started.
+pub fn open_replicas(config: &Config, primary: &DbPool) -> ReadPool {
+    let urls: Vec<&String> = config
+        .replica_urls
+        .iter()
+        .filter(|u| !u.is_empty())
+        .collect();
+    if urls.is_empty() {
+        return ReadPool::primary_only(primary.clone());
+    }
+    if matches!(config.database_url, DbUrl::Sqlite(_)) {
+        tracing::warn!(
+            "SHANHE_REPLICA_URLS is ignored: replicas are PostgreSQL's, and this server runs on SQLite"
+        );
+        return ReadPool::primary_only(primary.clone());
+    }
+    let settings = SessionSettings {
+        sqlite_synchronous_full: false,
+        role: db::PoolRole::Replica,
+        connect_timeout: config.db_connect_timeout,
+    };
+    let replicas = urls
+        .into_iter()
+        .map(|u| {
+            let name = db::pg_hosts_and_database(u);
+            tracing::info!(replica = %name, "catalogue reads may use this replica");
+            (
+                name,
+                db::build_replica_pool(u, config.pool_size(), settings),
+            )
+        })
+        .collect();
+    let reads = ReadPool::new(primary.clone(), replicas);
+    reads.watch(config.replica_max_lag);
+    reads
 }
 
 /// Applies pending migrations, then indexes for search any product written before the
@@ -574,9 +616,11 @@ pub fn prepare(config: Config) -> Result<Shared, String> {
         "session_secret",
         "SHANHE_SESSION_SECRET",
     )?;
+    let reads = open_replicas(&config, &pool);
     Ok(Shared {
         config: web::Data::new(config),
         pool: web::Data::new(pool),
+        reads: web::Data::new(reads),
         keys: web::Data::new(keys),
         limits: web::Data::new(Limits::default()),
         // about one argon2 hash per core at a time; a turn is waited for at most 2 s
@@ -699,7 +743,9 @@ pub fn start(shared: Shared, listener: TcpListener) -> std::io::Result<Running> 
     let workers = shared.config.workers;
     // cookies marked Secure only where the public reaches the server over https
     let secure_cookies = public_url.as_str().starts_with("https://");
-    let blocking_threads = usize::try_from(shared.config.pool_size()).unwrap_or(8) + 2;
+    // one blocking thread per connection the pools can hand out at once, and two to spare
+    let pools = if shared.reads.has_replicas() { 2 } else { 1 };
+    let blocking_threads = usize::try_from(shared.config.pool_size()).unwrap_or(8) * pools + 2;
     let sweep_pool = std::sync::Arc::downgrade(&shared.pool.clone().into_inner());
     let sweep_every = shared.config.sweep_every();
     let auto_complete_days = shared.config.auto_complete_days;
@@ -722,6 +768,7 @@ pub fn start(shared: Shared, listener: TcpListener) -> std::io::Result<Running> 
             ))
             .app_data(shared.config.clone())
             .app_data(shared.pool.clone())
+            .app_data(shared.reads.clone())
             .app_data(shared.keys.clone())
             .app_data(shared.limits.clone())
             .app_data(shared.hash_gate.clone())

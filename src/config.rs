@@ -172,6 +172,30 @@ pub struct Config {
     /// and sort them; commoner ones walk the catalogue in page order (see docs/performance.md)
     #[arg(long, env = "SHANHE_SEARCH_CANDIDATES", default_value_t = crate::catalogue::search::CANDIDATES)]
     pub search_candidates: usize,
+
+    /// PostgreSQL streaming replicas (comma-separated `postgres://` URLs) that take the public
+    /// catalogue's reads; SQLite ignores it
+    #[arg(long, env = "SHANHE_REPLICA_URLS", value_delimiter = ',', value_parser = parse_replica_url)]
+    pub replica_urls: Vec<String>,
+
+    /// A replica further behind the primary than this is skipped until it catches up
+    #[arg(long, env = "SHANHE_REPLICA_MAX_LAG", value_parser = parse_duration, default_value = "5s")]
+    pub replica_max_lag: Duration,
+
+    /// How long opening a PostgreSQL connection may take (libpq's connect_timeout, whole
+    /// seconds) before the next host of a multi-host URL is tried or the request is answered 503
+    #[arg(long, env = "SHANHE_DB_CONNECT_TIMEOUT", value_parser = parse_duration, default_value = "3s")]
+    pub db_connect_timeout: Duration,
+}
+
+fn parse_replica_url(raw: &str) -> Result<String, String> {
+    let raw = raw.trim();
+    // an empty entry (an empty variable, a trailing comma) names no replica
+    if raw.is_empty() || raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
+        Ok(raw.to_owned())
+    } else {
+        Err("a replica URL starts with postgres:// (replicas are PostgreSQL's)".into())
+    }
 }
 
 fn parse_public_url(raw: &str) -> Result<String, String> {
@@ -237,6 +261,9 @@ impl Config {
             public_url: None,
             session_secret: None,
             payment_sandbox: true,
+            replica_urls: Vec::new(),
+            replica_max_lag: Duration::from_secs(5),
+            db_connect_timeout: Duration::from_secs(3),
         }
     }
 

@@ -177,7 +177,7 @@ pub fn inspect_parcel(
         Ok(InspectionView {
             shipment_id: id,
             status: ShipmentStatus::Delivered,
-            items: lines,
+            items: lines.clone(),
             claim,
         })
     })

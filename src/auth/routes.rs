@@ -209,7 +209,7 @@ pub async fn create_account<T, F>(
     then: F,
 ) -> ApiResult<(UserRow, T)>
 where
-    F: FnOnce(&mut DbConn, &UserRow) -> ApiResult<T> + Send + 'static,
+    F: Fn(&mut DbConn, &UserRow) -> ApiResult<T> + Send + 'static,
     T: Send + 'static,
 {
     let email = account.email.as_str().to_owned();
@@ -294,7 +294,7 @@ pub async fn check_password<T, F>(
     then: F,
 ) -> ApiResult<(UserRow, T)>
 where
-    F: FnOnce(&mut DbConn, &UserRow) -> ApiResult<T> + Send + 'static,
+    F: Fn(&mut DbConn, &UserRow) -> ApiResult<T> + Send + 'static,
     T: Send + 'static,
 {
     let normalised = email.trim().to_lowercase();
@@ -329,7 +329,7 @@ where
                 repo::set_password_hash(conn, user.id, h)?;
             }
             let extra = then(conn, &user)?;
-            Ok((user, extra))
+            Ok((user.clone(), extra))
         })
     })
     .await

@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 
 use crate::auth::AdminUser;
 use crate::db::schema::categories;
-use crate::db::{self, DbConn, DbPool};
+use crate::db::{self, replicas::ReadPool, DbConn, DbPool};
 use crate::http::blocking;
 use crate::http::error::{ApiError, ApiResult, Problem};
 use crate::http::extract::ApiJson;
@@ -114,8 +114,8 @@ fn insert(
 
 #[utoipa::path(get, path = "/api/v1/categories", tag = "catalogue",
     responses((status = 200, body = Paginated<CategoryView>)))]
-pub async fn list(pool: web::Data<DbPool>) -> ApiResult<HttpResponse> {
-    let items = blocking::run(&pool, all).await?;
+pub async fn list(reads: web::Data<ReadPool>) -> ApiResult<HttpResponse> {
+    let items = blocking::read(&reads, all).await?;
     Ok(HttpResponse::Ok().json(Paginated {
         items,
         next_cursor: None,

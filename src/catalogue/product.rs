@@ -101,7 +101,7 @@ pub struct ProductInput {
 
 /// A partial update. Fields that may be cleared take `null`; `status`, `cooperative_id`,
 /// `version` and ids are not fields of this type, so sending them is a 422.
-#[derive(Debug, Default, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProductPatch {
     pub name: Option<Line<120>>,

@@ -17,7 +17,7 @@ use crate::config::Config;
 use crate::cooperatives::can_see_cooperative;
 use crate::cooperatives::repo as coops;
 use crate::cooperatives::require_cooperative_member;
-use crate::db::{self, DbConn, DbPool};
+use crate::db::{self, replicas::ReadPool, DbConn, DbPool};
 use crate::http::blocking;
 use crate::http::error::{ApiError, ApiResult, FieldError, Problem};
 use crate::http::extract::{etag, if_match, ApiJson};
@@ -242,12 +242,15 @@ pub fn create_product(
 #[utoipa::path(get, path = "/api/v1/products/{id}", tag = "catalogue",
     responses((status = 200, body = ProductView), (status = 404, body = Problem)))]
 pub async fn get(
-    pool: web::Data<DbPool>,
+    reads: web::Data<ReadPool>,
     user: MaybeUser,
     id: web::Path<ProductId>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
-    let view = blocking::run(&pool, move |conn| public_product(conn, user.0.as_ref(), id)).await?;
+    let view = blocking::read(&reads, move |conn| {
+        public_product(conn, user.0.as_ref(), id)
+    })
+    .await?;
     Ok(with_etag(actix_web::http::StatusCode::OK, view))
 }
 
@@ -303,7 +306,7 @@ pub fn patch_product(
         let version = product.version;
         let current = repo::detail(conn, product)?;
         // a patch that is wrong on its own is told so, whichever version it names
-        let draft = ProductDraft::try_from(patch.apply(repo::as_input(&current)?))?;
+        let draft = ProductDraft::try_from(patch.clone().apply(repo::as_input(&current)?))?;
         if expected.is_some_and(|v| v != version) {
             return Err(ApiError::PreconditionFailed);
         }
@@ -436,13 +439,13 @@ pub async fn archive(
 #[utoipa::path(get, path = "/api/v1/products", tag = "catalogue", params(SearchParams),
     responses((status = 200, body = Paginated<ProductSummary>), (status = 422, body = Problem)))]
 pub async fn list(
-    pool: web::Data<DbPool>,
+    reads: web::Data<ReadPool>,
     config: web::Data<Config>,
     q: web::Query<SearchParams>,
 ) -> ApiResult<HttpResponse> {
     let s = Search::try_from(q.into_inner())?;
     let cap = config.search_candidates;
-    let page = blocking::run(&pool, move |conn| browse(conn, &s, cap)).await?;
+    let page = blocking::read(&reads, move |conn| browse(conn, &s, cap)).await?;
     Ok(HttpResponse::Ok().json(page))
 }
 

@@ -2,6 +2,8 @@
 //! transaction every change goes through, embedded migrations, and the helper that moves
 //! diesel's blocking work off the async workers.
 
+pub mod failures;
+pub mod replicas;
 pub mod schema;
 pub mod stored;
 
@@ -35,19 +37,32 @@ pub enum DbUrl {
 impl std::fmt::Debug for DbUrl {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            // a PostgreSQL URL may carry a password: show only the host part
-            DbUrl::Postgres(u) => match url::Url::parse(u) {
-                Ok(parsed) => write!(
-                    f,
-                    "postgres://{}/{}",
-                    parsed.host_str().unwrap_or("?"),
-                    parsed.path().trim_start_matches('/')
-                ),
-                Err(_) => write!(f, "postgres://…"),
-            },
+            // a PostgreSQL URL may carry a password: show only hosts and database
+            DbUrl::Postgres(u) => write!(f, "postgres://{}", pg_hosts_and_database(u)),
             DbUrl::Sqlite(p) => write!(f, "sqlite://{}", p.display()),
         }
     }
+}
+
+/// `host:port,host:port/database` of a PostgreSQL URL, without user, password or parameters
+/// (written by hand: a multi-host URL is not a URL the `url` crate parses).
+pub fn pg_hosts_and_database(raw: &str) -> String {
+    let rest = raw.split_once("://").map_or(raw, |(_, r)| r);
+    let rest = rest.split(['?', '#']).next().unwrap_or("");
+    let (authority, database) = rest.split_once('/').unwrap_or((rest, ""));
+    let hosts = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    format!("{hosts}/{database}")
+}
+
+/// The URL with libpq's `connect_timeout` (whole seconds, at least 1) unless it sets one:
+/// a dead host then costs at most that long before libpq tries the next one or gives up.
+pub fn pg_url_with_connect_timeout(raw: &str, timeout: Duration) -> String {
+    if raw.contains("connect_timeout=") {
+        return raw.to_owned();
+    }
+    let secs = timeout.as_secs().max(1);
+    let joiner = if raw.contains('?') { '&' } else { '?' };
+    format!("{raw}{joiner}connect_timeout={secs}")
 }
 
 impl DbUrl {
@@ -81,6 +96,15 @@ impl ConnectionManager {
     pub fn new(url: DbUrl) -> Self {
         Self { url }
     }
+
+    /// PostgreSQL URLs get libpq's `connect_timeout`.
+    pub fn with_connect_timeout(url: DbUrl, timeout: Duration) -> Self {
+        let url = match url {
+            DbUrl::Postgres(u) => DbUrl::Postgres(pg_url_with_connect_timeout(&u, timeout)),
+            other => other,
+        };
+        Self { url }
+    }
 }
 
 impl ManageConnection for ConnectionManager {
@@ -102,7 +126,26 @@ impl ManageConnection for ConnectionManager {
     }
 
     fn has_broken(&self, conn: &mut DbConn) -> bool {
-        std::thread::panicking() || conn.is_broken()
+        // a query on this thread found the server gone (diesel notices that itself only
+        // inside a transaction): the connection is dropped rather than handed out again
+        let lost = failures::take_connection_lost();
+        std::thread::panicking() || lost || conn.is_broken()
+    }
+}
+
+/// Which pool a connection belongs to, as `/metrics` labels its statements.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PoolRole {
+    Primary,
+    Replica,
+}
+
+impl PoolRole {
+    pub fn label(self) -> &'static str {
+        match self {
+            PoolRole::Primary => "primary",
+            PoolRole::Replica => "replica",
+        }
     }
 }
 
@@ -110,10 +153,24 @@ impl ManageConnection for ConnectionManager {
 #[derive(Debug, Clone, Copy)]
 pub struct SessionSettings {
     pub sqlite_synchronous_full: bool,
+    pub role: PoolRole,
+    /// libpq's `connect_timeout` for PostgreSQL connections.
+    pub connect_timeout: Duration,
+}
+
+impl SessionSettings {
+    pub fn primary(sqlite_synchronous_full: bool) -> Self {
+        Self {
+            sqlite_synchronous_full,
+            role: PoolRole::Primary,
+            connect_timeout: Duration::from_secs(3),
+        }
+    }
 }
 
 impl CustomizeConnection<DbConn, diesel::r2d2::Error> for SessionSettings {
     fn on_acquire(&self, conn: &mut DbConn) -> Result<(), diesel::r2d2::Error> {
+        conn.set_instrumentation(statement_counter(self.role.label()));
         let sql = match conn {
             // busy_timeout first: switching to WAL itself needs the lock
             DbConn::Sqlite(_) if self.sqlite_synchronous_full => {
@@ -147,6 +204,35 @@ pub fn build_pool(
     // an in-memory SQLite database exists once per connection: keep exactly one
     let in_memory = matches!(url, DbUrl::Sqlite(p) if p.to_string_lossy().contains(":memory:"));
     let size = if in_memory { 1 } else { size.max(1) };
+    pool_builder(size, settings, queue_timeout)
+        .build(ConnectionManager::with_connect_timeout(
+            url.clone(),
+            settings.connect_timeout,
+        ))
+        .map_err(|e| format!("cannot open the database {url:?}: {e}"))
+}
+
+/// A pool on a PostgreSQL replica: built without connecting (a replica that is down at
+/// start-up must not keep the server from starting), and quick to give up on a checkout, as
+/// the read then goes to the primary.
+pub fn build_replica_pool(url: &str, size: u32, settings: SessionSettings) -> DbPool {
+    let settings = SessionSettings {
+        role: PoolRole::Replica,
+        ..settings
+    };
+    pool_builder(size.max(1), settings, Duration::from_millis(500))
+        .min_idle(Some(1))
+        .build_unchecked(ConnectionManager::with_connect_timeout(
+            DbUrl::Postgres(url.to_owned()),
+            settings.connect_timeout,
+        ))
+}
+
+fn pool_builder(
+    size: u32,
+    settings: SessionSettings,
+    queue_timeout: Duration,
+) -> r2d2::Builder<ConnectionManager> {
     r2d2::Pool::builder()
         .max_size(size)
         .connection_timeout(queue_timeout)
@@ -154,8 +240,6 @@ pub fn build_pool(
         // detected by `has_broken` after the failing query and replaced
         .test_on_check_out(false)
         .connection_customizer(Box::new(settings))
-        .build(ConnectionManager::new(url.clone()))
-        .map_err(|e| format!("cannot open the database {url:?}: {e}"))
 }
 
 /// Applies pending migrations for the connection's backend. On PostgreSQL an advisory lock
@@ -163,6 +247,24 @@ pub fn build_pool(
 pub fn run_migrations(conn: &mut DbConn) -> Result<Vec<String>, String> {
     let applied = match conn {
         DbConn::Pg(c) => {
+            // a standby cannot take writes: say so before anything is tried
+            #[derive(QueryableByName)]
+            struct Recovery {
+                #[diesel(sql_type = diesel::sql_types::Bool)]
+                in_recovery: bool,
+            }
+            let standby = diesel::sql_query("SELECT pg_is_in_recovery() AS in_recovery")
+                .get_result::<Recovery>(c)
+                .map_err(|e| e.to_string())?
+                .in_recovery;
+            if standby {
+                return Err(
+                    "DATABASE_URL reaches a standby (read-only) PostgreSQL server; \
+                     migrations need the primary: list the primary's host, or add \
+                     target_session_attrs=read-write to a multi-host URL"
+                        .into(),
+                );
+            }
             c.batch_execute("SELECT pg_advisory_lock(727274)")
                 .map_err(|e| e.to_string())?;
             let result = c
@@ -180,25 +282,64 @@ pub fn run_migrations(conn: &mut DbConn) -> Result<Vec<String>, String> {
     Ok(applied)
 }
 
+/// How many times a write transaction is tried when PostgreSQL reports a serialization
+/// failure (40001) or a deadlock (40P01); other errors are never retried.
+pub const WRITE_ATTEMPTS: u32 = 4;
+
 /// Runs `f` in a write transaction. On SQLite the outermost one opens with `BEGIN IMMEDIATE`,
 /// so the write lock is taken up front and concurrent read-then-write transactions queue on
 /// busy_timeout instead of failing with "database is locked". Nested calls are savepoints.
-pub fn write_tx<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
+/// The outermost transaction is run again, after a short jittered pause, when the database
+/// reports a serialization failure or a deadlock (counted in `db_transaction_retries_total`):
+/// everything it did was rolled back, so `f` starts over on a clean slate.
+pub fn write_tx<T, E, F>(conn: &mut DbConn, mut f: F) -> Result<T, E>
 where
-    F: FnOnce(&mut DbConn) -> Result<T, E>,
+    F: FnMut(&mut DbConn) -> Result<T, E>,
     E: From<diesel::result::Error>,
 {
-    let outermost_sqlite = match conn {
-        DbConn::Sqlite(c) => {
-            let depth = AnsiTransactionManager::transaction_manager_status_mut(c)
-                .transaction_depth()
-                .map_err(E::from)?;
-            depth.is_none()
-        }
-        DbConn::Pg(_) => false,
-    };
-    if !outermost_sqlite {
+    if transaction_depth(conn).map_err(E::from)?.is_some() {
         return conn.transaction(f);
+    }
+    let mut attempt = 1;
+    loop {
+        failures::take_transient();
+        let outcome = write_tx_once(conn, &mut f);
+        let transient = failures::take_transient();
+        match (outcome, transient) {
+            (Err(_), Some(reason)) if attempt < WRITE_ATTEMPTS => {
+                metrics::counter!("db_transaction_retries_total", "reason" => reason).increment(1);
+                tracing::debug!(reason, attempt, "write transaction retried");
+                std::thread::sleep(retry_pause(attempt));
+                attempt += 1;
+            }
+            (outcome, _) => return outcome,
+        }
+    }
+}
+
+/// Exponential backoff from 2 ms with full jitter, so transactions that collided do not
+/// collide again in step.
+fn retry_pause(attempt: u32) -> Duration {
+    use rand::Rng;
+    let ceiling_us = 2_000u64 << attempt.min(6);
+    Duration::from_micros(rand::thread_rng().gen_range(ceiling_us / 4..=ceiling_us))
+}
+
+fn transaction_depth(conn: &mut DbConn) -> diesel::QueryResult<Option<std::num::NonZeroU32>> {
+    match conn {
+        DbConn::Sqlite(c) => AnsiTransactionManager::transaction_manager_status_mut(c),
+        DbConn::Pg(c) => AnsiTransactionManager::transaction_manager_status_mut(c),
+    }
+    .transaction_depth()
+}
+
+fn write_tx_once<T, E, F>(conn: &mut DbConn, f: &mut F) -> Result<T, E>
+where
+    F: FnMut(&mut DbConn) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    if matches!(conn, DbConn::Pg(_)) {
+        return conn.transaction(|c| f(c));
     }
     // SQLite has one writer: queue this process's writers on a mutex (woken in turn) rather
     // than in SQLite's busy handler, which sleeps and starved some writers for seconds
@@ -281,27 +422,37 @@ macro_rules! insert_rows {
 /// Counts every SQL statement and transaction on every connection into the Prometheus
 /// metrics (`db_statements_total`, `db_transactions_total`), so a regression in the number
 /// of round trips per request shows in `/metrics` and in the benchmark's output.
+/// Pooled connections replace it with their pool's own counter (label `pool`); it also
+/// notes, for the thread that ran the query, failures that say the server is gone or that the
+/// transaction may simply be tried again (`failures`).
 pub fn install_statement_counter() {
     fn counter() -> Option<Box<dyn diesel::connection::Instrumentation>> {
-        Some(Box::new(
-            |event: diesel::connection::InstrumentationEvent<'_>| {
-                use diesel::connection::InstrumentationEvent as E;
-                match event {
-                    E::StartQuery { query, .. } => {
-                        metrics::counter!("db_statements_total").increment(1);
-                        tracing::trace!(target: "shanhe::sql", "{query}");
-                    }
-                    E::BeginTransaction { depth, .. } => {
-                        metrics::counter!("db_transactions_total").increment(1);
-                        tracing::trace!(target: "shanhe::sql", "BEGIN (depth {depth})");
-                    }
-                    _ => {}
-                }
-            },
-        ))
+        Some(Box::new(statement_counter("direct")))
     }
     if let Err(e) = diesel::connection::set_default_instrumentation(counter) {
         tracing::warn!(error = %e, "could not install the SQL statement counter");
+    }
+}
+
+fn statement_counter(
+    pool: &'static str,
+) -> impl FnMut(diesel::connection::InstrumentationEvent<'_>) + Send + 'static {
+    move |event| {
+        use diesel::connection::InstrumentationEvent as E;
+        match event {
+            E::StartQuery { query, .. } => {
+                metrics::counter!("db_statements_total", "pool" => pool).increment(1);
+                tracing::trace!(target: "shanhe::sql", "{query}");
+            }
+            E::FinishQuery {
+                error: Some(error), ..
+            } => failures::note(error),
+            E::BeginTransaction { depth, .. } => {
+                metrics::counter!("db_transactions_total", "pool" => pool).increment(1);
+                tracing::trace!(target: "shanhe::sql", "BEGIN (depth {depth})");
+            }
+            _ => {}
+        }
     }
 }
 
@@ -338,5 +489,32 @@ mod tests {
             DbUrl::parse("postgres://app:s3cret@db.internal/shanhe").unwrap()
         );
         assert_eq!(shown, "postgres://db.internal/shanhe");
+        let shown = format!(
+            "{:?}",
+            DbUrl::parse("postgres://app:pw@a:5432,b:5433/shanhe?target_session_attrs=read-write")
+                .unwrap()
+        );
+        assert_eq!(shown, "postgres://a:5432,b:5433/shanhe");
+    }
+
+    #[test]
+    fn connect_timeout_is_added_once() {
+        let t = Duration::from_secs(3);
+        assert_eq!(
+            pg_url_with_connect_timeout("postgres://h/db", t),
+            "postgres://h/db?connect_timeout=3"
+        );
+        assert_eq!(
+            pg_url_with_connect_timeout("postgres://a,b/db?target_session_attrs=read-write", t),
+            "postgres://a,b/db?target_session_attrs=read-write&connect_timeout=3"
+        );
+        assert_eq!(
+            pg_url_with_connect_timeout("postgres://h/db?connect_timeout=9", t),
+            "postgres://h/db?connect_timeout=9"
+        );
+        assert_eq!(
+            pg_url_with_connect_timeout("postgres://h/db", Duration::from_millis(200)),
+            "postgres://h/db?connect_timeout=1"
+        );
     }
 }

@@ -172,6 +172,9 @@ impl From<diesel::result::Error> for ApiError {
             Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
                 ApiError::Conflict(conflict_detail(info.constraint_name(), info.message()))
             }
+            ref lost if crate::db::failures::connection_lost(lost) => {
+                ApiError::Unavailable(format!("database connection: {lost}"))
+            }
             Error::DatabaseError(kind, info)
                 if info.message().contains("database is locked")
                     || info.message().contains("database is busy")

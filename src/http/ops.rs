@@ -12,7 +12,7 @@ use diesel::RunQueryDsl;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
 use super::error::{ApiError, ApiResult};
-use crate::db::{self, DbPool};
+use crate::db::{self, replicas::ReadPool, DbPool};
 use crate::http::blocking;
 
 /// The process-wide metrics recorder (one per process, shared by every app in it).
@@ -38,7 +38,7 @@ pub async fn live() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({"status": "live"}))
 }
 
-pub async fn ready(pool: web::Data<DbPool>) -> ApiResult<HttpResponse> {
+pub async fn ready(pool: web::Data<DbPool>, reads: web::Data<ReadPool>) -> ApiResult<HttpResponse> {
     let backend = blocking::run(&pool, |conn| {
         diesel::sql_query("SELECT 1")
             .execute(conn)
@@ -50,7 +50,12 @@ pub async fn ready(pool: web::Data<DbPool>) -> ApiResult<HttpResponse> {
     })
     .await
     .map_err(|e| ApiError::Unavailable(e.to_string()))?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({"status": "ready", "database": backend})))
+    // replicas are shown, not required: without them reads go to the primary
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "status": "ready",
+        "database": backend,
+        "replicas": reads.states(),
+    })))
 }
 
 /// The process's own figures (`process_resident_memory_bytes`, CPU seconds, open files…),

@@ -10,7 +10,7 @@ use super::domain::province;
 use crate::auth::{AdminUser, AuthUser};
 use crate::catalogue::Storage;
 use crate::db::schema::shipping_rates;
-use crate::db::{self, DbConn, DbPool};
+use crate::db::{self, replicas::ReadPool, DbConn, DbPool};
 use crate::http::blocking;
 use crate::http::error::{ApiError, ApiResult, FieldError, Problem};
 use crate::http::extract::ApiJson;
@@ -230,8 +230,8 @@ pub fn replace_rates(
 
 #[utoipa::path(get, path = "/api/v1/shipping-rates", tag = "orders",
     responses((status = 200, body = Paginated<Rate>)))]
-pub async fn list(pool: web::Data<DbPool>) -> ApiResult<HttpResponse> {
-    let items = blocking::run(&pool, load).await?;
+pub async fn list(reads: web::Data<ReadPool>) -> ApiResult<HttpResponse> {
+    let items = blocking::read(&reads, load).await?;
     Ok(HttpResponse::Ok().json(Paginated {
         items,
         next_cursor: None,

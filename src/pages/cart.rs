@@ -14,7 +14,7 @@ use super::session::{PageForm, Viewer};
 use super::{shop, zh};
 use crate::auth::AuthUser;
 use crate::config::Config;
-use crate::db::DbPool;
+use crate::db::{replicas::ReadPool, DbPool};
 use crate::delivery::divisions::{self, Division};
 use crate::http::blocking;
 use crate::http::error::ApiError;
@@ -113,6 +113,7 @@ pub struct AddForm {
 pub async fn add(
     viewer: Viewer,
     pool: web::Data<DbPool>,
+    reads: web::Data<ReadPool>,
     form: PageForm<AddForm>,
 ) -> Result<HttpResponse, PageError> {
     let f = form.0;
@@ -132,7 +133,7 @@ pub async fn add(
         (Err(ApiError::Validation(e)), Some(p)) => {
             let mut res = shop::product_page(
                 viewer,
-                &pool,
+                &reads,
                 p,
                 Some(zh::problem(&ApiError::Validation(e))),
             )

@@ -13,7 +13,7 @@ use crate::catalogue::product::Certification;
 use crate::catalogue::routes::{browse, public_product, ProductSummary};
 use crate::catalogue::search::{Search, SearchParams};
 use crate::catalogue::{Pricing, Storage};
-use crate::db::DbPool;
+use crate::db::replicas::ReadPool;
 use crate::http::blocking;
 use crate::http::error::ApiError;
 use crate::ids::{ProductId, SkuId};
@@ -125,17 +125,18 @@ struct IndexPage {
 pub async fn index(
     req: HttpRequest,
     viewer: Viewer,
-    pool: web::Data<DbPool>,
+    reads: web::Data<ReadPool>,
     config: web::Data<crate::config::Config>,
 ) -> Result<HttpResponse, PageError> {
     let cap = config.search_candidates;
     let query: ShopQuery = serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
-    let search = query.search();
-    let (categories, found) = blocking::run(&pool, move |conn| {
+    // a search that does not parse is told on the page, not as an error page
+    let search = query.search().map_err(|e| zh::problem(&e));
+    let (categories, found) = blocking::read(&reads, move |conn| {
         let categories = categories::all(conn)?;
-        let found = match search {
-            Ok(s) => Ok(browse(conn, &s, cap)?),
-            Err(e) => Err(e),
+        let found = match &search {
+            Ok(s) => Ok(browse(conn, s, cap)?),
+            Err(e) => Err(e.clone()),
         };
         Ok::<_, ApiError>((categories, found))
     })
@@ -146,7 +147,7 @@ pub async fn index(
             page.next_cursor.map(|c| query.next_page(&c)),
             None,
         ),
-        Err(e) => (Vec::new(), None, Some(zh::problem(&e))),
+        Err(problem) => (Vec::new(), None, Some(problem)),
     };
     html(&IndexPage {
         layout: viewer.layout("鹤岗好物").at("shop"),
@@ -196,22 +197,22 @@ struct ProductPage {
 /// `GET /products/{id}`.
 pub async fn product(
     viewer: Viewer,
-    pool: web::Data<DbPool>,
+    reads: web::Data<ReadPool>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
     let id: ProductId = id.parse().map_err(|_| PageError::NotFound)?;
-    product_page(viewer, &pool, id, None).await
+    product_page(viewer, &reads, id, None).await
 }
 
 /// The product page, with `problem` above the form (an add to cart that failed).
 pub async fn product_page(
     viewer: Viewer,
-    pool: &DbPool,
+    reads: &ReadPool,
     id: ProductId,
     problem: Option<String>,
 ) -> Result<HttpResponse, PageError> {
     let who = viewer.auth().cloned();
-    let (view, fresh, wholesale) = blocking::run(pool, move |conn| {
+    let (view, fresh, wholesale) = blocking::read(reads, move |conn| {
         let view = public_product(conn, who.as_ref(), id)?;
         let ids: Vec<SkuId> = view.skus.iter().map(|s| s.id).collect();
         let today = date_text(lots::domain::today());

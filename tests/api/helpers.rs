@@ -237,9 +237,7 @@ fn start(
     let pool = db::build_pool(
         &url,
         4,
-        SessionSettings {
-            sqlite_synchronous_full: false,
-        },
+        SessionSettings::primary(false),
         std::time::Duration::from_secs(10),
     )
     .expect("test pool");

@@ -19,6 +19,7 @@ mod lots;
 mod orders;
 mod organizations;
 mod pages;
+mod replicas;
 mod reports;
 mod schema_check;
 mod stored_values;

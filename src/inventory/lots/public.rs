@@ -14,7 +14,7 @@ use crate::auth::AuthUser;
 use crate::catalogue::{Certification, Storage, TextList};
 use crate::config::PublicUrl;
 use crate::db::schema::{cooperatives, products, skus};
-use crate::db::{DbConn, DbPool};
+use crate::db::{replicas::ReadPool, DbConn, DbPool};
 use crate::http::blocking;
 use crate::http::error::{ApiError, ApiResult, Problem};
 use crate::ids::{CooperativeId, LotId, ProductId};
@@ -122,11 +122,11 @@ fn public_trace(conn: &mut DbConn, code: &str) -> ApiResult<PublicTrace> {
     params(("trace_code" = String, Path, description = "the code printed on the lot's label")),
     responses((status = 200, body = PublicTrace), (status = 404, body = Problem)))]
 pub async fn trace_json(
-    pool: web::Data<DbPool>,
+    reads: web::Data<ReadPool>,
     code: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let code = code.into_inner();
-    let trace = blocking::run(&pool, move |conn| public_trace(conn, &code)).await?;
+    let trace = blocking::read(&reads, move |conn| public_trace(conn, &code)).await?;
     Ok(HttpResponse::Ok().json(trace))
 }
 
@@ -201,11 +201,11 @@ fn trace_page(t: &PublicTrace) -> String {
 }
 
 pub async fn trace_html(
-    pool: web::Data<DbPool>,
+    reads: web::Data<ReadPool>,
     code: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let code = code.into_inner();
-    let trace = blocking::run(&pool, move |conn| public_trace(conn, &code)).await?;
+    let trace = blocking::read(&reads, move |conn| public_trace(conn, &code)).await?;
     Ok(HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
         .insert_header(("Cache-Control", "public, max-age=300"))
