@@ -549,7 +549,11 @@ pub fn open_replicas(config: &Config, primary: &DbPool) -> ReadPool {
     let urls: Vec<&String> = config
         .replica_urls
         .iter()
-        .filter(|u| !u.is_empty())
+        .flatten()
+        .filter_map(|u| match u {
+            DbUrl::Postgres(u) => Some(u),
+            DbUrl::Sqlite(_) => None,
+        })
         .collect();
     if urls.is_empty() {
         return ReadPool::primary_only(primary.clone());

@@ -176,11 +176,17 @@ pub struct Config {
     /// PostgreSQL streaming replicas (comma-separated `postgres://` URLs) that take the public
     /// catalogue's reads; SQLite ignores it
     #[arg(long, env = "SHANHE_REPLICA_URLS", value_delimiter = ',', value_parser = parse_replica_url)]
-    pub replica_urls: Vec<String>,
+    pub replica_urls: Vec<Option<DbUrl>>,
 
     /// A replica further behind the primary than this is skipped until it catches up
     #[arg(long, env = "SHANHE_REPLICA_MAX_LAG", value_parser = parse_duration, default_value = "5s")]
     pub replica_max_lag: Duration,
+
+    /// Addresses of the load balancers in front of this server (comma-separated IPs): for
+    /// requests from them, the client's address (which login throttling counts by) is read from
+    /// `X-Forwarded-For`; from anyone else that header is ignored
+    #[arg(long, env = "SHANHE_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_proxy)]
+    pub trusted_proxies: Vec<Option<std::net::IpAddr>>,
 
     /// How long opening a PostgreSQL connection may take (libpq's connect_timeout, whole
     /// seconds) before the next host of a multi-host URL is tried or the request is answered 503
@@ -188,13 +194,28 @@ pub struct Config {
     pub db_connect_timeout: Duration,
 }
 
-fn parse_replica_url(raw: &str) -> Result<String, String> {
+fn parse_proxy(raw: &str) -> Result<Option<std::net::IpAddr>, String> {
     let raw = raw.trim();
-    // an empty entry (an empty variable, a trailing comma) names no replica
-    if raw.is_empty() || raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
-        Ok(raw.to_owned())
-    } else {
-        Err("a replica URL starts with postgres:// (replicas are PostgreSQL's)".into())
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    raw.parse()
+        .map(Some)
+        .map_err(|_| format!("{raw:?} is not an IP address"))
+}
+
+/// `None` for an empty entry (an empty variable, a trailing comma); shown without credentials
+/// (`DbUrl`'s `Debug`).
+fn parse_replica_url(raw: &str) -> Result<Option<DbUrl>, String> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    match DbUrl::parse(raw)? {
+        url @ DbUrl::Postgres(_) => Ok(Some(url)),
+        DbUrl::Sqlite(_) => {
+            Err("a replica URL starts with postgres:// (replicas are PostgreSQL's)".into())
+        }
     }
 }
 
@@ -262,6 +283,7 @@ impl Config {
             session_secret: None,
             payment_sandbox: true,
             replica_urls: Vec::new(),
+            trusted_proxies: Vec::new(),
             replica_max_lag: Duration::from_secs(5),
             db_connect_timeout: Duration::from_secs(3),
         }
@@ -273,6 +295,11 @@ impl Config {
         self.sweep_interval.unwrap_or_else(|| {
             (self.payment_timeout / 4).clamp(Duration::from_millis(250), Duration::from_secs(15))
         })
+    }
+
+    /// Whether requests from `peer` come through a load balancer of ours.
+    pub fn is_trusted_proxy(&self, peer: std::net::IpAddr) -> bool {
+        self.trusted_proxies.contains(&Some(peer))
     }
 
     pub fn pool_size(&self) -> u32 {

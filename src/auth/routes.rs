@@ -133,11 +133,32 @@ pub async fn hash_password(gate: &HashGate, password: String) -> ApiResult<Strin
         .map_err(ApiError::internal)
 }
 
-/// The client's address, as the connection shows it.
+/// The client's address: the connection's, or, when the connection comes from a trusted load
+/// balancer (`SHANHE_TRUSTED_PROXIES`), the right-most `X-Forwarded-For` entry that is not one
+/// of ours (entries further left are whatever the client chose to send).
 pub fn client_address(req: &HttpRequest) -> String {
-    req.peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_default()
+    let Some(peer) = req.peer_addr().map(|a| a.ip()) else {
+        return String::new();
+    };
+    let Some(config) = req
+        .app_data::<web::Data<crate::config::Config>>()
+        .filter(|c| c.is_trusted_proxy(peer))
+    else {
+        return peer.to_string();
+    };
+    let forwarded: Vec<&str> = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .collect();
+    forwarded
+        .iter()
+        .rev()
+        .map_while(|entry| entry.trim().parse::<std::net::IpAddr>().ok())
+        .find(|ip| !config.is_trusted_proxy(*ip))
+        .unwrap_or(peer)
+        .to_string()
 }
 
 /// Starts (or continues, with `family`) a refresh-token family; returns the token.

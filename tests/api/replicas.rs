@@ -47,15 +47,18 @@ async fn checked_replicas(app: &TestApp) -> Vec<Value> {
 #[actix_web::test]
 async fn catalogue_reads_use_a_usable_replica_and_fall_back_from_a_dead_one() {
     let app = spawn_app_with(|c| {
-        if let DbUrl::Postgres(u) = &c.database_url {
-            c.replica_urls = vec![u.clone(), "postgres://postgres@127.0.0.1:1/nowhere".into()];
-        }
+        let dead = DbUrl::parse("postgres://postgres@127.0.0.1:1/nowhere").ok();
+        c.replica_urls = match &c.database_url {
+            DbUrl::Postgres(u) => vec![Some(DbUrl::Postgres(u.clone())), dead],
+            // on SQLite the setting is ignored (with a warning)
+            DbUrl::Sqlite(_) => vec![dead],
+        };
     })
     .await;
     let shop = app.shop("Replica Co-op", "RP").await;
     let product = shop.product["id"].as_str().unwrap().to_owned();
     if !app.is_postgres() {
-        // SQLite has no replicas: the setting is not even read, reads work as ever
+        // SQLite has no replicas: the setting is ignored, reads work as ever
         let ready = app.get("/health/ready", None).await.expect(200);
         assert_eq!(ready["replicas"], serde_json::json!([]));
         app.get("/api/v1/products", None).await.expect(200);
@@ -118,7 +121,7 @@ async fn catalogue_reads_use_a_usable_replica_and_fall_back_from_a_dead_one() {
 async fn with_every_replica_down_reads_go_to_the_primary() {
     let app = spawn_app_with(|c| {
         if matches!(c.database_url, DbUrl::Postgres(_)) {
-            c.replica_urls = vec!["postgres://postgres@127.0.0.1:1/nowhere".into()];
+            c.replica_urls = vec![DbUrl::parse("postgres://postgres@127.0.0.1:1/nowhere").ok()];
         }
     })
     .await;

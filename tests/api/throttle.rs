@@ -104,3 +104,65 @@ async fn a_request_that_cannot_get_a_connection_in_time_is_a_503_to_retry() {
     shed.expect_problem(503, "unavailable");
     stuck.expect(201);
 }
+
+/// A login to `base` from `source` carrying `X-Forwarded-For: forwarded`.
+async fn login_forwarded(
+    base: &str,
+    source: &str,
+    forwarded: &str,
+    email: &str,
+    password: &str,
+) -> u16 {
+    let connector = awc::Connector::new().local_address(source.parse().expect("an address"));
+    let client = awc::Client::builder().connector(connector).finish();
+    client
+        .post(format!("{base}/api/v1/auth/login"))
+        .insert_header(("X-Forwarded-For", forwarded))
+        .send_json(&json!({"email": email, "password": password}))
+        .await
+        .expect("login sent")
+        .status()
+        .as_u16()
+}
+
+#[actix_web::test]
+async fn behind_a_trusted_load_balancer_the_forwarded_client_is_throttled_not_the_balancer() {
+    let app =
+        spawn_app_with(|c| c.trusted_proxies = vec![Some("127.0.0.20".parse().unwrap())]).await;
+    app.register("behind-lb@example.cn").await;
+    let email = "behind-lb@example.cn";
+    for _ in 0..5 {
+        let status =
+            login_forwarded(&app.base, "127.0.0.20", "203.0.113.7", email, "guess-guess").await;
+        assert_eq!(status, 401);
+    }
+    // the guesser is held, even when it prepends an address of its choosing …
+    let status = login_forwarded(&app.base, "127.0.0.20", "203.0.113.7", email, PASSWORD).await;
+    assert_eq!(status, 429);
+    let spoofed = "198.51.100.1, 203.0.113.7";
+    let status = login_forwarded(&app.base, "127.0.0.20", spoofed, email, PASSWORD).await;
+    assert_eq!(
+        status, 429,
+        "entries left of the balancer's own are the client's to invent"
+    );
+    // … while the owner, through the same balancer from elsewhere, gets in
+    let status = login_forwarded(&app.base, "127.0.0.20", "203.0.113.8", email, PASSWORD).await;
+    assert_eq!(status, 200);
+}
+
+#[actix_web::test]
+async fn forwarded_for_from_an_untrusted_peer_is_ignored() {
+    let app =
+        spawn_app_with(|c| c.trusted_proxies = vec![Some("127.0.0.20".parse().unwrap())]).await;
+    app.register("direct@example.cn").await;
+    let email = "direct@example.cn";
+    for n in 0..5 {
+        // a new made-up address on every guess does not reset the count
+        let forwarded = format!("203.0.113.{}", 10 + n);
+        let status =
+            login_forwarded(&app.base, "127.0.0.21", &forwarded, email, "guess-guess").await;
+        assert_eq!(status, 401);
+    }
+    let status = login_forwarded(&app.base, "127.0.0.21", "203.0.113.99", email, PASSWORD).await;
+    assert_eq!(status, 429, "counted by the connection's address");
+}
