@@ -116,13 +116,21 @@ pub async fn execute<F>(
 where
     F: Fn(&mut DbConn) -> ApiResult<Stored> + Send + 'static,
 {
-    execute_checked(pool, user_id, key, hash, |_| Ok(()), effect).await
+    execute_checked(
+        pool,
+        user_id,
+        key,
+        hash,
+        |_| Ok(()),
+        move |conn, _: &()| effect(conn),
+    )
+    .await
 }
 
 /// [`execute`] with a read-only `precheck` run outside the transaction, after a stored answer
 /// would have been replayed: its error is the answer, and no write is opened (a failed
-/// request is not stored, so a retry runs again).
-pub async fn execute_checked<P, F>(
+/// request is not stored, so a retry runs again); what it read is handed to `effect`.
+pub async fn execute_checked<P, A, F>(
     pool: &DbPool,
     user_id: UserId,
     key: Option<String>,
@@ -131,19 +139,20 @@ pub async fn execute_checked<P, F>(
     effect: F,
 ) -> ApiResult<Stored>
 where
-    P: Fn(&mut DbConn) -> ApiResult<()> + Send + 'static,
-    F: Fn(&mut DbConn) -> ApiResult<Stored> + Send + 'static,
+    P: Fn(&mut DbConn) -> ApiResult<A> + Send + 'static,
+    F: Fn(&mut DbConn, &A) -> ApiResult<Stored> + Send + 'static,
+    A: Send + 'static,
 {
     blocking::run(pool, move |conn| {
         let Some(key) = key else {
-            precheck(conn)?;
-            return db::write_tx(conn, |conn| effect(conn));
+            let checked = precheck(conn)?;
+            return db::write_tx(conn, |conn| effect(conn, &checked));
         };
         for _ in 0..3 {
             if let Lookup::Replay(stored) = lookup(conn, user_id, &key, &hash)? {
                 return Ok(stored);
             }
-            precheck(conn)?;
+            let checked = precheck(conn)?;
             let outcome = db::write_tx(conn, |conn| {
                 diesel::insert_into(idempotency_keys::table)
                     .values((
@@ -160,7 +169,7 @@ where
                         ) => Attempt::KeyTaken,
                         other => Attempt::Failed(other.into()),
                     })?;
-                let stored = effect(conn)?;
+                let stored = effect(conn, &checked)?;
                 let body = serde_json::to_string(&stored.body)
                     .map_err(|e| ApiError::internal(e.to_string()))?;
                 diesel::update(idempotency_keys::table.find((user_id, &key)))

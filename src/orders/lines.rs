@@ -58,10 +58,6 @@ impl Lines {
         }
     }
 
-    pub fn as_slice(&self) -> &[LineInput] {
-        &self.0
-    }
-
     pub fn iter(&self) -> std::slice::Iter<'_, LineInput> {
         self.0.iter()
     }

@@ -15,7 +15,6 @@ use super::lines::{LineInput, Lines};
 use super::plan::Plan;
 use super::repo::ItemRow;
 use super::repo::{self, NewOrder};
-use super::sold_out;
 use super::views::{self, ItemLot, ItemLots, OrderView};
 use crate::auth::AuthUser;
 use crate::config::Config;
@@ -104,23 +103,80 @@ pub fn lines_for(
     }
 }
 
-/// Places an order inside the caller's write transaction: plan, write the rows, then reserve
-/// every allocation last (sorted) so stock rows are locked only for the end of the transaction.
-pub fn place_order(
-    conn: &mut DbConn,
-    user: &AuthUser,
-    req: &OrderRequest,
-    config: &Config,
-) -> ApiResult<OrderView> {
+/// What an order is read from before its transaction: the buyer's terms, the lines (the
+/// request's or the cart's) and checkout's plan. Reading them outside the write transaction
+/// keeps SQLite's one writer free of the reads, and a plan that cannot be met (sold out) is a
+/// 409 without any write at all.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    terms: organizations::BuyingTerms,
+    lines: Lines,
+    from_cart: bool,
+    plan: Plan,
+}
+
+/// Reads what the order needs, outside any transaction; its errors (sold out, not a member,
+/// nothing in the cart) are the answer.
+pub fn prepare(conn: &mut DbConn, user: &AuthUser, req: &OrderRequest) -> ApiResult<Prepared> {
     let terms = organizations::terms_for_order(conn, user, req.organization_id)?;
     let (lines, from_cart) = lines_for(conn, user, &req.items)?;
-    let mut plan = checkout::plan(
+    let plan = checkout::plan(
         conn,
         &lines,
         terms.buyer,
         terms.min_shelf_life_days,
         &req.address,
     )?;
+    Ok(Prepared {
+        terms,
+        lines,
+        from_cart,
+        plan,
+    })
+}
+
+/// How a placement went when its stock reservations did not: whether the plan read before the
+/// transaction was out of date (so the placement is worth one more try, planned inside).
+#[derive(Debug, Default)]
+pub struct Replan(std::sync::atomic::AtomicBool);
+
+impl Replan {
+    fn set(&self) {
+        self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn take(&self) -> bool {
+        self.0.swap(false, std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+/// Places an order inside the caller's write transaction from what `prepare` read (`None`:
+/// read it now, inside): write the rows, then reserve every allocation last (sorted) so
+/// stock rows are locked only for the end of the transaction. When a reservation fails on a
+/// plan read before the transaction, `replan` is set: the plan may simply be stale.
+pub fn place_order(
+    conn: &mut DbConn,
+    user: &AuthUser,
+    req: &OrderRequest,
+    config: &Config,
+    prepared: Option<&Prepared>,
+    replan: &Replan,
+) -> ApiResult<OrderView> {
+    let read_before = prepared.is_some();
+    let prepared = match prepared {
+        // a cart order's lines are the cart's at commit: changed since, plan again
+        Some(p) if p.from_cart && lines_for(conn, user, &req.items)?.0 != p.lines => {
+            prepare(conn, user, req)?
+        }
+        Some(p) => p.clone(),
+        None => prepare(conn, user, req)?,
+    };
+    let Prepared {
+        terms,
+        lines,
+        from_cart,
+        mut plan,
+    } = prepared;
     if terms.net_30 {
         if let Some(org) = terms.organization_id {
             if !credit::reserve(conn, org, plan.total.fen())? {
@@ -159,6 +215,9 @@ pub fn place_order(
     for r in plan.reservations() {
         let requested = lines.get(r.index).map_or(r.quantity, |l| l.quantity);
         if !inventory::reserve(conn, r.sku_id, r.warehouse_id, r.quantity)? {
+            if read_before {
+                replan.set();
+            }
             // another order took the stock since the plan read it: report what is left now
             let available = inventory::repo::sellable_stock(conn, &[r.sku_id])?
                 .get(&r.sku_id)
@@ -315,30 +374,52 @@ pub async fn place(
     hash: String,
     request: OrderRequest,
 ) -> ApiResult<Stored> {
-    // lines named in the request (a cart's are read inside the transaction)
-    let named: Vec<LineInput> = request
-        .items
-        .as_ref()
-        .map(|l| l.as_slice().to_vec())
-        .unwrap_or_default();
-    let stored = idempotency::execute_checked(
-        pool,
-        user.id,
-        key,
-        hash,
-        move |conn| sold_out::check(conn, &named),
-        move |conn| {
-            let view = place_order(conn, &user, &request, &config)?;
-            Stored::new(StatusCode::CREATED, view)
-        },
-    )
-    .await
-    .inspect_err(|e| {
+    let request = std::sync::Arc::new(request);
+    let replan = std::sync::Arc::new(Replan::default());
+    let mut outcome = attempt(pool, &config, &user, &key, &hash, &request, &replan, true).await;
+    if outcome.is_err() && replan.take() {
+        // stock moved between the plan and the write: once more, planned inside
+        metrics::counter!("order_replans_total").increment(1);
+        outcome = attempt(pool, &config, &user, &key, &hash, &request, &replan, false).await;
+    }
+    let stored = outcome.inspect_err(|e| {
         if matches!(e, ApiError::InsufficientStock { .. }) {
             metrics::counter!("stock_conflicts_total").increment(1);
-            sold_out::remember(e);
         }
     })?;
     metrics::counter!("orders_placed_total").increment(1);
     Ok(stored)
+}
+
+/// One placement through the idempotency mechanism; `read_before`: plan before the
+/// transaction (the fast path) or inside it.
+#[allow(clippy::too_many_arguments)]
+async fn attempt(
+    pool: &DbPool,
+    config: &std::sync::Arc<Config>,
+    user: &AuthUser,
+    key: &Option<String>,
+    hash: &str,
+    request: &std::sync::Arc<OrderRequest>,
+    replan: &std::sync::Arc<Replan>,
+    read_before: bool,
+) -> ApiResult<Stored> {
+    let (user, user_again, request_again) = (user.clone(), user.clone(), request.clone());
+    let (request, config, replan) = (request.clone(), config.clone(), replan.clone());
+    idempotency::execute_checked(
+        pool,
+        user.id,
+        key.clone(),
+        hash.to_owned(),
+        move |conn| {
+            read_before
+                .then(|| prepare(conn, &user_again, &request_again))
+                .transpose()
+        },
+        move |conn, prepared: &Option<Prepared>| {
+            let view = place_order(conn, &user, &request, &config, prepared.as_ref(), &replan)?;
+            Stored::new(StatusCode::CREATED, view)
+        },
+    )
+    .await
 }
