@@ -204,6 +204,14 @@ pub fn build_pool(
     // an in-memory SQLite database exists once per connection: keep exactly one
     let in_memory = matches!(url, DbUrl::Sqlite(p) if p.to_string_lossy().contains(":memory:"));
     let size = if in_memory { 1 } else { size.max(1) };
+    if let (DbUrl::Sqlite(path), false) = (url, in_memory) {
+        // WAL is a property of the file: set it once here, before the pool opens its
+        // connections together (each switching a new file at once, all but one found it locked)
+        let mut conn = diesel::SqliteConnection::establish(&path.to_string_lossy())
+            .map_err(|e| format!("cannot open the database {url:?}: {e}"))?;
+        conn.batch_execute("PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL;")
+            .map_err(|e| format!("cannot switch {url:?} to WAL: {e}"))?;
+    }
     pool_builder(size, settings, queue_timeout)
         .build(ConnectionManager::with_connect_timeout(
             url.clone(),
