@@ -17,6 +17,7 @@ pub(crate) mod reads;
 pub(crate) mod repo;
 pub(crate) mod routes;
 pub(crate) mod shipping;
+pub(crate) mod sold_out;
 pub(crate) mod views;
 
 pub use domain::{FulfilmentStatus, OrderStatus, PaymentStatus};

@@ -15,6 +15,7 @@ use super::lines::{LineInput, Lines};
 use super::plan::Plan;
 use super::repo::ItemRow;
 use super::repo::{self, NewOrder};
+use super::sold_out;
 use super::views::{self, ItemLot, ItemLots, OrderView};
 use crate::auth::AuthUser;
 use crate::config::Config;
@@ -118,6 +119,9 @@ pub struct Prepared {
 /// Reads what the order needs, outside any transaction; its errors (sold out, not a member,
 /// nothing in the cart) are the answer.
 pub fn prepare(conn: &mut DbConn, user: &AuthUser, req: &OrderRequest) -> ApiResult<Prepared> {
+    if let Some(items) = &req.items {
+        sold_out::check(conn, items.iter().as_slice())?;
+    }
     let terms = organizations::terms_for_order(conn, user, req.organization_id)?;
     let (lines, from_cart) = lines_for(conn, user, &req.items)?;
     let plan = checkout::plan(
@@ -385,6 +389,7 @@ pub async fn place(
     let stored = outcome.inspect_err(|e| {
         if matches!(e, ApiError::InsufficientStock { .. }) {
             metrics::counter!("stock_conflicts_total").increment(1);
+            sold_out::remember(e);
         }
     })?;
     metrics::counter!("orders_placed_total").increment(1);
