@@ -536,6 +536,7 @@ pub fn open_pool(config: &Config) -> Result<DbPool, String> {
         config.pool_size(),
         SessionSettings {
             sqlite_synchronous_full: config.sqlite_sync_full,
+            sqlite_cache_kib: config.sqlite_cache_mb.saturating_mul(1000),
             role: db::PoolRole::Primary,
             connect_timeout: config.db_connect_timeout,
         },
@@ -566,6 +567,7 @@ pub fn open_replicas(config: &Config, primary: &DbPool) -> ReadPool {
     }
     let settings = SessionSettings {
         sqlite_synchronous_full: false,
+        sqlite_cache_kib: 2000,
         role: db::PoolRole::Replica,
         connect_timeout: config.db_connect_timeout,
     };

@@ -153,6 +153,8 @@ impl PoolRole {
 #[derive(Debug, Clone, Copy)]
 pub struct SessionSettings {
     pub sqlite_synchronous_full: bool,
+    /// SQLite's page cache per connection, in KiB (its own default is 2,000).
+    pub sqlite_cache_kib: u32,
     pub role: PoolRole,
     /// libpq's `connect_timeout` for PostgreSQL connections.
     pub connect_timeout: Duration,
@@ -162,6 +164,7 @@ impl SessionSettings {
     pub fn primary(sqlite_synchronous_full: bool) -> Self {
         Self {
             sqlite_synchronous_full,
+            sqlite_cache_kib: 2000,
             role: PoolRole::Primary,
             connect_timeout: Duration::from_secs(3),
         }
@@ -173,17 +176,19 @@ impl CustomizeConnection<DbConn, diesel::r2d2::Error> for SessionSettings {
         conn.set_instrumentation(statement_counter(self.role.label()));
         let sql = match conn {
             // busy_timeout first: switching to WAL itself needs the lock
-            DbConn::Sqlite(_) if self.sqlite_synchronous_full => {
+            DbConn::Sqlite(_) => format!(
                 "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
-                 PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;"
-            }
-            DbConn::Sqlite(_) => {
-                "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
-                 PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;"
-            }
-            DbConn::Pg(_) => "SET TIME ZONE 'UTC'",
+                 PRAGMA foreign_keys = ON; PRAGMA synchronous = {}; PRAGMA cache_size = -{};",
+                if self.sqlite_synchronous_full {
+                    "FULL"
+                } else {
+                    "NORMAL"
+                },
+                self.sqlite_cache_kib.max(100)
+            ),
+            DbConn::Pg(_) => "SET TIME ZONE 'UTC'".to_owned(),
         };
-        conn.batch_execute(sql)
+        conn.batch_execute(&sql)
             .map_err(diesel::r2d2::Error::QueryError)
     }
 }
@@ -351,23 +356,34 @@ where
     }
     // SQLite has one writer: queue this process's writers on a mutex (woken in turn) rather
     // than in SQLite's busy handler, which sleeps and starved some writers for seconds
+    let asked = std::time::Instant::now();
     let _writer = sqlite_writer().lock().unwrap_or_else(|p| p.into_inner());
-    if let DbConn::Sqlite(c) = conn {
-        AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?;
-    }
-    match f(conn) {
-        Ok(value) => match <DbConn as Connection>::TransactionManager::commit_transaction(conn) {
-            Ok(()) => Ok(value),
-            Err(e) => {
-                let _ = <DbConn as Connection>::TransactionManager::rollback_transaction(conn);
-                Err(e.into())
-            }
-        },
-        Err(e) => {
-            <DbConn as Connection>::TransactionManager::rollback_transaction(conn)?;
-            Err(e)
+    let held = std::time::Instant::now();
+    metrics::histogram!("sqlite_writer_wait_seconds").record((held - asked).as_secs_f64());
+    let outcome = (|| {
+        if let DbConn::Sqlite(c) = conn {
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?;
         }
-    }
+        match f(conn) {
+            Ok(value) => {
+                match <DbConn as Connection>::TransactionManager::commit_transaction(conn) {
+                    Ok(()) => Ok(value),
+                    Err(e) => {
+                        let _ =
+                            <DbConn as Connection>::TransactionManager::rollback_transaction(conn);
+                        Err(e.into())
+                    }
+                }
+            }
+            Err(e) => {
+                <DbConn as Connection>::TransactionManager::rollback_transaction(conn)?;
+                Err(e)
+            }
+        }
+    })();
+    // how long this process's one writer was held: the order path's critical section
+    metrics::histogram!("sqlite_writer_held_seconds").record(held.elapsed().as_secs_f64());
+    outcome
 }
 
 fn sqlite_writer() -> &'static std::sync::Mutex<()> {
