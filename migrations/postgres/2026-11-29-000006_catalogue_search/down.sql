@@ -1,4 +1,3 @@
-DROP STATISTICS products_text;
 DROP INDEX products_by_price;
 DROP INDEX products_newest;
 CREATE INDEX products_public ON products (status, created_at);

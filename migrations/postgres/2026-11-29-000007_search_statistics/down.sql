@@ -1,0 +1,1 @@
+DROP STATISTICS IF EXISTS products_text;
