@@ -62,7 +62,7 @@ pub fn load(
     ids: &[SkuId],
     with_tiers: bool,
 ) -> Result<HashMap<SkuId, SkuForSale>, ApiError> {
-    let rows: Vec<Row> = skus::table
+    let query = skus::table
         .inner_join(products::table.inner_join(cooperatives::table))
         .filter(skus::id.eq_any(ids))
         .select((
@@ -81,8 +81,8 @@ pub fn load(
             cooperatives::departures,
             skus::lot_tracked,
             skus::pricing,
-        ))
-        .load(conn)?;
+        ));
+    let rows: Vec<Row> = crate::db::prepared::load_listed(conn, query, ids.len())?;
     let mut tiers = if with_tiers {
         tiers_of(conn, ids)?
     } else {

@@ -3,6 +3,7 @@
 //! diesel's blocking work off the async workers.
 
 pub mod failures;
+pub mod prepared;
 pub mod replicas;
 pub mod schema;
 pub mod stored;

@@ -9,6 +9,7 @@ use diesel::prelude::*;
 
 use super::domain::{MovementKind, StockOption, MAX_ON_HAND};
 use super::lots::{self, domain::date_text};
+use crate::db::prepared::Keep;
 use crate::db::schema::{skus, stock, stock_movements, warehouses};
 use crate::db::{self, DbConn};
 use crate::http::error::ApiError;
@@ -145,7 +146,7 @@ pub fn sellable_stock(
     conn: &mut DbConn,
     sku_ids: &[SkuId],
 ) -> Result<HashMap<SkuId, Vec<StockOption>>, ApiError> {
-    let rows: Vec<(SkuId, WarehouseId, bool, i64, i64)> = stock::table
+    let query = stock::table
         .inner_join(warehouses::table)
         .filter(stock::sku_id.eq_any(sku_ids))
         .select((
@@ -155,8 +156,9 @@ pub fn sellable_stock(
             stock::on_hand,
             stock::reserved,
         ))
-        .order((stock::sku_id.asc(), stock::warehouse_id.asc()))
-        .load(conn)?;
+        .order((stock::sku_id.asc(), stock::warehouse_id.asc()));
+    let rows: Vec<(SkuId, WarehouseId, bool, i64, i64)> =
+        crate::db::prepared::load_listed(conn, query, sku_ids.len())?;
     let mut map: HashMap<SkuId, Vec<StockOption>> = HashMap::new();
     for (sku, warehouse_id, cold, on_hand, reserved) in rows {
         map.entry(sku).or_default().push(StockOption {
@@ -349,18 +351,23 @@ pub fn reserve(
     warehouse_id: WarehouseId,
     quantity: i64,
 ) -> Result<bool, ApiError> {
-    let n = diesel::update(
-        stock::table
-            .filter(stock::sku_id.eq(sku_id))
-            .filter(stock::warehouse_id.eq(warehouse_id))
-            .filter((stock::on_hand - stock::reserved).ge(quantity)),
+    let n = Keep(
+        diesel::update(
+            stock::table
+                .filter(stock::sku_id.eq(sku_id))
+                .filter(stock::warehouse_id.eq(warehouse_id))
+                .filter((stock::on_hand - stock::reserved).ge(quantity)),
+        )
+        .set((
+            stock::reserved.eq(stock::reserved + quantity),
+            stock::version.eq(stock::version + 1),
+            stock::updated_at.eq(db::now()),
+        ))
+        // RETURNING: a statement run for its row count is never kept prepared (`db::prepared`)
+        .returning(stock::version),
     )
-    .set((
-        stock::reserved.eq(stock::reserved + quantity),
-        stock::version.eq(stock::version + 1),
-        stock::updated_at.eq(db::now()),
-    ))
-    .execute(conn)?;
+    .get_results::<i64>(conn)?
+    .len();
     Ok(n == 1)
 }
 

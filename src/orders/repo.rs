@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use super::domain::{Address, FulfilmentStatus, OrderStatus, PaymentStatus};
 use super::plan::Plan;
 use crate::catalogue::domain::{Pricing, Storage};
+use crate::db::prepared::Keep;
 use crate::db::schema::{fulfilments, order_items, orders};
 use crate::db::{self, DbConn};
 use crate::http::error::ApiError;
@@ -100,14 +101,14 @@ struct Next {
 pub fn next_number(conn: &mut DbConn) -> Result<String, ApiError> {
     let n = match conn {
         DbConn::Pg(c) => {
-            diesel::sql_query("SELECT nextval('order_number_seq') AS n")
+            Keep(diesel::sql_query("SELECT nextval('order_number_seq') AS n"))
                 .get_result::<Next>(c)?
                 .n
         }
         DbConn::Sqlite(c) => {
-            diesel::sql_query(
+            Keep(diesel::sql_query(
                 "UPDATE counters SET value = value + 1 WHERE name = 'order_number' RETURNING value AS n",
-            )
+            ))
             .get_result::<Next>(c)?
             .n
         }
@@ -237,20 +238,32 @@ pub fn insert(conn: &mut DbConn, new: &NewOrder<'_>, plan: &Plan) -> Result<Inse
     for (n, item) in item_rows.iter_mut().enumerate() {
         item.position = n as i32;
     }
-    diesel::insert_into(orders::table)
-        .values(&order)
-        .execute(conn)?;
+    // RETURNING: a statement run for its row count is never kept prepared (`db::prepared`)
+    Keep(
+        diesel::insert_into(orders::table)
+            .values(&order)
+            .returning(orders::id),
+    )
+    .get_result::<OrderId>(conn)?;
     // one row is one plain INSERT; SQLite runs a batch as a row-by-row savepoint
     match fulfilment_rows.as_slice() {
-        [one] => diesel::insert_into(fulfilments::table)
-            .values(one)
-            .execute(conn)?,
+        [one] => Keep(
+            diesel::insert_into(fulfilments::table)
+                .values(one)
+                .returning(fulfilments::id),
+        )
+        .get_results::<FulfilmentId>(conn)?
+        .len(),
         many => crate::insert_rows!(conn, fulfilments::table, many)?,
     };
     match item_rows.as_slice() {
-        [one] => diesel::insert_into(order_items::table)
-            .values(one)
-            .execute(conn)?,
+        [one] => Keep(
+            diesel::insert_into(order_items::table)
+                .values(one)
+                .returning(order_items::id),
+        )
+        .get_results::<OrderItemId>(conn)?
+        .len(),
         many => crate::insert_rows!(conn, order_items::table, many)?,
     };
     Ok(Inserted {

@@ -251,8 +251,7 @@ pub fn sellable(
     sku_ids: &[SkuId],
     not_before: &str,
 ) -> Result<Vec<(LotOption, bool)>, ApiError> {
-    #[allow(clippy::type_complexity)]
-    let rows: Vec<(LotId, SkuId, WarehouseId, String, String, i64, i64, bool)> = lots::table
+    let query = lots::table
         .inner_join(warehouses::table)
         .filter(lots::sku_id.eq_any(sku_ids))
         .filter(lots::status.eq(LotHold::Active))
@@ -273,8 +272,9 @@ pub fn sellable(
             lots::warehouse_id.asc(),
             lots::best_before.asc(),
             lots::id.asc(),
-        ))
-        .load(conn)?;
+        ));
+    let rows: Vec<(LotId, SkuId, WarehouseId, String, String, i64, i64, bool)> =
+        crate::db::prepared::load_listed(conn, query, sku_ids.len())?;
     Ok(rows
         .into_iter()
         .map(

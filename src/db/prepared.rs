@@ -1,0 +1,68 @@
+//! Keeping hot write statements prepared. diesel prepares every statement, but keeps only
+//! those it can prove have a bounded number of SQL texts: never an `UPDATE`, an `INSERT` with
+//! an optional column, or `sql_query`. On PostgreSQL each of those is parsed and planned again
+//! on every call (the unnamed statement), on SQLite compiled again, and for an order that is
+//! five of its statements. [`Keep`] marks a statement whose SQL text the caller knows comes in
+//! few shapes; the connection then caches it by its text, like any other cached statement.
+//!
+//! Only a statement that is *loaded* (`get_result`, `load`) is kept: diesel runs `execute` on a
+//! reference, and a reference asks the statement's parts again, which refuse. So a kept write
+//! carries a `RETURNING` and is loaded.
+
+use diesel::backend::Backend;
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::{QueryResult, RunQueryDsl};
+
+/// A statement to keep prepared on its connection, keyed by its SQL text. Only for statements
+/// built from a fixed shape (one row, a fixed `SET` list, a constant `sql_query`): each distinct
+/// text stays in the connection's cache for the connection's life.
+#[derive(Debug, Clone, Copy)]
+pub struct Keep<Q>(pub Q);
+
+impl<Q> QueryId for Keep<Q> {
+    type QueryId = ();
+    // keyed by the SQL text, never by type: one type can render several texts
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<Q, DB> QueryFragment<DB> for Keep<Q>
+where
+    DB: Backend,
+    Q: QueryFragment<DB>,
+{
+    fn walk_ast<'b>(&'b self, pass: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        self.0.walk_ast(pass)
+    }
+
+    fn is_safe_to_cache_prepared(&self, _backend: &DB) -> QueryResult<bool> {
+        Ok(true)
+    }
+}
+
+impl<Q: Query> Query for Keep<Q> {
+    type SqlType = Q::SqlType;
+}
+
+impl<Q, Conn> RunQueryDsl<Conn> for Keep<Q> {}
+
+/// How many values an `IN` list may name and still be kept prepared: an order's handful of
+/// SKUs is the common case, while each list length is a statement text of its own (on SQLite;
+/// PostgreSQL binds one array), so longer lists are compiled afresh instead of filling the cache.
+pub const FEW: usize = 4;
+
+/// Loads `query`, kept prepared when its `IN` list names at most [`FEW`] values.
+pub fn load_listed<'q, Q, U>(
+    conn: &mut super::DbConn,
+    query: Q,
+    listed: usize,
+) -> QueryResult<Vec<U>>
+where
+    Q: diesel::query_dsl::LoadQuery<'q, super::DbConn, U>,
+    Keep<Q>: diesel::query_dsl::LoadQuery<'q, super::DbConn, U>,
+{
+    if listed <= FEW {
+        Keep(query).load(conn)
+    } else {
+        query.load(conn)
+    }
+}
