@@ -273,6 +273,7 @@ pub fn sellable(
             lots::best_before.asc(),
             lots::id.asc(),
         ));
+    #[allow(clippy::type_complexity)]
     let rows: Vec<(LotId, SkuId, WarehouseId, String, String, i64, i64, bool)> =
         crate::db::prepared::load_listed(conn, query, sku_ids.len())?;
     Ok(rows
