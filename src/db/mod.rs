@@ -3,6 +3,7 @@
 //! diesel's blocking work off the async workers.
 
 pub mod failures;
+pub mod group_commit;
 pub mod prepared;
 pub mod replicas;
 pub mod schema;
@@ -91,11 +92,13 @@ impl DbUrl {
 #[derive(Debug, Clone)]
 pub struct ConnectionManager {
     url: DbUrl,
+    /// A SQLite file's one writer (`group_commit`), kept while the pool lives.
+    group: Option<std::sync::Arc<group_commit::Group>>,
 }
 
 impl ConnectionManager {
     pub fn new(url: DbUrl) -> Self {
-        Self { url }
+        Self { url, group: None }
     }
 
     /// PostgreSQL URLs get libpq's `connect_timeout`.
@@ -104,7 +107,18 @@ impl ConnectionManager {
             DbUrl::Postgres(u) => DbUrl::Postgres(pg_url_with_connect_timeout(&u, timeout)),
             other => other,
         };
-        Self { url }
+        Self { url, group: None }
+    }
+
+    /// The pool's writes share COMMITs on one writer connection (SQLite files only: an
+    /// in-memory database is a different one on every connection).
+    fn with_group_commit(mut self, settings: SessionSettings) -> Self {
+        if let DbUrl::Sqlite(path) = &self.url {
+            if !path.to_string_lossy().contains(":memory:") {
+                self.group = group_commit::register(path, settings);
+            }
+        }
+        self
     }
 }
 
@@ -219,10 +233,10 @@ pub fn build_pool(
             .map_err(|e| format!("cannot switch {url:?} to WAL: {e}"))?;
     }
     pool_builder(size, settings, queue_timeout)
-        .build(ConnectionManager::with_connect_timeout(
-            url.clone(),
-            settings.connect_timeout,
-        ))
+        .build(
+            ConnectionManager::with_connect_timeout(url.clone(), settings.connect_timeout)
+                .with_group_commit(settings),
+        )
         .map_err(|e| format!("cannot open the database {url:?}: {e}"))
 }
 
@@ -355,6 +369,9 @@ where
     if matches!(conn, DbConn::Pg(_)) {
         return conn.transaction(|c| f(c));
     }
+    if let Some(group) = group_commit::current() {
+        return group.write(f);
+    }
     // SQLite has one writer: queue this process's writers on a mutex (woken in turn) rather
     // than in SQLite's busy handler, which sleeps and starved some writers for seconds
     let asked = std::time::Instant::now();
@@ -412,7 +429,8 @@ where
     let pool = pool.clone();
     actix_web::web::block(move || {
         let mut conn = pool.get().map_err(|e| E::from(RunError::NoConnection(e)))?;
-        f(&mut conn)
+        let group = group_commit::of_pooled(&mut conn);
+        group_commit::with(group, || f(&mut conn))
     })
     .await
     .map_err(|e| E::from(RunError::WorkerFailed(e.to_string())))?
