@@ -125,12 +125,14 @@ impl Group {
         if self.queued.load(Ordering::SeqCst) > 0 && members < MAX_BATCH {
             metrics::histogram!("sqlite_writer_held_seconds").record(held.elapsed().as_secs_f64());
             // someone queues for the writer: they go on in this transaction, and the last of
-            // the batch commits it; a failed write had nothing to commit and answers now
-            let value = outcome?;
+            // the batch commits it. A failed write waits too: what failed it may be a write of
+            // this batch (the same Idempotency-Key, say), which its caller's next read on its
+            // own connection must then see
             state = self
                 .finished
                 .wait_while(state, |s| s.finished_through < batch)
                 .unwrap_or_else(|p| p.into_inner());
+            let value = outcome?;
             return match state.failed.iter().find(|(b, _)| *b == batch) {
                 Some((_, why)) => Err(commit_failed(why).into()),
                 None => Ok(value),
