@@ -20,6 +20,8 @@ use crate::money::Money;
 #[diesel(table_name = orders)]
 pub struct OrderRow {
     pub id: OrderId,
+    /// written by `insert` itself (on PostgreSQL drawn inside the INSERT)
+    #[diesel(skip_insertion)]
     pub number: String,
     pub buyer_id: UserId,
     pub organization_id: Option<OrganizationId>,
@@ -96,24 +98,30 @@ struct Next {
     n: i64,
 }
 
-/// A human-readable, unique order number: `SH20261124-000123` (date in China Standard Time).
-/// PostgreSQL draws from a sequence, which takes no row lock; SQLite has one writer anyway.
-pub fn next_number(conn: &mut DbConn) -> Result<String, ApiError> {
-    let n = match conn {
-        DbConn::Pg(c) => {
-            Keep(diesel::sql_query("SELECT nextval('order_number_seq') AS n"))
-                .get_result::<Next>(c)?
-                .n
-        }
-        DbConn::Sqlite(c) => {
-            Keep(diesel::sql_query(
-                "UPDATE counters SET value = value + 1 WHERE name = 'order_number' RETURNING value AS n",
-            ))
-            .get_result::<Next>(c)?
-            .n
-        }
-    };
-    let day = (chrono::Utc::now() + chrono::Duration::hours(8)).format("%Y%m%d");
+/// Order numbers are human-readable and unique: `SH20261124-000123`, the day in China Standard
+/// Time, then a counter of at least six digits. PostgreSQL draws the counter from a sequence
+/// inside the order's INSERT (no row lock, no round trip of its own): this is that value.
+fn pg_number(
+    day: String,
+) -> diesel::expression::SqlLiteral<
+    diesel::sql_types::Text,
+    impl diesel::query_builder::QueryFragment<crate::db::MultiBackend>,
+> {
+    diesel::dsl::sql::<diesel::sql_types::Text>("(SELECT 'SH' || ")
+        .bind::<diesel::sql_types::Text, _>(day)
+        .sql(
+            " || '-' || CASE WHEN s.n < 1000000 THEN lpad(s.n::text, 6, '0') ELSE s.n::text END \
+             FROM (SELECT nextval('order_number_seq') AS n) s)",
+        )
+}
+
+/// SQLite's counter row (SQLite has one writer anyway), formatted as `pg_number` formats.
+fn sqlite_number(conn: &mut diesel::SqliteConnection, day: &str) -> Result<String, ApiError> {
+    let n = Keep(diesel::sql_query(
+        "UPDATE counters SET value = value + 1 WHERE name = 'order_number' RETURNING value AS n",
+    ))
+    .get_result::<Next>(conn)?
+    .n;
     Ok(format!("SH{day}-{n:06}"))
 }
 
@@ -140,7 +148,9 @@ pub struct Inserted {
 pub fn insert(conn: &mut DbConn, new: &NewOrder<'_>, plan: &Plan) -> Result<Inserted, ApiError> {
     let id = OrderId::generate();
     let now = db::now();
-    let number = next_number(conn)?;
+    let day = (chrono::Utc::now() + chrono::Duration::hours(8))
+        .format("%Y%m%d")
+        .to_string();
     let (status, payment, f_status) = if new.on_terms {
         (
             OrderStatus::Confirmed,
@@ -156,9 +166,9 @@ pub fn insert(conn: &mut DbConn, new: &NewOrder<'_>, plan: &Plan) -> Result<Inse
     };
     let address =
         serde_json::to_string(new.address).map_err(|e| ApiError::internal(e.to_string()))?;
-    let order = OrderRow {
+    let mut order = OrderRow {
         id,
-        number,
+        number: String::new(),
         buyer_id: new.buyer_id,
         organization_id: new.organization_id,
         status,
@@ -239,12 +249,24 @@ pub fn insert(conn: &mut DbConn, new: &NewOrder<'_>, plan: &Plan) -> Result<Inse
         item.position = n as i32;
     }
     // RETURNING: a statement run for its row count is never kept prepared (`db::prepared`)
-    Keep(
-        diesel::insert_into(orders::table)
-            .values(&order)
-            .returning(orders::id),
-    )
-    .get_result::<OrderId>(conn)?;
+    order.number = match conn {
+        DbConn::Pg(_) => Keep(
+            diesel::insert_into(orders::table)
+                .values((&order, orders::number.eq(pg_number(day))))
+                .returning(orders::number),
+        )
+        .get_result::<String>(conn)?,
+        DbConn::Sqlite(c) => {
+            let number = sqlite_number(c, &day)?;
+            Keep(
+                diesel::insert_into(orders::table)
+                    .values((&order, orders::number.eq(&number)))
+                    .returning(orders::id),
+            )
+            .get_result::<OrderId>(conn)?;
+            number
+        }
+    };
     // one row is one plain INSERT; SQLite runs a batch as a row-by-row savepoint
     match fulfilment_rows.as_slice() {
         [one] => Keep(

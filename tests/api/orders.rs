@@ -881,3 +881,57 @@ async fn sold_out_answers_stay_exact_and_restock_is_seen_at_once() {
         .expect(201);
     assert_eq!(app.available(sku), 0);
 }
+
+/// Order numbers: `SH`, the day in China Standard Time, a dash, then the counter with at least
+/// six digits, growing past six without losing any (PostgreSQL draws it inside the INSERT).
+#[actix_web::test]
+async fn order_numbers_carry_the_china_day_and_outgrow_six_digits() {
+    use diesel::connection::SimpleConnection;
+    let app = spawn_app().await;
+    let shop = app.shop("绥滨合作社", "RICE").await;
+    let sku = &shop.skus["5KG"];
+    app.receive(&shop.owner, &shop.coop, sku, &shop.warehouse, 10)
+        .await;
+    let buyer = app.register("buyer@example.cn").await;
+    let set_counter = if app.is_postgres() {
+        "SELECT setval('order_number_seq', 999998)"
+    } else {
+        "UPDATE counters SET value = 999998 WHERE name = 'order_number'"
+    };
+    app.conn().batch_execute(set_counter).unwrap();
+    let day = (chrono::Utc::now() + chrono::Duration::hours(8))
+        .format("%Y%m%d")
+        .to_string();
+    let mut numbers = Vec::new();
+    for _ in 0..2 {
+        let order = app
+            .place_order(&buyer, json!([{"sku_id": sku, "quantity": 1}]))
+            .await
+            .expect(201);
+        let number = order["number"].as_str().unwrap().to_owned();
+        // the stored order says the same
+        let id = order["id"].as_str().unwrap();
+        let again = app
+            .get(&format!("/api/v1/orders/{id}"), Some(&buyer.token))
+            .await
+            .expect(200);
+        assert_eq!(again["number"], number.as_str());
+        numbers.push(number);
+    }
+    let day_after = (chrono::Utc::now() + chrono::Duration::hours(8))
+        .format("%Y%m%d")
+        .to_string();
+    // (a run across China's midnight may see either day)
+    let counters: Vec<&str> = numbers
+        .iter()
+        .map(|n| {
+            let (prefix, counter) = n.split_once('-').unwrap();
+            assert!(
+                prefix == format!("SH{day}") || prefix == format!("SH{day_after}"),
+                "{n}"
+            );
+            counter
+        })
+        .collect();
+    assert_eq!(counters, vec!["999999", "1000000"]);
+}
