@@ -160,7 +160,15 @@ pub fn api_routes(cfg: &mut web::ServiceConfig) {
     use inventory::routes as inv;
     use orders::routes as ord;
     use organizations::routes as org;
+    // routes are tried in this order, each dynamic one with a regex: placing an order, the
+    // busiest write, comes first
     cfg.service(
+        web::resource("/orders")
+            .route(web::post().to(ord::create))
+            .route(web::get().to(orders::reads::list))
+            .default_service(web::to(|| ops::not_allowed("POST, GET"))),
+    )
+    .service(
         web::resource("/auth/register")
             .route(web::post().to(a::register))
             .default_service(web::to(|| ops::not_allowed("POST"))),
@@ -383,12 +391,6 @@ pub fn api_routes(cfg: &mut web::ServiceConfig) {
         web::resource("/checkout/preview")
             .route(web::post().to(ord::preview))
             .default_service(web::to(|| ops::not_allowed("POST"))),
-    )
-    .service(
-        web::resource("/orders")
-            .route(web::post().to(ord::create))
-            .route(web::get().to(orders::reads::list))
-            .default_service(web::to(|| ops::not_allowed("POST, GET"))),
     )
     .service(
         web::resource("/orders/import")

@@ -30,22 +30,31 @@ pub fn fingerprint(method: &str, path: &str, body: &impl Serialize) -> String {
     hex::encode(h.finalize())
 }
 
-/// A response to send and, with a key, to keep.
+/// A response to send and, with a key, to keep: the JSON text itself, serialized once (inside
+/// the write transaction when it is kept, so as little as possible there) and sent as stored.
 pub struct Stored {
     pub status: StatusCode,
-    pub body: serde_json::Value,
+    body: String,
 }
 
 impl Stored {
     pub fn new(status: StatusCode, body: impl Serialize) -> ApiResult<Self> {
         Ok(Stored {
             status,
-            body: serde_json::to_value(body).map_err(|e| ApiError::internal(e.to_string()))?,
+            body: serde_json::to_string(&body).map_err(|e| ApiError::internal(e.to_string()))?,
         })
     }
 
+    /// A top-level string field of the body (`id`, say).
+    pub fn field(&self, name: &str) -> Option<String> {
+        let body: serde_json::Value = serde_json::from_str(&self.body).ok()?;
+        body.get(name)?.as_str().map(str::to_owned)
+    }
+
     pub fn into_response(self) -> HttpResponse {
-        HttpResponse::build(self.status).json(self.body)
+        HttpResponse::build(self.status)
+            .content_type(actix_web::http::header::ContentType::json())
+            .body(self.body)
     }
 }
 
@@ -76,9 +85,7 @@ fn lookup(conn: &mut DbConn, user_id: UserId, key: &str, hash: &str) -> ApiResul
                         "idempotency_keys.status_code {status} is not an HTTP status"
                     ))
                 })?,
-            body: serde_json::from_str(&body).map_err(|e| {
-                ApiError::internal(format!("idempotency_keys.response_body is not JSON: {e}"))
-            })?,
+            body,
         })),
         // only visible once committed, and committed rows carry their response
         Some(_) => Err(ApiError::Conflict(
@@ -170,12 +177,10 @@ where
                         other => Attempt::Failed(other.into()),
                     })?;
                 let stored = effect(conn, &checked)?;
-                let body = serde_json::to_string(&stored.body)
-                    .map_err(|e| ApiError::internal(e.to_string()))?;
                 diesel::update(idempotency_keys::table.find((user_id, &key)))
                     .set((
                         idempotency_keys::status_code.eq(Some(i32::from(stored.status.as_u16()))),
-                        idempotency_keys::response_body.eq(Some(body)),
+                        idempotency_keys::response_body.eq(Some(&stored.body)),
                     ))
                     .execute(conn)?;
                 Ok(stored)

@@ -488,9 +488,7 @@ pub async fn confirm(
     match place::place(&pool, config.into_inner(), user, Some(key), hash, request).await {
         Ok(stored) => {
             let id = stored
-                .body
-                .get("id")
-                .and_then(|v| v.as_str())
+                .field("id")
                 .and_then(|s| s.parse::<OrderId>().ok())
                 .ok_or(PageError::Internal)?;
             Ok(see_other(&format!("/orders/{id}")))

@@ -531,11 +531,7 @@ pub async fn place_order(
     };
     let (status, errors, problem) = match outcome {
         Ok(stored) => {
-            let id = stored
-                .body
-                .get("id")
-                .and_then(|v| v.as_str())
-                .and_then(|s| s.parse::<OrderId>().ok());
+            let id = stored.field("id").and_then(|s| s.parse::<OrderId>().ok());
             return match id {
                 Some(id) => Ok(see_other(&format!("/orders/{id}"))),
                 None => Err(PageError::Internal),
