@@ -347,20 +347,30 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_failed_write_takes_back_only_its_own_changes_and_its_batch_commits() {
-        let (path, group) = scratch();
+    /// A write of `value` that has the writer and keeps it until a second write queues, so the
+    /// second joins its batch; returns once it is inside.
+    fn first_write_holding(
+        group: &Arc<Group>,
+        value: &'static str,
+    ) -> std::thread::JoinHandle<diesel::QueryResult<()>> {
         let g = group.clone();
         let inside = Arc::new(AtomicBool::new(false));
         let flag = inside.clone();
         let first = std::thread::spawn(move || {
             g.write(&mut |c: &mut DbConn| {
-                insert(c, "kept")?;
+                insert(c, value)?;
                 wait_for_queue(&g, &flag);
-                Ok::<_, diesel::result::Error>(())
+                Ok(())
             })
         });
         wait_until(&inside);
+        first
+    }
+
+    #[test]
+    fn a_failed_write_takes_back_only_its_own_changes_and_its_batch_commits() {
+        let (path, group) = scratch();
+        let first = first_write_holding(&group, "kept");
         let second = group.write(&mut |c: &mut DbConn| {
             insert(c, "taken back")?;
             Err::<(), _>(diesel::result::Error::RollbackTransaction)
@@ -403,17 +413,7 @@ mod tests {
     #[test]
     fn a_panicking_write_fails_its_batch_without_leaving_anyone_waiting() {
         let (path, group) = scratch();
-        let g = group.clone();
-        let inside = Arc::new(AtomicBool::new(false));
-        let flag = inside.clone();
-        let first = std::thread::spawn(move || {
-            g.write(&mut |c: &mut DbConn| {
-                insert(c, "lost with the batch")?;
-                wait_for_queue(&g, &flag);
-                Ok::<_, diesel::result::Error>(())
-            })
-        });
-        wait_until(&inside);
+        let first = first_write_holding(&group, "lost with the batch");
         let g = group.clone();
         let second = std::thread::spawn(move || {
             g.write(&mut |c: &mut DbConn| -> diesel::QueryResult<()> {
