@@ -100,6 +100,12 @@ impl Group {
 
         let batch = self.join_batch(&mut state)?;
         let Some(conn) = state.conn.as_mut() else {
+            // join_batch leaves a connection; were it gone, nobody would commit this batch
+            self.finish(
+                &mut state,
+                batch,
+                Err("the writer connection was lost".into()),
+            );
             return Err(diesel::result::Error::BrokenTransactionManager.into());
         };
         // the savepoint: a failed write takes back only its own changes
