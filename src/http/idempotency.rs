@@ -1,11 +1,12 @@
 //! Owns `idempotency_keys`. `Idempotency-Key`: a retried request gets the first response again,
 //! never a second effect.
 //!
-//! The key is claimed by inserting its row inside the same write transaction as the effect,
-//! so the claim and the effect commit together or not at all. A concurrent request with the
-//! same key blocks on that row (PostgreSQL) or on the write lock (SQLite), then finds the key
-//! taken, rolls its own work back and replays the stored response. Only successful responses
-//! are stored: a failed request changed nothing, so retrying it is safe.
+//! The key is claimed by inserting its row, with the answer, at the end of the effect's own
+//! write transaction, so the claim and the effect commit together or not at all. A concurrent
+//! request with the same key blocks on that row (PostgreSQL) or waits for the writer (SQLite),
+//! then finds the key taken, rolls its own work back and replays the stored response; one
+//! whose effect failed (the first took the last of the stock) looks for that answer too. Only
+//! successful responses are stored: a failed request changed nothing, so retrying it is safe.
 
 use crate::ids::UserId;
 use actix_web::http::StatusCode;
@@ -15,6 +16,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::error::{ApiError, ApiResult};
+use crate::db::prepared::Keep;
 use crate::db::schema::idempotency_keys;
 use crate::db::{self, DbConn, DbPool};
 use crate::http::blocking;
@@ -159,37 +161,44 @@ where
             if let Lookup::Replay(stored) = lookup(conn, user_id, &key, &hash)? {
                 return Ok(stored);
             }
-            let checked = precheck(conn)?;
+            let checked = match precheck(conn) {
+                Ok(checked) => checked,
+                Err(e) => return replay_or(conn, user_id, &key, &hash, e),
+            };
+            // the key is claimed last, with the answer: one statement, and the effect's row
+            // locks are taken before the key's. A concurrent request with the same key finds
+            // it taken at that INSERT and rolls back everything it did
             let outcome = db::write_tx(conn, |conn| {
-                diesel::insert_into(idempotency_keys::table)
-                    .values((
-                        idempotency_keys::user_id.eq(user_id),
-                        idempotency_keys::idem_key.eq(&key),
-                        idempotency_keys::request_hash.eq(&hash),
-                        idempotency_keys::created_at.eq(db::now()),
-                    ))
-                    .execute(conn)
-                    .map_err(|e| match e {
-                        diesel::result::Error::DatabaseError(
-                            diesel::result::DatabaseErrorKind::UniqueViolation,
-                            _,
-                        ) => Attempt::KeyTaken,
-                        other => Attempt::Failed(other.into()),
-                    })?;
                 let stored = effect(conn, &checked)?;
-                diesel::update(idempotency_keys::table.find((user_id, &key)))
-                    .set((
-                        idempotency_keys::status_code.eq(Some(i32::from(stored.status.as_u16()))),
-                        idempotency_keys::response_body.eq(Some(&stored.body)),
-                    ))
-                    .execute(conn)?;
+                Keep(
+                    diesel::insert_into(idempotency_keys::table)
+                        .values((
+                            idempotency_keys::user_id.eq(user_id),
+                            idempotency_keys::idem_key.eq(&key),
+                            idempotency_keys::request_hash.eq(&hash),
+                            idempotency_keys::created_at.eq(db::now()),
+                            idempotency_keys::status_code
+                                .eq(Some(i32::from(stored.status.as_u16()))),
+                            idempotency_keys::response_body.eq(Some(&stored.body)),
+                        ))
+                        // RETURNING: kept prepared (`db::prepared`)
+                        .returning(idempotency_keys::created_at),
+                )
+                .get_result::<chrono::NaiveDateTime>(conn)
+                .map_err(|e| match e {
+                    diesel::result::Error::DatabaseError(
+                        diesel::result::DatabaseErrorKind::UniqueViolation,
+                        _,
+                    ) => Attempt::KeyTaken,
+                    other => Attempt::Failed(other.into()),
+                })?;
                 Ok(stored)
             });
             match outcome {
                 Ok(stored) => return Ok(stored),
                 // another request with this key committed first: replay it on the next turn
                 Err(Attempt::KeyTaken) => continue,
-                Err(Attempt::Failed(e)) => return Err(e),
+                Err(Attempt::Failed(e)) => return replay_or(conn, user_id, &key, &hash, e),
             }
         }
         Err(ApiError::Conflict(
@@ -197,6 +206,21 @@ where
         ))
     })
     .await
+}
+
+/// A request that failed may have failed on what a request with the same key did first (it
+/// took the last of the stock, say): that request's answer if it has committed, else `error`.
+fn replay_or(
+    conn: &mut DbConn,
+    user_id: UserId,
+    key: &str,
+    hash: &str,
+    error: ApiError,
+) -> ApiResult<Stored> {
+    match lookup(conn, user_id, key, hash)? {
+        Lookup::Replay(stored) => Ok(stored),
+        Lookup::Absent => Err(error),
+    }
 }
 
 /// Forgets keys older than `max_age` (the contract keeps them at least 24 h).

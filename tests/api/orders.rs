@@ -161,6 +161,40 @@ async fn an_order_across_cooperatives_is_split_per_cooperative() {
 }
 
 #[actix_web::test]
+async fn retries_racing_for_the_last_units_all_get_the_first_answer() {
+    let app = spawn_app().await;
+    let shop = app.shop("绥滨合作社", "RICE").await;
+    let sku = shop.skus["5KG"].clone();
+    app.receive(&shop.owner, &shop.coop, &sku, &shop.warehouse, 2)
+        .await;
+    let buyer = app.register("buyer@example.cn").await;
+    let body = json!({"items": [{"sku_id": sku, "quantity": 2}], "shipping_address": shantou()});
+    // the first to commit takes all the stock: the others, whether they read the stock
+    // before or after it, answer with its order, never with insufficient_stock
+    let tries = (0..30).map(|_| {
+        app.request(
+            Method::POST,
+            "/api/v1/orders",
+            Some(&buyer.token),
+            Some(body.clone()),
+            &[("Idempotency-Key", "last-two")],
+        )
+    });
+    let results = join_all(tries).await;
+    let first = results.iter().find(|r| r.status == 201).expect("one order");
+    for r in &results {
+        assert!(
+            (r.status == 201 && r.body == first.body)
+                || (r.status == 409 && r.body["code"] == "conflict"),
+            "{} {}",
+            r.status,
+            r.body
+        );
+    }
+    assert_eq!(app.reserved(&sku), 2);
+}
+
+#[actix_web::test]
 async fn a_two_line_order_with_one_short_line_reserves_nothing() {
     let app = spawn_app().await;
     let shop = app.shop("绥滨合作社", "RICE").await;
