@@ -234,7 +234,10 @@ pub fn search(
             .page
             .finish(Vec::new(), |_: &(ProductRow, String)| Vec::new()));
     }
-    let filtered = || {
+    // `text`: whether to test the query's text here (the relevance walk tests names and the
+    // other texts apart: a name test repeated inside the OR made PostgreSQL count its
+    // selectivity twice, expect a handful of rows and sort the whole catalogue for them)
+    let filtered = |text: bool| {
         let mut q = products::table
             .inner_join(cooperatives::table)
             .filter(cooperatives::status.eq(CooperativeStatus::Active))
@@ -285,18 +288,12 @@ pub fn search(
         if let Some(search_index::Candidates::Rare(pieces)) = &candidates {
             q = q.filter(search_index::pg_holds_all(pieces));
         }
-        if let Some(pat) = &s.pattern {
-            q = q.filter(
-                contains!(sqlite, products::name, pat)
-                    .or(contains!(sqlite, products::subtitle.assume_not_null(), pat))
-                    .or(contains!(
-                        sqlite,
-                        products::description.assume_not_null(),
-                        pat
-                    )),
-            );
+        match &s.pattern {
+            Some(pat) if text => {
+                q.filter(contains!(sqlite, products::name, pat).or(other_text_hit(sqlite, pat)))
+            }
+            _ => q,
         }
-        q
     };
     let after = s.page.after.clone();
     let newest_after = |t: &str, id: &str| -> Result<_, ApiError> {
@@ -308,7 +305,7 @@ pub fn search(
     let newest = (products::created_at.desc(), products::id.desc());
     let rows = match s.sort {
         Sort::Newest => {
-            let mut q = filtered();
+            let mut q = filtered(true);
             if let Some(a) = after {
                 let [t, id] = <[String; 2]>::try_from(a).map_err(|_| bad_cursor())?;
                 q = q.filter(newest_after(&t, &id)?);
@@ -316,7 +313,7 @@ pub fn search(
             q.order(newest).load(conn)?
         }
         Sort::PriceAsc | Sort::PriceDesc => {
-            let mut q = filtered();
+            let mut q = filtered(true);
             if let Some(a) = after {
                 let [p, id] = <[String; 2]>::try_from(a).map_err(|_| bad_cursor())?;
                 let p: i64 = p.parse().map_err(|_| bad_cursor())?;
@@ -360,7 +357,7 @@ pub fn search(
             };
             if candidates.is_some() {
                 // a few hundred rows at most: one statement sorts them all
-                let mut q = filtered();
+                let mut q = filtered(true);
                 if let Some(later) = cursor {
                     q = match rank {
                         0 => q.filter(name_hit().and(later).or(not(name_hit()))),
@@ -374,7 +371,7 @@ pub fn search(
                 // the other matches, each walked in index order and stopped after a page
                 let mut rows = Vec::new();
                 if rank == 0 {
-                    let mut q = filtered().filter(name_hit());
+                    let mut q = filtered(false).filter(name_hit());
                     if let Some(later) = cursor.clone() {
                         q = q.filter(later);
                     }
@@ -382,7 +379,10 @@ pub fn search(
                 }
                 let wanted = s.page.fetch_limit() - rows.len() as i64;
                 if wanted > 0 {
-                    let mut q = filtered().filter(not(name_hit())).limit(wanted);
+                    let mut q = filtered(false)
+                        .filter(not(name_hit()))
+                        .filter(other_text_hit(sqlite, &pat))
+                        .limit(wanted);
                     if let (1, Some(later)) = (rank, cursor) {
                         q = q.filter(later);
                     }
@@ -413,6 +413,18 @@ pub fn search(
                 ]
             }
         }))
+}
+
+/// The subtitle or the description contains the `%…%` pattern.
+fn other_text_hit(sqlite: bool, pattern: &str) -> TextTest {
+    let pattern = pattern.to_owned();
+    Box::new(
+        contains!(sqlite, products::subtitle.assume_not_null(), pattern).or(contains!(
+            sqlite,
+            products::description.assume_not_null(),
+            pattern
+        )),
+    )
 }
 
 /// Whether a name matches a `%…%` pattern the way the SQL above does (for the cursor).
