@@ -229,11 +229,6 @@ pub fn search(
         None => None,
     };
     let sqlite = matches!(conn, DbConn::Sqlite(_));
-    if matches!(&candidates, Some(search_index::Candidates::Ids(ids)) if ids.is_empty()) {
-        return Ok(s
-            .page
-            .finish(Vec::new(), |_: &(ProductRow, String)| Vec::new()));
-    }
     // `text`: whether to test the query's text here (the relevance walk tests names and the
     // other texts apart: a name test repeated inside the OR made PostgreSQL count its
     // selectivity twice, expect a handful of rows and sort the whole catalogue for them)
@@ -244,14 +239,16 @@ pub fn search(
             .select((ProductRow::as_select(), cooperatives::name))
             .limit(s.page.fetch_limit())
             .into_boxed();
-        if let Some(search_index::Candidates::Ids(ids)) = &candidates {
-            // fetched by primary key; SQLite, seeing a long IN list, would rather walk the
-            // status index and test every product against it, unless `status || ''` keeps
-            // the status out of its index choice
-            // (ids come from SQLite's index only)
-            q = q
-                .filter(products::id.eq_any(ids.clone()))
-                .filter(products::status.concat("").eq(ProductStatus::Published));
+        if let Some(rare) = &candidates {
+            // the index's few holders, fetched by primary key; SQLite, seeing them, would
+            // rather walk the status index and test every product against them, unless
+            // `status || ''` keeps the status out of its index choice
+            q = q.filter(rare.holds_all(sqlite));
+            q = if sqlite {
+                q.filter(products::status.concat("").eq(ProductStatus::Published))
+            } else {
+                q.filter(products::status.eq(ProductStatus::Published))
+            };
         } else {
             q = q.filter(products::status.eq(ProductStatus::Published));
         }
@@ -284,9 +281,6 @@ pub fn search(
         }
         if let Some(in_stock) = in_stock {
             q = q.filter(in_stock());
-        }
-        if let Some(search_index::Candidates::Rare(pieces)) = &candidates {
-            q = q.filter(search_index::pg_holds_all(pieces));
         }
         match &s.pattern {
             Some(pat) if text => {

@@ -110,34 +110,50 @@ pub fn write(
     Ok(())
 }
 
-#[derive(QueryableByName)]
-struct Found {
-    #[diesel(sql_type = Text)]
-    product_id: String,
-}
-
-/// How a query narrows the catalogue when it is rare (see `candidates`).
+/// A query rare enough to take its products from the index: the pieces they all hold.
 #[derive(Debug, Clone)]
-pub enum Candidates {
-    /// SQLite: the few products holding every piece, fetched from FTS5
-    Ids(Vec<ProductId>),
-    /// PostgreSQL: the page's statement takes the holders from the GIN index itself
-    /// (`pg_holds_all`), where its planner sees the same rarity and uses that index
-    Rare(Vec<String>),
+pub struct Rare(Vec<String>);
+
+impl Rare {
+    /// "The product holds every piece", as a condition of the page's statement: the index
+    /// hands the page its few holders (FTS5 on SQLite, the GIN index on PostgreSQL, where its
+    /// planner sees the same rarity and uses that index).
+    pub fn holds_all<QS>(
+        &self,
+        sqlite: bool,
+    ) -> Box<dyn BoxableExpression<QS, crate::db::MultiBackend, SqlType = diesel::sql_types::Bool>>
+    {
+        if sqlite {
+            Box::new(
+                diesel::dsl::sql::<diesel::sql_types::Bool>(
+                    "products.id IN (SELECT k.product_id FROM product_search s \
+                     JOIN product_search_keys k ON k.key = s.rowid \
+                     WHERE product_search MATCH ",
+                )
+                .bind::<Text, _>(fts_match(&self.0))
+                .sql(")"),
+            )
+        } else {
+            Box::new(
+                diesel::dsl::sql::<diesel::sql_types::Bool>(
+                    "products.id IN (SELECT product_id FROM product_search \
+                     WHERE grams @> string_to_array(",
+                )
+                .bind::<Text, _>(self.0.join(" "))
+                .sql(", ' '))"),
+            )
+        }
+    }
 }
 
-/// On PostgreSQL, "the product holds every piece" as a condition of the page's statement.
-pub fn pg_holds_all<QS>(
-    pieces: &[String],
-) -> Box<dyn BoxableExpression<QS, crate::db::MultiBackend, SqlType = diesel::sql_types::Bool>> {
-    Box::new(
-        diesel::dsl::sql::<diesel::sql_types::Bool>(
-            "products.id IN (SELECT product_id FROM product_search \
-             WHERE grams @> string_to_array(",
-        )
-        .bind::<Text, _>(pieces.join(" "))
-        .sql(", ' '))"),
-    )
+/// An FTS5 query requiring every piece, each a quoted phrase (pieces hold only letters and
+/// digits, so no quote can reach it).
+fn fts_match(pieces: &[String]) -> String {
+    pieces
+        .iter()
+        .map(|p| format!("\"{p}\""))
+        .collect::<Vec<_>>()
+        .join(" AND ")
 }
 
 #[derive(QueryableByName)]
@@ -146,95 +162,126 @@ struct Plan {
     plan: String,
 }
 
+#[derive(QueryableByName)]
+struct Holders {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+/// How long a query's rarity is trusted, and how many queries' are remembered.
+const RARITY_TTL: std::time::Duration = std::time::Duration::from_secs(60);
+const RARITY_KEPT: usize = 4096;
+
+type RarityKey = (Vec<String>, usize);
+
+/// Recent answers to "is this query rare?", per instance. The answer only picks the way to a
+/// page, and both ways find the same page, so an answer out of date costs time, never a
+/// wrong result; remembering it saves a statement on every search page.
+static RARITY: std::sync::LazyLock<
+    std::sync::Mutex<std::collections::HashMap<RarityKey, (bool, std::time::Instant)>>,
+> = std::sync::LazyLock::new(Default::default);
+
 /// Whether a query is rare: held by at most `cap` products. `None` when it is common (walking
 /// the catalogue in page order then finds a page of matches after a few rows) or when there
 /// is nothing to look up. SQLite counts in FTS5 (cheap: doclists are read in order and the
 /// count stops at `cap + 1`); PostgreSQL asks its planner's estimate, from the statistics
 /// ANALYZE keeps on the pieces, since counting through GIN visits a heap row per holder.
+/// The answer is remembered for a minute.
 pub fn candidates(
     conn: &mut DbConn,
     pieces: &[String],
     cap: usize,
-) -> Result<Option<Candidates>, ApiError> {
+) -> Result<Option<Rare>, ApiError> {
     if pieces.is_empty() || cap == 0 {
         return Ok(None);
     }
-    if let DbConn::Pg(c) = conn {
-        // The planner's estimates, from the statistics ANALYZE keeps on the pieces: for all
-        // pieces at once (it multiplies their frequencies as if independent, which the pairs
-        // of one word are not: 椴树 and 树蜜 come together), and for the rarest piece alone
-        // (an upper bound). Their geometric mean decides; either way the page is exact, the
-        // estimate only picks the cheaper way to it. Pieces hold only letters and digits, so
-        // no quote can reach the literals.
-        let holds = |ps: &[String]| {
-            let list = ps
-                .iter()
-                .map(|p| format!("'{}'", p.replace('\'', "")))
-                .collect::<Vec<_>>()
-                .join(",");
-            format!("SELECT 1 FROM product_search WHERE grams @> ARRAY[{list}]")
-        };
-        let mut parts: Vec<String> = pieces
-            .iter()
-            .map(|p| holds(std::slice::from_ref(p)))
-            .collect();
-        parts.push(holds(pieces));
-        let plan: Vec<Plan> = diesel::sql_query(format!(
-            "EXPLAIN (FORMAT JSON) {}",
-            parts.join(" UNION ALL ")
-        ))
-        .load(c)?;
-        let plan = plan
-            .first()
-            .and_then(|p| serde_json::from_str::<serde_json::Value>(&p.plan).ok())
-            .map(|v| v[0]["Plan"].clone())
-            .unwrap_or_default();
-        let estimates: Vec<f64> = plan["Plans"]
-            .as_array()
-            .map(|parts| {
-                parts
-                    .iter()
-                    .filter_map(|p| p["Plan Rows"].as_f64())
-                    .collect()
-            })
-            .unwrap_or_default();
-        let rows = match estimates.split_last() {
-            Some((all, each)) if each.len() == pieces.len() => {
-                (all * each.iter().copied().fold(f64::MAX, f64::min)).sqrt()
+    let key = (pieces.to_vec(), cap);
+    let remembered = RARITY
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(&key)
+        .filter(|(_, at)| at.elapsed() < RARITY_TTL)
+        .map(|(rare, _)| *rare);
+    let rare = match remembered {
+        Some(rare) => rare,
+        None => {
+            let rare = is_rare(conn, pieces, cap)?;
+            let mut known = RARITY.lock().unwrap_or_else(|p| p.into_inner());
+            if known.len() >= RARITY_KEPT {
+                known.retain(|_, (_, at)| at.elapsed() < RARITY_TTL);
+                if known.len() >= RARITY_KEPT {
+                    known.clear();
+                }
             }
-            _ => f64::MAX,
-        };
-        return Ok((rows <= cap as f64).then(|| Candidates::Rare(pieces.to_vec())));
-    }
-    let fetch = i64::try_from(cap).unwrap_or(i64::MAX - 1) + 1;
-    let found: Vec<Found> = match conn {
-        DbConn::Pg(_) => Vec::new(),
-        DbConn::Sqlite(c) => {
-            // each piece a quoted phrase (pieces hold only letters and digits), all required
-            let matching = pieces
-                .iter()
-                .map(|p| format!("\"{p}\""))
-                .collect::<Vec<_>>()
-                .join(" AND ");
-            diesel::sql_query(
-                "SELECT k.product_id AS product_id FROM product_search s \
-                 JOIN product_search_keys k ON k.key = s.rowid \
-                 WHERE product_search MATCH ? LIMIT ?",
-            )
-            .bind::<Text, _>(matching)
-            .bind::<BigInt, _>(fetch)
-            .load(c)?
+            known.insert(key, (rare, std::time::Instant::now()));
+            rare
         }
     };
-    if found.len() > cap {
-        return Ok(None);
+    Ok(rare.then(|| Rare(pieces.to_vec())))
+}
+
+/// Asks the index whether at most `cap` products hold every piece.
+fn is_rare(conn: &mut DbConn, pieces: &[String], cap: usize) -> Result<bool, ApiError> {
+    match conn {
+        DbConn::Pg(c) => {
+            // The planner's estimates, from the statistics ANALYZE keeps on the pieces: for
+            // all pieces at once (it multiplies their frequencies as if independent, which the
+            // pairs of one word are not: 椴树 and 树蜜 come together), and for the rarest piece
+            // alone (an upper bound). Their geometric mean decides; either way the page is
+            // exact, the estimate only picks the cheaper way to it. Pieces hold only letters
+            // and digits, so no quote can reach the literals.
+            let holds = |ps: &[String]| {
+                let list = ps
+                    .iter()
+                    .map(|p| format!("'{}'", p.replace('\'', "")))
+                    .collect::<Vec<_>>()
+                    .join(",");
+                format!("SELECT 1 FROM product_search WHERE grams @> ARRAY[{list}]")
+            };
+            let mut parts: Vec<String> = pieces
+                .iter()
+                .map(|p| holds(std::slice::from_ref(p)))
+                .collect();
+            parts.push(holds(pieces));
+            let plan: Vec<Plan> = diesel::sql_query(format!(
+                "EXPLAIN (FORMAT JSON) {}",
+                parts.join(" UNION ALL ")
+            ))
+            .load(c)?;
+            let plan = plan
+                .first()
+                .and_then(|p| serde_json::from_str::<serde_json::Value>(&p.plan).ok())
+                .map(|v| v[0]["Plan"].clone())
+                .unwrap_or_default();
+            let estimates: Vec<f64> = plan["Plans"]
+                .as_array()
+                .map(|parts| {
+                    parts
+                        .iter()
+                        .filter_map(|p| p["Plan Rows"].as_f64())
+                        .collect()
+                })
+                .unwrap_or_default();
+            let rows = match estimates.split_last() {
+                Some((all, each)) if each.len() == pieces.len() => {
+                    (all * each.iter().copied().fold(f64::MAX, f64::min)).sqrt()
+                }
+                _ => f64::MAX,
+            };
+            Ok(rows <= cap as f64)
+        }
+        DbConn::Sqlite(c) => {
+            let fetch = i64::try_from(cap).unwrap_or(i64::MAX - 1) + 1;
+            let holders = diesel::sql_query(
+                "SELECT count(*) AS n FROM (SELECT 1 FROM product_search \
+                 WHERE product_search MATCH ? LIMIT ?)",
+            )
+            .bind::<Text, _>(fts_match(pieces))
+            .bind::<BigInt, _>(fetch)
+            .get_result::<Holders>(c)?;
+            Ok(usize::try_from(holders.n).is_ok_and(|n| n <= cap))
+        }
     }
-    Ok(Some(Candidates::Ids(
-        found
-            .iter()
-            .filter_map(|f| f.product_id.parse().ok())
-            .collect(),
-    )))
 }
 
 /// After many products were written at once: merges SQLite's index segments into one
