@@ -64,7 +64,6 @@ pub fn load(
 ) -> Result<HashMap<SkuId, SkuForSale>, ApiError> {
     let query = skus::table
         .inner_join(products::table.inner_join(cooperatives::table))
-        .filter(skus::id.eq_any(ids))
         .select((
             skus::id,
             skus::code,
@@ -81,7 +80,9 @@ pub fn load(
             cooperatives::departures,
             skus::lot_tracked,
             skus::pricing,
-        ));
+        ))
+        .into_boxed();
+    let query = crate::filter_ids!(query, skus::id, ids);
     let rows: Vec<Row> = crate::db::prepared::load_listed(conn, query, ids.len())?;
     let mut tiers = if with_tiers {
         tiers_of(conn, ids)?

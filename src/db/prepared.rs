@@ -66,3 +66,17 @@ where
         query.load(conn)
     }
 }
+
+/// Narrows a boxed `query` to the rows whose `column` is one of `ids`: by `=` when there is
+/// one (an order's usual single SKU), because PostgreSQL plans `= ANY($1)` afresh on every
+/// call — a generic plan, costed for an array of unknown length, never wins against a custom
+/// plan for one element — while `= $1` is planned once per connection.
+#[macro_export]
+macro_rules! filter_ids {
+    ($query:expr, $column:expr, $ids:expr) => {
+        match $ids {
+            [one] => $query.filter($column.eq(*one)),
+            many => $query.filter($column.eq_any(many.to_vec())),
+        }
+    };
+}

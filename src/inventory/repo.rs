@@ -148,7 +148,6 @@ pub fn sellable_stock(
 ) -> Result<HashMap<SkuId, Vec<StockOption>>, ApiError> {
     let query = stock::table
         .inner_join(warehouses::table)
-        .filter(stock::sku_id.eq_any(sku_ids))
         .select((
             stock::sku_id,
             stock::warehouse_id,
@@ -156,7 +155,9 @@ pub fn sellable_stock(
             stock::on_hand,
             stock::reserved,
         ))
-        .order((stock::sku_id.asc(), stock::warehouse_id.asc()));
+        .order((stock::sku_id.asc(), stock::warehouse_id.asc()))
+        .into_boxed();
+    let query = crate::filter_ids!(query, stock::sku_id, sku_ids);
     let rows: Vec<(SkuId, WarehouseId, bool, i64, i64)> =
         crate::db::prepared::load_listed(conn, query, sku_ids.len())?;
     let mut map: HashMap<SkuId, Vec<StockOption>> = HashMap::new();

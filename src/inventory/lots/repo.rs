@@ -253,7 +253,6 @@ pub fn sellable(
 ) -> Result<Vec<(LotOption, bool)>, ApiError> {
     let query = lots::table
         .inner_join(warehouses::table)
-        .filter(lots::sku_id.eq_any(sku_ids))
         .filter(lots::status.eq(LotHold::Active))
         .filter(lots::best_before.ge(not_before))
         .filter(lots::on_hand.gt(lots::reserved))
@@ -272,7 +271,9 @@ pub fn sellable(
             lots::warehouse_id.asc(),
             lots::best_before.asc(),
             lots::id.asc(),
-        ));
+        ))
+        .into_boxed();
+    let query = crate::filter_ids!(query, lots::sku_id, sku_ids);
     #[allow(clippy::type_complexity)]
     let rows: Vec<(LotId, SkuId, WarehouseId, String, String, i64, i64, bool)> =
         crate::db::prepared::load_listed(conn, query, sku_ids.len())?;
