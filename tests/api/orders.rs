@@ -160,6 +160,27 @@ async fn an_order_across_cooperatives_is_split_per_cooperative() {
     app.assert_ledger_balanced();
 }
 
+/// `n` requests for the same order under one Idempotency-Key, all at once.
+async fn same_key_orders(
+    app: &TestApp,
+    token: &str,
+    body: &Value,
+    key: &str,
+    n: usize,
+) -> Vec<Resp> {
+    let headers = [("Idempotency-Key", key)];
+    let tries = (0..n).map(|_| {
+        app.request(
+            Method::POST,
+            "/api/v1/orders",
+            Some(token),
+            Some(body.clone()),
+            &headers,
+        )
+    });
+    join_all(tries).await
+}
+
 #[actix_web::test]
 async fn retries_racing_for_the_last_units_all_get_the_first_answer() {
     let app = spawn_app().await;
@@ -171,16 +192,7 @@ async fn retries_racing_for_the_last_units_all_get_the_first_answer() {
     let body = json!({"items": [{"sku_id": sku, "quantity": 2}], "shipping_address": shantou()});
     // the first to commit takes all the stock: the others, whether they read the stock
     // before or after it, answer with its order, never with insufficient_stock
-    let tries = (0..30).map(|_| {
-        app.request(
-            Method::POST,
-            "/api/v1/orders",
-            Some(&buyer.token),
-            Some(body.clone()),
-            &[("Idempotency-Key", "last-two")],
-        )
-    });
-    let results = join_all(tries).await;
+    let results = same_key_orders(&app, &buyer.token, &body, "last-two", 30).await;
     let first = results.iter().find(|r| r.status == 201).expect("one order");
     for r in &results {
         assert!(
@@ -273,16 +285,7 @@ async fn fifty_parallel_retries_with_one_key_make_one_order() {
         .await;
     let buyer = app.register("buyer@example.cn").await;
     let body = json!({"items": [{"sku_id": sku, "quantity": 2}], "shipping_address": shantou()});
-    let tries = (0..50).map(|_| {
-        app.request(
-            Method::POST,
-            "/api/v1/orders",
-            Some(&buyer.token),
-            Some(body.clone()),
-            &[("Idempotency-Key", "checkout-7f3a")],
-        )
-    });
-    let results = join_all(tries).await;
+    let results = same_key_orders(&app, &buyer.token, &body, "checkout-7f3a", 50).await;
     let ok: Vec<&Resp> = results.iter().filter(|r| r.status == 201).collect();
     for r in &results {
         assert!(
