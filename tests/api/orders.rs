@@ -160,6 +160,17 @@ async fn an_order_across_cooperatives_is_split_per_cooperative() {
     app.assert_ledger_balanced();
 }
 
+/// A co-op's rice SKU with `units` in stock, a buyer, and an order for two of them.
+async fn two_bags_of_rice(app: &TestApp, units: i64) -> (String, Session, Value) {
+    let shop = app.shop("绥滨合作社", "RICE").await;
+    let sku = shop.skus["5KG"].clone();
+    app.receive(&shop.owner, &shop.coop, &sku, &shop.warehouse, units)
+        .await;
+    let buyer = app.register("buyer@example.cn").await;
+    let body = json!({"items": [{"sku_id": sku, "quantity": 2}], "shipping_address": shantou()});
+    (sku, buyer, body)
+}
+
 /// `n` requests for the same order under one Idempotency-Key, all at once.
 async fn same_key_orders(
     app: &TestApp,
@@ -184,12 +195,7 @@ async fn same_key_orders(
 #[actix_web::test]
 async fn retries_racing_for_the_last_units_all_get_the_first_answer() {
     let app = spawn_app().await;
-    let shop = app.shop("绥滨合作社", "RICE").await;
-    let sku = shop.skus["5KG"].clone();
-    app.receive(&shop.owner, &shop.coop, &sku, &shop.warehouse, 2)
-        .await;
-    let buyer = app.register("buyer@example.cn").await;
-    let body = json!({"items": [{"sku_id": sku, "quantity": 2}], "shipping_address": shantou()});
+    let (sku, buyer, body) = two_bags_of_rice(&app, 2).await;
     // the first to commit takes all the stock: the others, whether they read the stock
     // before or after it, answer with its order, never with insufficient_stock
     let results = same_key_orders(&app, &buyer.token, &body, "last-two", 30).await;
@@ -279,12 +285,7 @@ async fn sixty_buyers_racing_for_twenty_units_never_oversell() {
 #[actix_web::test]
 async fn fifty_parallel_retries_with_one_key_make_one_order() {
     let app = spawn_app().await;
-    let shop = app.shop("绥滨合作社", "RICE").await;
-    let sku = shop.skus["5KG"].clone();
-    app.receive(&shop.owner, &shop.coop, &sku, &shop.warehouse, 100)
-        .await;
-    let buyer = app.register("buyer@example.cn").await;
-    let body = json!({"items": [{"sku_id": sku, "quantity": 2}], "shipping_address": shantou()});
+    let (sku, buyer, body) = two_bags_of_rice(&app, 100).await;
     let results = same_key_orders(&app, &buyer.token, &body, "checkout-7f3a", 50).await;
     let ok: Vec<&Resp> = results.iter().filter(|r| r.status == 201).collect();
     for r in &results {
