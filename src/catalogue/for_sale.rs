@@ -1,6 +1,7 @@
 //! What checkout, the cart and CSV import need to know about SKUs on sale: one named row per
 //! SKU with its product and co-op, read in one statement (and its tiers in a second, only for
-//! business buyers, whose prices use them).
+//! business buyers, whose prices use them); for checkout, with the SKUs' stock rows in the
+//! same statement.
 
 use std::collections::HashMap;
 
@@ -11,10 +12,11 @@ use super::pricing::PricedSku;
 use super::product::Tier;
 use super::repo::tiers_of;
 use crate::cooperatives::domain::CooperativeStatus;
-use crate::db::schema::{cooperatives, products, skus};
+use crate::db::schema::{cooperatives, products, skus, stock, warehouses};
 use crate::db::DbConn;
 use crate::http::error::ApiError;
-use crate::ids::{CooperativeId, SkuId};
+use crate::ids::{CooperativeId, SkuId, WarehouseId};
+use crate::inventory::domain::StockOption;
 use crate::money::Money;
 
 /// A SKU as a buyer meets it.
@@ -64,26 +66,103 @@ pub fn load(
 ) -> Result<HashMap<SkuId, SkuForSale>, ApiError> {
     let query = skus::table
         .inner_join(products::table.inner_join(cooperatives::table))
-        .select((
-            skus::id,
-            skus::code,
-            skus::name,
-            skus::net_weight_grams,
-            skus::price,
-            skus::sales_channel,
-            skus::min_order_quantity,
-            skus::cooperative_id,
-            products::name,
-            products::storage,
-            products::status,
-            cooperatives::status,
-            cooperatives::departures,
-            skus::lot_tracked,
-            skus::pricing,
-        ))
+        .select(ROW)
         .into_boxed();
     let query = crate::filter_ids!(query, skus::id, ids);
     let rows: Vec<Row> = crate::db::prepared::load_listed(conn, query, ids.len())?;
+    for_sale(conn, rows, ids, with_tiers)
+}
+
+/// A SKU row's stock in one warehouse, when it has a stock row there.
+type StockColumns = (Option<WarehouseId>, Option<bool>, Option<i64>, Option<i64>);
+
+/// Stock rows by SKU, as checkout allocates from them.
+pub type StockBySku = HashMap<SkuId, Vec<StockOption>>;
+
+/// [`load`] and, in the same statement, each SKU's stock rows by warehouse (the SKUs'
+/// untracked stock; lots are read apart): what checkout reads before an order.
+pub fn load_with_stock(
+    conn: &mut DbConn,
+    ids: &[SkuId],
+    with_tiers: bool,
+) -> Result<(HashMap<SkuId, SkuForSale>, StockBySku), ApiError> {
+    let query = skus::table
+        .inner_join(products::table.inner_join(cooperatives::table))
+        .left_join(stock::table.inner_join(warehouses::table))
+        .select((
+            ROW,
+            (
+                stock::warehouse_id.nullable(),
+                warehouses::cold_storage.nullable(),
+                stock::on_hand.nullable(),
+                stock::reserved.nullable(),
+            ),
+        ))
+        .order((skus::id.asc(), stock::warehouse_id.asc()))
+        .into_boxed();
+    let query = crate::filter_ids!(query, skus::id, ids);
+    let rows: Vec<(Row, StockColumns)> = crate::db::prepared::load_listed(conn, query, ids.len())?;
+    let mut stock = StockBySku::new();
+    let mut skus = Vec::new();
+    for (row, held) in rows {
+        if let (Some(warehouse_id), Some(cold), Some(on_hand), Some(reserved)) = held {
+            stock.entry(row.id).or_default().push(StockOption {
+                warehouse_id,
+                cold,
+                available: on_hand - reserved,
+            });
+        }
+        if skus.last().is_none_or(|last: &Row| last.id != row.id) {
+            skus.push(row);
+        }
+    }
+    Ok((for_sale(conn, skus, ids, with_tiers)?, stock))
+}
+
+/// The columns of a [`Row`].
+type RowColumns = (
+    skus::id,
+    skus::code,
+    skus::name,
+    skus::net_weight_grams,
+    skus::price,
+    skus::sales_channel,
+    skus::min_order_quantity,
+    skus::cooperative_id,
+    products::name,
+    products::storage,
+    products::status,
+    cooperatives::status,
+    cooperatives::departures,
+    skus::lot_tracked,
+    skus::pricing,
+);
+
+const ROW: RowColumns = (
+    skus::id,
+    skus::code,
+    skus::name,
+    skus::net_weight_grams,
+    skus::price,
+    skus::sales_channel,
+    skus::min_order_quantity,
+    skus::cooperative_id,
+    products::name,
+    products::storage,
+    products::status,
+    cooperatives::status,
+    cooperatives::departures,
+    skus::lot_tracked,
+    skus::pricing,
+);
+
+/// SKU rows as buyers meet them, with their tiers (read now) when prices use them.
+fn for_sale(
+    conn: &mut DbConn,
+    rows: Vec<Row>,
+    ids: &[SkuId],
+    with_tiers: bool,
+) -> Result<HashMap<SkuId, SkuForSale>, ApiError> {
     let mut tiers = if with_tiers {
         tiers_of(conn, ids)?
     } else {

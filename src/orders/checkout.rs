@@ -15,10 +15,8 @@ use crate::db::DbConn;
 use crate::delivery::departures;
 use crate::http::error::ApiError;
 use crate::ids::SkuId;
-use crate::inventory;
 use crate::inventory::domain::StockOption;
 use crate::inventory::lots::{self, domain::date_text};
-use std::collections::HashMap;
 
 /// Whether scheduling books truck capacity (an order) or only looks (a preview).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,16 +54,15 @@ pub fn plan(
     destination: &Address,
 ) -> Result<Plan, ApiError> {
     let ids = lines.sku_ids();
-    let skus = for_sale::load(conn, &ids, buyer == Buyer::Wholesale)?;
+    // the SKUs and their stock rows in one statement; a lot-tracked SKU's stock is its lots
+    let (skus, mut stock) = for_sale::load_with_stock(conn, &ids, buyer == Buyer::Wholesale)?;
     let priced = price_lines(lines, &skus, buyer)?;
-    let (tracked, untracked): (Vec<SkuId>, Vec<SkuId>) = ids
+    let tracked: Vec<SkuId> = ids
         .iter()
-        .partition(|id| skus.get(id).is_some_and(|s| s.lot_tracked));
-    let mut stock = if untracked.is_empty() {
-        HashMap::new()
-    } else {
-        inventory::repo::sellable_stock(conn, &untracked)?
-    };
+        .copied()
+        .filter(|id| skus.get(id).is_some_and(|s| s.lot_tracked))
+        .collect();
+    stock.retain(|id, _| !tracked.contains(id));
     let mut lot_options = Vec::new();
     if !tracked.is_empty() {
         let not_before =
