@@ -88,7 +88,12 @@ pub fn load_with_stock(
 ) -> Result<(HashMap<SkuId, SkuForSale>, StockBySku), ApiError> {
     let query = skus::table
         .inner_join(products::table.inner_join(cooperatives::table))
-        .left_join(stock::table.inner_join(warehouses::table))
+        // two plain LEFT JOINs: SQLite materialises a parenthesised `(stock JOIN warehouses)`
+        // whole (every stock row) before joining it
+        .left_join(stock::table)
+        .left_join(
+            warehouses::table.on(warehouses::id.nullable().eq(stock::warehouse_id.nullable())),
+        )
         .select((
             ROW,
             (
