@@ -39,7 +39,8 @@ pub struct SkuForSale {
     pub pricing: Pricing,
 }
 
-#[derive(Queryable)]
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = skus)]
 struct Row {
     id: SkuId,
     code: String,
@@ -49,10 +50,15 @@ struct Row {
     sales_channel: SalesChannel,
     min_order_quantity: Option<i64>,
     cooperative_id: CooperativeId,
+    #[diesel(select_expression = products::name)]
     product_name: String,
+    #[diesel(select_expression = products::storage)]
     storage: Storage,
+    #[diesel(select_expression = products::status)]
     product_status: ProductStatus,
+    #[diesel(select_expression = cooperatives::status)]
     cooperative_status: CooperativeStatus,
+    #[diesel(select_expression = cooperatives::departures)]
     departures: Option<String>,
     lot_tracked: bool,
     pricing: Pricing,
@@ -66,7 +72,7 @@ pub fn load(
 ) -> Result<HashMap<SkuId, SkuForSale>, ApiError> {
     let query = skus::table
         .inner_join(products::table.inner_join(cooperatives::table))
-        .select(ROW)
+        .select(Row::as_select())
         .into_boxed();
     let query = crate::filter_ids!(query, skus::id, ids);
     let rows: Vec<Row> = crate::db::prepared::load_listed(conn, query, ids.len())?;
@@ -95,7 +101,7 @@ pub fn load_with_stock(
             warehouses::table.on(warehouses::id.nullable().eq(stock::warehouse_id.nullable())),
         )
         .select((
-            ROW,
+            Row::as_select(),
             (
                 stock::warehouse_id.nullable(),
                 warehouses::cold_storage.nullable(),
@@ -123,43 +129,6 @@ pub fn load_with_stock(
     }
     Ok((for_sale(conn, skus, ids, with_tiers)?, stock))
 }
-
-/// The columns of a [`Row`].
-type RowColumns = (
-    skus::id,
-    skus::code,
-    skus::name,
-    skus::net_weight_grams,
-    skus::price,
-    skus::sales_channel,
-    skus::min_order_quantity,
-    skus::cooperative_id,
-    products::name,
-    products::storage,
-    products::status,
-    cooperatives::status,
-    cooperatives::departures,
-    skus::lot_tracked,
-    skus::pricing,
-);
-
-const ROW: RowColumns = (
-    skus::id,
-    skus::code,
-    skus::name,
-    skus::net_weight_grams,
-    skus::price,
-    skus::sales_channel,
-    skus::min_order_quantity,
-    skus::cooperative_id,
-    products::name,
-    products::storage,
-    products::status,
-    cooperatives::status,
-    cooperatives::departures,
-    skus::lot_tracked,
-    skus::pricing,
-);
 
 /// SKU rows as buyers meet them, with their tiers (read now) when prices use them.
 fn for_sale(
