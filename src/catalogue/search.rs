@@ -212,8 +212,9 @@ pub const CANDIDATES: usize = 500;
 
 /// Published products of active co-ops matching `s`, one page of them, with co-op names.
 /// `in_stock` narrows to products with something to sell. At most three statements: the
-/// category tree (when filtering by category), the text index (with `q`), the page — two
-/// pages' worth for a common query sorted by relevance (names first, then the rest).
+/// category tree (when filtering by category), the text index (with `q`, when its rarity is
+/// not remembered), the page — two pages' worth for a common query sorted by relevance (names
+/// first, then the rest).
 pub fn search(
     conn: &mut DbConn,
     s: &Search,
