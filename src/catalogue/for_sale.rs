@@ -12,12 +12,13 @@ use super::pricing::PricedSku;
 use super::product::Tier;
 use super::repo::tiers_of;
 use crate::cooperatives::domain::CooperativeStatus;
-use crate::db::schema::{cooperatives, products, skus, stock, warehouses};
+use crate::db::schema::{cooperatives, products, shipping_rates, skus, stock, warehouses};
 use crate::db::DbConn;
 use crate::http::error::ApiError;
 use crate::ids::{CooperativeId, SkuId, WarehouseId};
 use crate::inventory::domain::StockOption;
 use crate::money::Money;
+use crate::orders::shipping::ANY_PROVINCE;
 
 /// A SKU as a buyer meets it.
 #[derive(Debug, Clone)]
@@ -85,20 +86,43 @@ type StockColumns = (Option<WarehouseId>, Option<bool>, Option<i64>, Option<i64>
 /// Stock rows by SKU, as checkout allocates from them.
 pub type StockBySku = HashMap<SkuId, Vec<StockOption>>;
 
+/// A shipping rate as stored: province, storage, first kilogram, each further kilogram, free
+/// over, transit days (fen, days).
+pub type RateColumns = (String, Storage, i64, i64, Option<i64>, i32);
+
+/// Checkout's read, in one statement: the SKUs, their untracked stock rows, and the shipping
+/// rates they may need.
+pub struct ForCheckout {
+    pub skus: HashMap<SkuId, SkuForSale>,
+    pub stock: StockBySku,
+    /// For each storage class among the SKUs, the `province`'s own rate and the `*` rate.
+    pub rates: Vec<RateColumns>,
+}
+
 /// [`load`] and, in the same statement, each SKU's stock rows by warehouse (the SKUs'
-/// untracked stock; lots are read apart): what checkout reads before an order.
+/// untracked stock; lots are read apart) and the shipping rates to `province` (its own and the
+/// `*` row) for the SKUs' storage classes: what checkout reads before an order.
 pub fn load_with_stock(
     conn: &mut DbConn,
     ids: &[SkuId],
     with_tiers: bool,
-) -> Result<(HashMap<SkuId, SkuForSale>, StockBySku), ApiError> {
+    province: &str,
+) -> Result<ForCheckout, ApiError> {
     let query = skus::table
         .inner_join(products::table.inner_join(cooperatives::table))
-        // two plain LEFT JOINs: SQLite materialises a parenthesised `(stock JOIN warehouses)`
+        // plain LEFT JOINs: SQLite materialises a parenthesised `(stock JOIN warehouses)`
         // whole (every stock row) before joining it
         .left_join(stock::table)
         .left_join(
             warehouses::table.on(warehouses::id.nullable().eq(stock::warehouse_id.nullable())),
+        )
+        // up to two rate rows per storage class: a SKU row comes back once per rate row
+        .left_join(
+            shipping_rates::table.on(shipping_rates::storage.eq(products::storage).and(
+                shipping_rates::province
+                    .eq(province.to_owned())
+                    .or(shipping_rates::province.eq(ANY_PROVINCE)),
+            )),
         )
         .select((
             Row::as_select(),
@@ -108,27 +132,63 @@ pub fn load_with_stock(
                 stock::on_hand.nullable(),
                 stock::reserved.nullable(),
             ),
+            (
+                shipping_rates::province.nullable(),
+                shipping_rates::storage.nullable(),
+                shipping_rates::first_kg_fee.nullable(),
+                shipping_rates::additional_kg_fee.nullable(),
+                shipping_rates::free_over.nullable(),
+                shipping_rates::transit_days.nullable(),
+            ),
         ))
         .order((skus::id.asc(), stock::warehouse_id.asc()))
         .into_boxed();
     let query = crate::filter_ids!(query, skus::id, ids);
-    let rows: Vec<(Row, StockColumns)> = crate::db::prepared::load_listed(conn, query, ids.len())?;
+    let rows: Vec<(Row, StockColumns, NullableRate)> =
+        crate::db::prepared::load_listed(conn, query, ids.len())?;
     let mut stock = StockBySku::new();
     let mut skus = Vec::new();
-    for (row, held) in rows {
+    let mut rates: Vec<RateColumns> = Vec::new();
+    for (row, held, rate) in rows {
         if let (Some(warehouse_id), Some(cold), Some(on_hand), Some(reserved)) = held {
-            stock.entry(row.id).or_default().push(StockOption {
-                warehouse_id,
-                cold,
-                available: on_hand - reserved,
-            });
+            let options = stock.entry(row.id).or_default();
+            // the same stock row again, for the SKU's second rate row
+            if options
+                .last()
+                .is_none_or(|o| o.warehouse_id != warehouse_id)
+            {
+                options.push(StockOption {
+                    warehouse_id,
+                    cold,
+                    available: on_hand - reserved,
+                });
+            }
+        }
+        if let (Some(p), Some(s), Some(first), Some(extra), free, Some(days)) = rate {
+            if !rates.iter().any(|r| r.0 == p && r.1 == s) {
+                rates.push((p, s, first, extra, free, days));
+            }
         }
         if skus.last().is_none_or(|last: &Row| last.id != row.id) {
             skus.push(row);
         }
     }
-    Ok((for_sale(conn, skus, ids, with_tiers)?, stock))
+    Ok(ForCheckout {
+        skus: for_sale(conn, skus, ids, with_tiers)?,
+        stock,
+        rates,
+    })
 }
+
+/// A rate row's columns when the LEFT JOIN found one.
+type NullableRate = (
+    Option<String>,
+    Option<Storage>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<i32>,
+);
 
 /// SKU rows as buyers meet them, with their tiers (read now) when prices use them.
 fn for_sale(

@@ -54,8 +54,13 @@ pub fn plan(
     destination: &Address,
 ) -> Result<Plan, ApiError> {
     let ids = lines.sku_ids();
-    // the SKUs and their stock rows in one statement; a lot-tracked SKU's stock is its lots
-    let (skus, mut stock) = for_sale::load_with_stock(conn, &ids, buyer == Buyer::Wholesale)?;
+    // the SKUs, their stock rows and the rates to the destination in one statement; a
+    // lot-tracked SKU's stock is its lots
+    let for_sale::ForCheckout {
+        skus,
+        mut stock,
+        rates,
+    } = for_sale::load_with_stock(conn, &ids, buyer == Buyer::Wholesale, &destination.province)?;
     let priced = price_lines(lines, &skus, buyer)?;
     let tracked: Vec<SkuId> = ids
         .iter()
@@ -85,7 +90,10 @@ pub fn plan(
     }
     let demands: Vec<_> = priced.iter().map(PricedLine::demand).collect();
     let allocations = allocate(&demands, &stock).map_err(insufficient)?;
-    let rates = shipping::load(conn)?;
+    let rates: Vec<shipping::Rate> = rates
+        .into_iter()
+        .map(shipping::Rate::from_columns)
+        .collect();
     let mut plan = build_plan(&priced, &allocations, &rates, destination)?;
     plan.lot_options = lot_options;
     plan.min_shelf_life_days = min_shelf_life_days;

@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 
 use super::domain::province;
 use crate::auth::{AdminUser, AuthUser};
+use crate::catalogue::for_sale::RateColumns;
 use crate::catalogue::Storage;
 use crate::db::schema::shipping_rates;
 use crate::db::{self, replicas::ReadPool, DbConn, DbPool};
@@ -79,8 +80,25 @@ pub fn rate_for<'a>(rates: &'a [Rate], destination: &str, storage: Storage) -> O
         })
 }
 
+impl Rate {
+    /// A rate from its stored columns.
+    pub fn from_columns(
+        (province, storage, first, extra, free, transit_days): RateColumns,
+    ) -> Rate {
+        Rate {
+            province,
+            storage,
+            first_kg_fee: Money::from_fen(first),
+            additional_kg_fee: Money::from_fen(extra),
+            free_over: free.map(Money::from_fen),
+            transit_days,
+        }
+    }
+}
+
+/// The whole rate table, by province and storage.
 pub fn load(conn: &mut DbConn) -> Result<Vec<Rate>, ApiError> {
-    let rows: Vec<(String, Storage, i64, i64, Option<i64>, i32)> = shipping_rates::table
+    let rows: Vec<RateColumns> = shipping_rates::table
         .select((
             shipping_rates::province,
             shipping_rates::storage,
@@ -94,19 +112,7 @@ pub fn load(conn: &mut DbConn) -> Result<Vec<Rate>, ApiError> {
             shipping_rates::storage.asc(),
         ))
         .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(
-            |(province, storage, first, extra, free, transit_days)| Rate {
-                province,
-                storage,
-                first_kg_fee: Money::from_fen(first),
-                additional_kg_fee: Money::from_fen(extra),
-                free_over: free.map(Money::from_fen),
-                transit_days,
-            },
-        )
-        .collect())
+    Ok(rows.into_iter().map(Rate::from_columns).collect())
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
