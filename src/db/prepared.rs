@@ -80,3 +80,67 @@ macro_rules! filter_ids {
         }
     };
 }
+
+/// Several writes as one PostgreSQL statement: `WITH a AS (…), b AS (…) SELECT …`, one round
+/// trip instead of one per write. PostgreSQL runs every data-modifying part of a `WITH` once
+/// and to completion whether or not the final `SELECT` reads it, and checks foreign keys at
+/// the end of the statement, so parts may write rows that refer to each other. The order the
+/// parts run in is not defined: never two parts that lock rows other statements lock in some
+/// order. `keep`: the caller knows the SQL text comes in few shapes (see [`Keep`]).
+pub struct Together<'a, DB: Backend, ST> {
+    parts: Vec<(&'static str, Box<dyn QueryFragment<DB> + 'a>)>,
+    select: &'static str,
+    keep: bool,
+    sql_type: std::marker::PhantomData<ST>,
+}
+
+impl<'a, DB: Backend, ST> Together<'a, DB, ST> {
+    /// Ends with `select`, which may read the parts by their names.
+    pub fn new(select: &'static str, keep: bool) -> Self {
+        Together {
+            parts: Vec::new(),
+            select,
+            keep,
+            sql_type: std::marker::PhantomData,
+        }
+    }
+
+    /// Adds a part named `name`; a part `select` reads needs a `RETURNING`.
+    pub fn with(mut self, name: &'static str, part: impl QueryFragment<DB> + 'a) -> Self {
+        self.parts.push((name, Box::new(part)));
+        self
+    }
+}
+
+impl<DB: Backend, ST> QueryId for Together<'_, DB, ST> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<DB: Backend, ST> QueryFragment<DB> for Together<'_, DB, ST> {
+    fn walk_ast<'b>(&'b self, mut pass: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        pass.push_sql("WITH ");
+        for (n, (name, part)) in self.parts.iter().enumerate() {
+            if n > 0 {
+                pass.push_sql(", ");
+            }
+            pass.push_sql(name);
+            pass.push_sql(" AS (");
+            part.walk_ast(pass.reborrow())?;
+            pass.push_sql(")");
+        }
+        pass.push_sql(" ");
+        pass.push_sql(self.select);
+        Ok(())
+    }
+
+    fn is_safe_to_cache_prepared(&self, _backend: &DB) -> QueryResult<bool> {
+        Ok(self.keep)
+    }
+}
+
+impl<DB: Backend, ST> Query for Together<'_, DB, ST> {
+    type SqlType = ST;
+}
+
+impl<DB: Backend, ST, Conn> RunQueryDsl<Conn> for Together<'_, DB, ST> {}

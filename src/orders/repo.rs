@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use super::domain::{Address, FulfilmentStatus, OrderStatus, PaymentStatus};
 use super::plan::Plan;
 use crate::catalogue::domain::{Pricing, Storage};
-use crate::db::prepared::Keep;
+use crate::db::prepared::{Keep, Together, FEW};
 use crate::db::schema::{fulfilments, order_items, orders};
 use crate::db::{self, DbConn};
 use crate::http::error::ApiError;
@@ -14,7 +14,10 @@ use crate::http::pagination::{time_key, Page, Paginated};
 use crate::ids::{
     CooperativeId, FulfilmentId, OrderId, OrderItemId, OrganizationId, SkuId, UserId, WarehouseId,
 };
+use crate::inventory;
 use crate::money::Money;
+use diesel::pg::Pg;
+use diesel::sql_types::{BigInt, Text};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = orders)]
@@ -103,10 +106,7 @@ struct Next {
 /// inside the order's INSERT (no row lock, no round trip of its own): this is that value.
 fn pg_number(
     day: String,
-) -> diesel::expression::SqlLiteral<
-    diesel::sql_types::Text,
-    impl diesel::query_builder::QueryFragment<crate::db::MultiBackend>,
-> {
+) -> diesel::expression::SqlLiteral<Text, impl diesel::query_builder::QueryFragment<Pg>> {
     diesel::dsl::sql::<diesel::sql_types::Text>("(SELECT 'SH' || ")
         .bind::<diesel::sql_types::Text, _>(day)
         .sql(
@@ -141,11 +141,29 @@ pub struct Inserted {
     pub order: OrderRow,
     pub fulfilments: Vec<FulfilmentRow>,
     pub items: Vec<ItemRow>,
+    /// Whether the reservation asked to be made with the rows was (`None`: none was asked).
+    pub reserved: Option<bool>,
 }
 
-/// Writes the order, its fulfilments and items (three INSERTs) and returns the rows written.
-/// Reservations are the caller's next step, kept last so stock rows stay locked briefly.
-pub fn insert(conn: &mut DbConn, new: &NewOrder<'_>, plan: &Plan) -> Result<Inserted, ApiError> {
+/// One stock reservation, to make in the same statement as the order's rows.
+#[derive(Debug, Clone, Copy)]
+pub struct WithRows {
+    pub sku_id: SkuId,
+    pub warehouse_id: WarehouseId,
+    pub quantity: i64,
+}
+
+/// Writes the order, its fulfilments and items and returns the rows written; on PostgreSQL in
+/// one statement. `reserve`: an order's one stock reservation, made right after the rows (on
+/// PostgreSQL in the same statement, so the stock row is locked only for the rest of the
+/// transaction); otherwise reservations are the caller's next step, kept last for the same
+/// reason.
+pub fn insert(
+    conn: &mut DbConn,
+    new: &NewOrder<'_>,
+    plan: &Plan,
+    reserve: Option<WithRows>,
+) -> Result<Inserted, ApiError> {
     let id = OrderId::generate();
     let now = db::now();
     let day = (chrono::Utc::now() + chrono::Duration::hours(8))
@@ -248,50 +266,86 @@ pub fn insert(conn: &mut DbConn, new: &NewOrder<'_>, plan: &Plan) -> Result<Inse
     for (n, item) in item_rows.iter_mut().enumerate() {
         item.position = n as i32;
     }
-    // RETURNING: a statement run for its row count is never kept prepared (`db::prepared`)
-    order.number = match conn {
-        DbConn::Pg(_) => Keep(
-            diesel::insert_into(orders::table)
-                .values((&order, orders::number.eq(pg_number(day))))
-                .returning(orders::number),
-        )
-        .get_result::<String>(conn)?,
+    let reserved = match conn {
+        DbConn::Pg(c) => {
+            // the three INSERTs (and the reservation) as one statement: one round trip
+            let keep = fulfilment_rows.len() <= FEW && item_rows.len() <= FEW;
+            let select = match reserve {
+                Some(_) => "SELECT o.number, (SELECT count(*) FROM s) FROM o",
+                None => "SELECT o.number, 0::bigint FROM o",
+            };
+            let mut writes = Together::<Pg, (Text, BigInt)>::new(select, keep)
+                .with(
+                    "o",
+                    diesel::insert_into(orders::table)
+                        .values((&order, orders::number.eq(pg_number(day))))
+                        .returning(orders::number),
+                )
+                .with(
+                    "f",
+                    diesel::insert_into(fulfilments::table).values(fulfilment_rows.as_slice()),
+                )
+                .with(
+                    "i",
+                    diesel::insert_into(order_items::table).values(item_rows.as_slice()),
+                );
+            if let Some(r) = reserve {
+                writes = writes.with(
+                    "s",
+                    crate::reserve_stock!(r.sku_id, r.warehouse_id, r.quantity),
+                );
+            }
+            let (number, held) = writes.get_result::<(String, i64)>(c)?;
+            order.number = number;
+            reserve.map(|_| held == 1)
+        }
         DbConn::Sqlite(c) => {
-            let number = sqlite_number(c, &day)?;
+            order.number = sqlite_number(c, &day)?;
+            // RETURNING: a statement run for its row count is never kept prepared
+            // (`db::prepared`); one row is one plain INSERT, while SQLite runs a batch as a
+            // row-by-row savepoint
             Keep(
                 diesel::insert_into(orders::table)
-                    .values((&order, orders::number.eq(&number)))
+                    .values((&order, orders::number.eq(&order.number)))
                     .returning(orders::id),
             )
             .get_result::<OrderId>(conn)?;
-            number
+            match fulfilment_rows.as_slice() {
+                [one] => Keep(
+                    diesel::insert_into(fulfilments::table)
+                        .values(one)
+                        .returning(fulfilments::id),
+                )
+                .get_results::<FulfilmentId>(conn)?
+                .len(),
+                many => crate::insert_rows!(conn, fulfilments::table, many)?,
+            };
+            match item_rows.as_slice() {
+                [one] => Keep(
+                    diesel::insert_into(order_items::table)
+                        .values(one)
+                        .returning(order_items::id),
+                )
+                .get_results::<OrderItemId>(conn)?
+                .len(),
+                many => crate::insert_rows!(conn, order_items::table, many)?,
+            };
+            match reserve {
+                Some(r) => Some(inventory::reserve(
+                    conn,
+                    r.sku_id,
+                    r.warehouse_id,
+                    r.quantity,
+                )?),
+                None => None,
+            }
         }
-    };
-    // one row is one plain INSERT; SQLite runs a batch as a row-by-row savepoint
-    match fulfilment_rows.as_slice() {
-        [one] => Keep(
-            diesel::insert_into(fulfilments::table)
-                .values(one)
-                .returning(fulfilments::id),
-        )
-        .get_results::<FulfilmentId>(conn)?
-        .len(),
-        many => crate::insert_rows!(conn, fulfilments::table, many)?,
-    };
-    match item_rows.as_slice() {
-        [one] => Keep(
-            diesel::insert_into(order_items::table)
-                .values(one)
-                .returning(order_items::id),
-        )
-        .get_results::<OrderItemId>(conn)?
-        .len(),
-        many => crate::insert_rows!(conn, order_items::table, many)?,
     };
     Ok(Inserted {
         order,
         fulfilments: fulfilment_rows,
         items: item_rows,
+        reserved,
     })
 }
 
