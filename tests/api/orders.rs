@@ -279,6 +279,13 @@ async fn sixty_buyers_racing_for_twenty_units_never_oversell() {
         .map(|r| r.body["number"].as_str().unwrap().to_owned())
         .collect();
     assert_eq!(numbers.len(), 20, "order numbers are unique");
+    // a refused attempt leaves no order behind (its rows were written with the reservation)
+    let mut listed = 0;
+    for b in &buyers {
+        let orders = app.get("/api/v1/orders", Some(&b.token)).await.expect(200);
+        listed += orders["items"].as_array().unwrap().len();
+    }
+    assert_eq!(listed, 20);
     app.assert_ledger_balanced();
 }
 
