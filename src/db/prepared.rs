@@ -60,7 +60,16 @@ where
     Q: diesel::query_dsl::LoadQuery<'q, super::DbConn, U>,
     Keep<Q>: diesel::query_dsl::LoadQuery<'q, super::DbConn, U>,
 {
-    if listed <= FEW {
+    load_kept_if(conn, query, listed <= FEW)
+}
+
+/// Loads `query`, kept prepared when `keep` (the caller knows its text comes in few shapes).
+pub fn load_kept_if<'q, Q, U>(conn: &mut super::DbConn, query: Q, keep: bool) -> QueryResult<Vec<U>>
+where
+    Q: diesel::query_dsl::LoadQuery<'q, super::DbConn, U>,
+    Keep<Q>: diesel::query_dsl::LoadQuery<'q, super::DbConn, U>,
+{
+    if keep {
         Keep(query).load(conn)
     } else {
         query.load(conn)
