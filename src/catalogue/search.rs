@@ -31,17 +31,27 @@ type TextTest =
 /// `column` contains the lowercased `%…%` pattern, ignoring case as both databases can:
 /// `lower(column) LIKE pattern` on PostgreSQL; on SQLite plain `LIKE`, which already ignores
 /// ASCII case (and SQLite's `lower` folds nothing more), without `lower`'s copy of every
-/// description it passes (six times faster on a Chinese catalogue).
+/// description it passes (six times faster on a Chinese catalogue). PostgreSQL, too, tests the
+/// column as it is when the pattern has no letter that has case (Chinese, digits): a column
+/// contains such a pattern exactly when its lowercase does, and `lower` of every description
+/// a rare query passes was a sixth of that page's statement.
 macro_rules! contains {
     ($sqlite:expr, $column:expr, $pattern:expr) => {{
         let pattern: String = $pattern.clone();
-        let test: TextTest = if $sqlite {
+        let test: TextTest = if $sqlite || !has_case(&pattern) {
             Box::new($column.like(pattern).escape('\\'))
         } else {
             Box::new(lower($column).like(pattern).escape('\\'))
         };
         test
     }};
+}
+
+/// Whether some character of `text` changes under upper- or lowercasing.
+fn has_case(text: &str) -> bool {
+    text.chars().any(|c| {
+        !c.to_lowercase().eq(std::iter::once(c)) || !c.to_uppercase().eq(std::iter::once(c))
+    })
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -453,5 +463,14 @@ mod tests {
         assert!(name_matches("有机大米 5kg", &like_pattern("大米")));
         assert!(name_matches("50%_OFF rice", &like_pattern("50%_off")));
         assert!(!name_matches("菊花", &like_pattern("大米")));
+    }
+
+    #[test]
+    fn only_cased_letters_need_lowercasing() {
+        assert!(!has_case("%黑土地冻梨%"));
+        assert!(!has_case("%5\\_10%"));
+        assert!(has_case("%rice%"));
+        assert!(has_case("%é%"));
+        assert!(has_case("%ǆ%"));
     }
 }

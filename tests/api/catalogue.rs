@@ -504,7 +504,7 @@ async fn search_pages_are_the_same_from_the_index_and_from_walking_the_catalogue
     .await
     .expect(200);
 
-    let expected: [(&str, &[&str]); 8] = [
+    let expected: [(&str, &[&str]); 9] = [
         // names first (newest first), then matches in subtitles and descriptions
         (
             "米",
@@ -520,6 +520,8 @@ async fn search_pages_are_the_same_from_the_index_and_from_walking_the_catalogue
         ("土地冻梨", &["黑土地冻梨"]),
         ("黑土地", &["黑土地冻梨", "黑木耳", "有机大米 5KG"]),
         ("5kg", &["有机大米 5KG", "黑土地冻梨"]),
+        // a query without cased letters is tested on the text as it is, capitals and all
+        ("5", &["50%_off 蜂蜜", "有机大米 5KG", "黑土地冻梨"]),
         ("礼盒", &["稻米礼盒"]),
         ("50%_", &["50%_off 蜂蜜"]),
         ("没有这个", &[]),
