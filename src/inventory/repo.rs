@@ -345,29 +345,6 @@ pub fn set_on_hand(
     Ok(Some(delta))
 }
 
-/// The conditional `UPDATE … RETURNING version` that reserves `quantity` units of a SKU in a
-/// warehouse: it matches the stock row only while that many are free. A macro because it is
-/// run on its own ([`reserve`]) and, on PostgreSQL, inside an order's one write statement.
-#[macro_export]
-macro_rules! reserve_stock {
-    ($sku_id:expr, $warehouse_id:expr, $quantity:expr) => {{
-        use $crate::db::schema::stock;
-        let quantity: i64 = $quantity;
-        diesel::update(
-            stock::table
-                .filter(stock::sku_id.eq($sku_id))
-                .filter(stock::warehouse_id.eq($warehouse_id))
-                .filter((stock::on_hand - stock::reserved).ge(quantity)),
-        )
-        .set((
-            stock::reserved.eq(stock::reserved + quantity),
-            stock::version.eq(stock::version + 1),
-            stock::updated_at.eq($crate::db::now()),
-        ))
-        .returning(stock::version)
-    }};
-}
-
 /// Reserves `quantity` units if that many are available now; false otherwise.
 pub fn reserve(
     conn: &mut DbConn,
@@ -375,10 +352,23 @@ pub fn reserve(
     warehouse_id: WarehouseId,
     quantity: i64,
 ) -> Result<bool, ApiError> {
-    // RETURNING: a statement run for its row count is never kept prepared (`db::prepared`)
-    let n = Keep(crate::reserve_stock!(sku_id, warehouse_id, quantity))
-        .get_results::<i64>(conn)?
-        .len();
+    let n = Keep(
+        diesel::update(
+            stock::table
+                .filter(stock::sku_id.eq(sku_id))
+                .filter(stock::warehouse_id.eq(warehouse_id))
+                .filter((stock::on_hand - stock::reserved).ge(quantity)),
+        )
+        .set((
+            stock::reserved.eq(stock::reserved + quantity),
+            stock::version.eq(stock::version + 1),
+            stock::updated_at.eq(db::now()),
+        ))
+        // RETURNING: a statement run for its row count is never kept prepared (`db::prepared`)
+        .returning(stock::version),
+    )
+    .get_results::<i64>(conn)?
+    .len();
     Ok(n == 1)
 }
 

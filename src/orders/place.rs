@@ -194,17 +194,6 @@ pub fn place_order(
     let due = chrono::Duration::from_std(config.payment_timeout)
         .ok()
         .map(|d| db::now() + d);
-    let reservations = plan.reservations();
-    // an order's one reservation is made with its rows (one statement on PostgreSQL) unless
-    // lots are written in between
-    let with_rows = match reservations.as_slice() {
-        [one] if !plan.has_lot_tracked() => Some(repo::WithRows {
-            sku_id: one.sku_id,
-            warehouse_id: one.warehouse_id,
-            quantity: one.quantity,
-        }),
-        _ => None,
-    };
     let inserted = repo::insert(
         conn,
         &NewOrder {
@@ -217,7 +206,6 @@ pub fn place_order(
             payment_due_at: due,
         },
         &plan,
-        with_rows,
     )?;
     let today = lots::domain::today();
     // the lots FEFO takes by the plan's read, written before any stock row is locked: the
@@ -228,13 +216,9 @@ pub fn place_order(
     lots::repo::insert_allocations(conn, &planned)?;
     let mut short: HashMap<usize, Shortage> = HashMap::new();
     let mut item_lots = ItemLots::new();
-    for r in reservations {
+    for r in plan.reservations() {
         let requested = lines.get(r.index).map_or(r.quantity, |l| l.quantity);
-        let held = match inserted.reserved {
-            Some(held) => held,
-            None => inventory::reserve(conn, r.sku_id, r.warehouse_id, r.quantity)?,
-        };
-        if !held {
+        if !inventory::reserve(conn, r.sku_id, r.warehouse_id, r.quantity)? {
             if read_before {
                 replan.set();
             }

@@ -131,13 +131,6 @@ impl Plan {
 
     /// Every allocation, in the order locks should be taken (SKU, then warehouse), so two
     /// orders never wait on each other's rows in opposite orders.
-    /// Whether any line takes its stock from lots.
-    pub fn has_lot_tracked(&self) -> bool {
-        self.fulfilments
-            .iter()
-            .any(|f| f.items.iter().any(|i| i.sku.lot_tracked))
-    }
-
     pub fn reservations(&self) -> Vec<Reservation> {
         let mut r: Vec<Reservation> = self
             .fulfilments

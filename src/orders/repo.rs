@@ -14,10 +14,9 @@ use crate::http::pagination::{time_key, Page, Paginated};
 use crate::ids::{
     CooperativeId, FulfilmentId, OrderId, OrderItemId, OrganizationId, SkuId, UserId, WarehouseId,
 };
-use crate::inventory;
 use crate::money::Money;
 use diesel::pg::Pg;
-use diesel::sql_types::{BigInt, Text};
+use diesel::sql_types::Text;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = orders)]
@@ -141,29 +140,12 @@ pub struct Inserted {
     pub order: OrderRow,
     pub fulfilments: Vec<FulfilmentRow>,
     pub items: Vec<ItemRow>,
-    /// Whether the reservation asked to be made with the rows was (`None`: none was asked).
-    pub reserved: Option<bool>,
 }
 
-/// One stock reservation, to make in the same statement as the order's rows.
-#[derive(Debug, Clone, Copy)]
-pub struct WithRows {
-    pub sku_id: SkuId,
-    pub warehouse_id: WarehouseId,
-    pub quantity: i64,
-}
-
-/// Writes the order, its fulfilments and items and returns the rows written; on PostgreSQL in
-/// one statement. `reserve`: an order's one stock reservation, made right after the rows (on
-/// PostgreSQL in the same statement, so the stock row is locked only for the rest of the
-/// transaction); otherwise reservations are the caller's next step, kept last for the same
-/// reason.
-pub fn insert(
-    conn: &mut DbConn,
-    new: &NewOrder<'_>,
-    plan: &Plan,
-    reserve: Option<WithRows>,
-) -> Result<Inserted, ApiError> {
+/// Writes the order, its fulfilments and items (on PostgreSQL in one statement) and returns
+/// the rows written. Reservations are the caller's next step, kept last so stock rows stay
+/// locked briefly.
+pub fn insert(conn: &mut DbConn, new: &NewOrder<'_>, plan: &Plan) -> Result<Inserted, ApiError> {
     let id = OrderId::generate();
     let now = db::now();
     let day = (chrono::Utc::now() + chrono::Duration::hours(8))
@@ -266,15 +248,14 @@ pub fn insert(
     for (n, item) in item_rows.iter_mut().enumerate() {
         item.position = n as i32;
     }
-    let reserved = match conn {
+    match conn {
         DbConn::Pg(c) => {
-            // the three INSERTs (and the reservation) as one statement: one round trip
+            // the three INSERTs as one statement: one round trip. The reservations stay
+            // statements of their own after it: inside, the stock row stayed locked through
+            // the end-of-statement foreign-key checks of the rows (one hot SKU, interleaved
+            // pairs: 691-796 orders/s with the reservation inside, 927-1,014 after)
             let keep = fulfilment_rows.len() <= FEW && item_rows.len() <= FEW;
-            let select = match reserve {
-                Some(_) => "SELECT o.number, (SELECT count(*) FROM s) FROM o",
-                None => "SELECT o.number, 0::bigint FROM o",
-            };
-            let mut writes = Together::<Pg, (Text, BigInt)>::new(select, keep)
+            order.number = Together::<Pg, Text>::new("SELECT o.number FROM o", keep)
                 .with(
                     "o",
                     diesel::insert_into(orders::table)
@@ -288,16 +269,8 @@ pub fn insert(
                 .with(
                     "i",
                     diesel::insert_into(order_items::table).values(item_rows.as_slice()),
-                );
-            if let Some(r) = reserve {
-                writes = writes.with(
-                    "s",
-                    crate::reserve_stock!(r.sku_id, r.warehouse_id, r.quantity),
-                );
-            }
-            let (number, held) = writes.get_result::<(String, i64)>(c)?;
-            order.number = number;
-            reserve.map(|_| held == 1)
+                )
+                .get_result::<String>(c)?;
         }
         DbConn::Sqlite(c) => {
             order.number = sqlite_number(c, &day)?;
@@ -330,22 +303,12 @@ pub fn insert(
                 .len(),
                 many => crate::insert_rows!(conn, order_items::table, many)?,
             };
-            match reserve {
-                Some(r) => Some(inventory::reserve(
-                    conn,
-                    r.sku_id,
-                    r.warehouse_id,
-                    r.quantity,
-                )?),
-                None => None,
-            }
         }
-    };
+    }
     Ok(Inserted {
         order,
         fulfilments: fulfilment_rows,
         items: item_rows,
-        reserved,
     })
 }
 
