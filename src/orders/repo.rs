@@ -142,6 +142,23 @@ pub struct Inserted {
     pub items: Vec<ItemRow>,
 }
 
+/// Inserts `rows` into `table` on SQLite: one row as a kept-prepared INSERT … RETURNING id, more
+/// as one batch.
+macro_rules! one_or_batch {
+    ($conn:expr, $table:ident, $rows:expr, $id:ty) => {
+        match $rows.as_slice() {
+            [one] => Keep(
+                diesel::insert_into($table::table)
+                    .values(one)
+                    .returning($table::id),
+            )
+            .get_results::<$id>($conn)?
+            .len(),
+            many => crate::insert_rows!($conn, $table::table, many)?,
+        }
+    };
+}
+
 /// Writes the order, its fulfilments and items (on PostgreSQL in one statement) and returns
 /// the rows written. Reservations are the caller's next step, kept last so stock rows stay
 /// locked briefly.
@@ -283,26 +300,8 @@ pub fn insert(conn: &mut DbConn, new: &NewOrder<'_>, plan: &Plan) -> Result<Inse
                     .returning(orders::id),
             )
             .get_result::<OrderId>(conn)?;
-            match fulfilment_rows.as_slice() {
-                [one] => Keep(
-                    diesel::insert_into(fulfilments::table)
-                        .values(one)
-                        .returning(fulfilments::id),
-                )
-                .get_results::<FulfilmentId>(conn)?
-                .len(),
-                many => crate::insert_rows!(conn, fulfilments::table, many)?,
-            };
-            match item_rows.as_slice() {
-                [one] => Keep(
-                    diesel::insert_into(order_items::table)
-                        .values(one)
-                        .returning(order_items::id),
-                )
-                .get_results::<OrderItemId>(conn)?
-                .len(),
-                many => crate::insert_rows!(conn, order_items::table, many)?,
-            };
+            one_or_batch!(conn, fulfilments, fulfilment_rows, FulfilmentId);
+            one_or_batch!(conn, order_items, item_rows, OrderItemId);
         }
     }
     Ok(Inserted {
