@@ -713,6 +713,40 @@ async fn unpaid_orders_are_cancelled_after_the_timeout() {
 }
 
 #[actix_web::test]
+async fn an_order_pays_its_provinces_own_rate_else_the_any_province_rate() {
+    let app = spawn_app().await;
+    let shop = app.shop("绥滨合作社", "RICE").await;
+    let sku = shop.skus["5KG"].clone();
+    app.receive(&shop.owner, &shop.coop, &sku, &shop.warehouse, 10)
+        .await;
+    let buyer = app.register("rates@example.cn").await;
+    let at = |province: &str, city: &str, district: &str| {
+        json!({"recipient": "林小姐", "phone": "13800138000", "province": province,
+               "city": city, "district": district, "line1": "长平路 88 号"})
+    };
+    // one 5 kg bag of rice (59.90, ambient): first kilogram plus four more at each rate
+    for (address, fee) in [
+        (at("广东省", "汕头市", "金平区"), "26.00"), // 10.00 + 4 × 4.00
+        (at("黑龙江省", "鹤岗市", "向阳区"), "16.00"), // 8.00 + 4 × 2.00
+        (at("北京市", "北京市", "朝阳区"), "32.00"), // no rate of its own: '*' 12.00 + 4 × 5.00
+    ] {
+        let order = app
+            .place_order_at(
+                &buyer,
+                json!([{"sku_id": sku, "quantity": 1}]),
+                address.clone(),
+            )
+            .await
+            .expect(201);
+        assert_eq!(order["shipping_fee"], fee, "{address}");
+        assert_eq!(
+            order["total"],
+            format!("{:.2}", 59.90 + fee.parse::<f64>().unwrap())
+        );
+    }
+}
+
+#[actix_web::test]
 async fn shipping_rates_are_public_and_admins_replace_them() {
     let app = spawn_app().await;
     let rates = app.get("/api/v1/shipping-rates", None).await.expect(200);
