@@ -713,6 +713,74 @@ async fn unpaid_orders_are_cancelled_after_the_timeout() {
 }
 
 #[actix_web::test]
+async fn an_order_of_many_lines_keeps_them_in_the_order_asked() {
+    let app = spawn_app().await;
+    let (owner, coop) = app.coop_owner("绥滨合作社").await;
+    let warehouse = app.create_warehouse(&owner, &coop, false).await;
+    let mut skus = Vec::new();
+    for i in 0..7 {
+        let p = app
+            .create_product(
+                &owner,
+                &coop,
+                simple_product(
+                    &format!("杂粮 {i}"),
+                    &format!("GRAIN-{i}"),
+                    "10.00",
+                    "ambient",
+                ),
+            )
+            .await;
+        let p = app.publish_product(&owner, p["id"].as_str().unwrap()).await;
+        let sku = p["skus"][0]["id"].as_str().unwrap().to_owned();
+        app.receive(&owner, &coop, &sku, &warehouse, 5).await;
+        skus.push(sku);
+    }
+    // asked in reverse, one to five of each: more rows than a kept statement holds
+    let lines: Vec<Value> = skus
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(n, s)| json!({"sku_id": s, "quantity": n % 5 + 1}))
+        .collect();
+    let buyer = app.register("grains@example.cn").await;
+    let order = app.place_order(&buyer, json!(lines)).await.expect(201);
+    let read = app
+        .get(
+            &format!("/api/v1/orders/{}", order["id"].as_str().unwrap()),
+            Some(&buyer.token),
+        )
+        .await
+        .expect(200);
+    let items: Vec<(String, i64)> = read["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["sku_id"].as_str().unwrap().to_owned(),
+                i["quantity"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    let asked: Vec<(String, i64)> = lines
+        .iter()
+        .map(|l| {
+            (
+                l["sku_id"].as_str().unwrap().to_owned(),
+                l["quantity"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(items, asked);
+    assert_eq!(read["fulfilments"].as_array().unwrap().len(), 1);
+    assert_eq!(read["subtotal"], "180.00"); // 18 units at 10.00
+    for (sku, quantity) in &asked {
+        assert_eq!(app.reserved(sku), *quantity);
+    }
+}
+
+#[actix_web::test]
 async fn an_order_pays_its_provinces_own_rate_else_the_any_province_rate() {
     let app = spawn_app().await;
     let shop = app.shop("绥滨合作社", "RICE").await;
