@@ -597,13 +597,7 @@ async fn a_restaurant_rejecting_3_of_10_cartons_gets_an_inspection_claim_and_its
     assert_eq!(claim["origin"], "inspection");
     assert_eq!(claim["items"][0]["quantity"], 3);
     assert_eq!(claim["requested_amount"], "300.00");
-    let now = app
-        .get(
-            &format!("/api/v1/orders/{}", order["id"].as_str().unwrap()),
-            Some(&chef.token),
-        )
-        .await
-        .expect(200);
+    let now = app.read_order(&chef, &order).await;
     assert_eq!(now["status"], "delivered");
     app.post(
         &format!("/api/v1/claims/{}/approve", claim["id"].as_str().unwrap()),

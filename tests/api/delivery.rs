@@ -325,13 +325,7 @@ async fn orders_just_before_and_just_after_a_cutoff() {
     let order = app.place_order(&buyer, items).await.expect(201);
     assert_eq!(ship_by(&order), next_week.to_string());
     // the order as read back keeps its dates
-    let read = app
-        .get(
-            &format!("/api/v1/orders/{}", order["id"].as_str().unwrap()),
-            Some(&buyer.token),
-        )
-        .await
-        .expect(200);
+    let read = app.read_order(&buyer, &order).await;
     assert_eq!(ship_by(&read), next_week.to_string());
     let tracking = app
         .get(

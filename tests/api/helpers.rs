@@ -726,6 +726,16 @@ impl TestApp {
         .await
     }
 
+    /// An order as `by` (its buyer, a co-op, an admin) reads it now.
+    pub async fn read_order(&self, by: &Session, order: &Value) -> Value {
+        self.get(
+            &format!("/api/v1/orders/{}", order["id"].as_str().unwrap()),
+            Some(&by.token),
+        )
+        .await
+        .expect(200)
+    }
+
     pub async fn pay_intent(&self, buyer: &Session, order: &str) -> Value {
         self.post(
             &format!("/api/v1/orders/{order}/payments"),

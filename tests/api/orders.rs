@@ -51,13 +51,7 @@ async fn an_order_reserves_stock_and_adds_shipping() {
         .await
         .expect(200);
     assert_eq!(product["skus"][0]["available"], 8);
-    let got = app
-        .get(
-            &format!("/api/v1/orders/{}", order["id"].as_str().unwrap()),
-            Some(&buyer.token),
-        )
-        .await
-        .expect(200);
+    let got = app.read_order(&buyer, &order).await;
     assert_eq!(got, order);
     let mine = app
         .get("/api/v1/orders", Some(&buyer.token))
@@ -133,13 +127,7 @@ async fn an_order_across_cooperatives_is_split_per_cooperative() {
     app.place_order(&buyer, json!([{"sku_id": rice.skus["5KG"], "quantity": 1}]))
         .await
         .expect(201);
-    let whole = app
-        .get(
-            &format!("/api/v1/orders/{}", order["id"].as_str().unwrap()),
-            Some(&buyer.token),
-        )
-        .await
-        .expect(200);
+    let whole = app.read_order(&buyer, &order).await;
     let list = app
         .get("/api/v1/orders", Some(&buyer.token))
         .await
@@ -147,13 +135,7 @@ async fn an_order_across_cooperatives_is_split_per_cooperative() {
     assert_eq!(list["items"].as_array().unwrap().len(), 2);
     assert_eq!(list["items"][1], whole);
     // each co-op sees only its own part
-    let part = app
-        .get(
-            &format!("/api/v1/orders/{}", order["id"].as_str().unwrap()),
-            Some(&pear_owner.token),
-        )
-        .await
-        .expect(200);
+    let part = app.read_order(&pear_owner, &order).await;
     assert_eq!(part["fulfilments"].as_array().unwrap().len(), 1);
     assert_eq!(part["items"].as_array().unwrap().len(), 1);
     assert_eq!(part["items"][0]["sku_id"], pear_sku.as_str());
@@ -745,34 +727,20 @@ async fn an_order_of_many_lines_keeps_them_in_the_order_asked() {
         .collect();
     let buyer = app.register("grains@example.cn").await;
     let order = app.place_order(&buyer, json!(lines)).await.expect(201);
-    let read = app
-        .get(
-            &format!("/api/v1/orders/{}", order["id"].as_str().unwrap()),
-            Some(&buyer.token),
-        )
-        .await
-        .expect(200);
-    let items: Vec<(String, i64)> = read["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| {
-            (
-                i["sku_id"].as_str().unwrap().to_owned(),
-                i["quantity"].as_i64().unwrap(),
-            )
-        })
-        .collect();
-    let asked: Vec<(String, i64)> = lines
-        .iter()
-        .map(|l| {
-            (
-                l["sku_id"].as_str().unwrap().to_owned(),
-                l["quantity"].as_i64().unwrap(),
-            )
-        })
-        .collect();
-    assert_eq!(items, asked);
+    let read = app.read_order(&buyer, &order).await;
+    let pairs = |lines: &[Value]| -> Vec<(String, i64)> {
+        lines
+            .iter()
+            .map(|l| {
+                (
+                    l["sku_id"].as_str().unwrap().to_owned(),
+                    l["quantity"].as_i64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let asked = pairs(&lines);
+    assert_eq!(pairs(read["items"].as_array().unwrap()), asked);
     assert_eq!(read["fulfilments"].as_array().unwrap().len(), 1);
     assert_eq!(read["subtotal"], "180.00"); // 18 units at 10.00
     for (sku, quantity) in &asked {

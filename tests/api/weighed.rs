@@ -54,15 +54,6 @@ async fn ship(app: &TestApp, s: &Scale, order: &Value, body: Value) -> crate::he
     .await
 }
 
-async fn order_now(app: &TestApp, by: &Session, order: &Value) -> Value {
-    app.get(
-        &format!("/api/v1/orders/{}", order["id"].as_str().unwrap()),
-        Some(&by.token),
-    )
-    .await
-    .expect(200)
-}
-
 #[actix_web::test]
 async fn a_lighter_parcel_refunds_the_difference_once_and_a_heavier_one_costs_nothing() {
     let app = spawn_app().await;
@@ -114,7 +105,7 @@ async fn a_lighter_parcel_refunds_the_difference_once_and_a_heavier_one_costs_no
         .await
         .expect(201);
     assert_eq!(parcel["items"][0]["actual_weight_grams"], 9200);
-    let now = order_now(&app, &buyer, &order).await;
+    let now = app.read_order(&buyer, &order).await;
     assert_eq!(now["refunded_total"], "9.88");
     assert_eq!(now["items"][0]["final_total"], "237.12");
     assert_eq!(now["subtotal"], order["subtotal"]);
@@ -128,12 +119,12 @@ async fn a_lighter_parcel_refunds_the_difference_once_and_a_heavier_one_costs_no
     ship(&app, &s, &order, ship_body(&item, 2, Some(10_600), "SF2"))
         .await
         .expect(201);
-    let now = order_now(&app, &buyer, &order).await;
+    let now = app.read_order(&buyer, &order).await;
     assert_eq!(now["refunded_total"], "9.88");
     assert_eq!(now["items"][0]["final_total"], "237.12");
     assert_eq!(now["refunds"].as_array().unwrap().len(), 1);
     // the co-op sees its refund too
-    let theirs = order_now(&app, &s.owner, &order).await;
+    let theirs = app.read_order(&s.owner, &order).await;
     assert_eq!(theirs["refunded_total"], "9.88");
 }
 
@@ -175,7 +166,7 @@ async fn on_payment_terms_a_lighter_parcel_lowers_what_is_owed_and_frees_credit(
     )
     .await
     .expect(201);
-    let now = order_now(&app, &owner, &order).await;
+    let now = app.read_order(&owner, &order).await;
     assert_eq!(now["refunded_total"], "47.20");
     let after = app
         .get(&format!("/api/v1/organizations/{org}"), Some(&owner.token))
@@ -251,7 +242,7 @@ async fn settlements_net_weight_and_claim_refunds_but_not_cancellations_to_the_f
     )
     .await
     .expect(200);
-    let c = order_now(&app, &buyer, &cancelled).await;
+    let c = app.read_order(&buyer, &cancelled).await;
     assert_eq!(c["refunds"][0]["kind"], "cancellation");
     assert_eq!(c["refunded_total"], c["total"]);
 
