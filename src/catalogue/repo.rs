@@ -183,10 +183,14 @@ pub fn insert_product(
         .execute(conn)?;
     search_index::write(
         conn,
-        id,
-        &draft.name,
-        draft.subtitle.as_deref(),
-        draft.description.as_deref(),
+        &search_index::Entry {
+            product: id,
+            name: &draft.name,
+            subtitle: draft.subtitle.as_deref(),
+            description: draft.description.as_deref(),
+            sort_price: draft.sort_price().fen(),
+            created_at: now,
+        },
     )?;
     let with_ids: Vec<_> = draft
         .skus
@@ -345,10 +349,14 @@ pub fn update_product(
     }
     search_index::write(
         conn,
-        p.id,
-        &draft.name,
-        draft.subtitle.as_deref(),
-        draft.description.as_deref(),
+        &search_index::Entry {
+            product: p.id,
+            name: &draft.name,
+            subtitle: draft.subtitle.as_deref(),
+            description: draft.description.as_deref(),
+            sort_price: draft.sort_price().fen(),
+            created_at: p.created_at,
+        },
     )?;
     let mut new_skus = Vec::new();
     let next_position = current.skus.len() as i32;

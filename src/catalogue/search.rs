@@ -9,8 +9,8 @@ use utoipa::IntoParams;
 
 use super::categories;
 use super::repo::ProductRow;
-use super::search_index;
-use crate::db::prepared::load_kept_if;
+use super::search_index::{self, product_search_keys};
+use crate::db::prepared::load_limited;
 use crate::db::schema::{cooperatives, products};
 use crate::db::{DbConn, MultiBackend};
 use crate::http::error::ApiError;
@@ -25,8 +25,8 @@ use crate::cooperatives::domain::CooperativeStatus;
 
 diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
 
-type TextTest =
-    Box<dyn BoxableExpression<ProductsWithCoops, MultiBackend, SqlType = diesel::sql_types::Bool>>;
+type TextTest<QS = ProductsWithCoops> =
+    Box<dyn BoxableExpression<QS, MultiBackend, SqlType = diesel::sql_types::Bool>>;
 
 /// `column` contains the lowercased `%…%` pattern, ignoring case as both databases can:
 /// `lower(column) LIKE pattern` on PostgreSQL; on SQLite plain `LIKE`, which already ignores
@@ -37,8 +37,8 @@ type TextTest =
 /// a rare query passes was a sixth of that page's statement.
 macro_rules! contains {
     ($sqlite:expr, $column:expr, $pattern:expr) => {{
-        let pattern: String = $pattern.clone();
-        let test: TextTest = if $sqlite || !has_case(&pattern) {
+        let pattern: String = $pattern.to_owned();
+        let test: TextTest<_> = if $sqlite || !has_case(&pattern) {
             Box::new($column.like(pattern).escape('\\'))
         } else {
             Box::new(lower($column).like(pattern).escape('\\'))
@@ -207,19 +207,121 @@ fn parse_time(s: &str) -> Result<NaiveDateTime, ApiError> {
     NaiveDateTime::parse_from_str(s, TIME_FORMAT).map_err(|_| bad_cursor())
 }
 
+/// Where a page starts: the sort keys of the previous page's last product, from its cursor.
+#[derive(Debug, Clone)]
+enum After {
+    Newest(NaiveDateTime, String),
+    Price(i64, String),
+    /// 0: the name matches, 1: only another text does
+    Relevance(u8, NaiveDateTime, String),
+}
+
+impl After {
+    fn parse(sort: Sort, cursor: Option<Vec<String>>) -> Result<Option<After>, ApiError> {
+        let Some(parts) = cursor else {
+            return Ok(None);
+        };
+        Ok(Some(match sort {
+            Sort::Newest => {
+                let [t, id] = <[String; 2]>::try_from(parts).map_err(|_| bad_cursor())?;
+                After::Newest(parse_time(&t)?, id)
+            }
+            Sort::PriceAsc | Sort::PriceDesc => {
+                let [p, id] = <[String; 2]>::try_from(parts).map_err(|_| bad_cursor())?;
+                After::Price(p.parse().map_err(|_| bad_cursor())?, id)
+            }
+            Sort::Relevance => {
+                let [rank, t, id] = <[String; 3]>::try_from(parts).map_err(|_| bad_cursor())?;
+                let rank = match rank.as_str() {
+                    "0" => 0,
+                    "1" => 1,
+                    _ => return Err(bad_cursor()),
+                };
+                After::Relevance(rank, parse_time(&t)?, id)
+            }
+        }))
+    }
+}
+
+/// "Comes after (`t`, `id`) newest first", on a table with `created_at` and the id column.
+macro_rules! newer_than {
+    ($t:ident, $id:ident, $time:expr, $last:expr) => {
+        $t::created_at
+            .lt($time)
+            .or($t::created_at.eq($time).and($t::$id.lt($last)))
+    };
+}
+
+/// A boxed query over a table with the page's sort keys (`products`, or the text index's
+/// copies of them), ordered as the page is and started after the cursor: one rule for both,
+/// so a rare query's candidates are taken in exactly the order its page shows them.
+macro_rules! in_page_order {
+    ($q:expr, $t:ident, $id:ident, $sqlite:expr, $pattern:expr, $sort:expr, $after:expr) => {{
+        let mut q = $q;
+        match $sort {
+            Sort::Newest => {
+                if let Some(After::Newest(t, last)) = $after {
+                    q = q.filter(newer_than!($t, $id, *t, last.clone()));
+                }
+                q.order(($t::created_at.desc(), $t::$id.desc()))
+            }
+            Sort::PriceAsc => {
+                if let Some(After::Price(p, last)) = $after {
+                    q = q.filter(
+                        $t::sort_price
+                            .gt(*p)
+                            .or($t::sort_price.eq(*p).and($t::$id.gt(last.clone()))),
+                    );
+                }
+                q.order(($t::sort_price.asc(), $t::$id.asc()))
+            }
+            Sort::PriceDesc => {
+                if let Some(After::Price(p, last)) = $after {
+                    q = q.filter(
+                        $t::sort_price
+                            .lt(*p)
+                            .or($t::sort_price.eq(*p).and($t::$id.lt(last.clone()))),
+                    );
+                }
+                q.order(($t::sort_price.desc(), $t::$id.desc()))
+            }
+            Sort::Relevance => {
+                // names that match rank before matches only in the subtitle or description
+                let name_hit = || contains!($sqlite, $t::name, $pattern);
+                if let Some(After::Relevance(rank, t, last)) = $after {
+                    let later = newer_than!($t, $id, *t, last.clone());
+                    q = match rank {
+                        0 => q.filter(name_hit().and(later).or(not(name_hit()))),
+                        _ => q.filter(not(name_hit()).and(later)),
+                    };
+                }
+                q.order((name_hit().desc(), $t::created_at.desc(), $t::$id.desc()))
+            }
+        }
+    }};
+}
+
 /// Whether the product of the surrounding query has something to sell now: inventory's
 /// correlated condition, handed in by the edge when a search asks for `in_stock` (inventory
 /// owns the stock), so the filter stays inside the one statement.
 pub type InStock =
     Box<dyn BoxableExpression<ProductsWithCoops, MultiBackend, SqlType = diesel::sql_types::Bool>>;
 
+/// A condition on the products of a page.
+type ProductsMatching = TextTest;
+
 pub type ProductsWithCoops =
     diesel::dsl::InnerJoinQuerySource<products::table, cooperatives::table>;
 
 /// Candidates from the text index when a query is rarer than this: a page then sorts at most
-/// this many rows. Commoner queries walk the catalogue in page order instead and stop after a
-/// page, which takes few rows precisely because matches are common.
+/// this many index entries. Commoner queries walk the catalogue in page order instead and stop
+/// after a page, which takes few rows precisely because matches are common.
 pub const CANDIDATES: usize = 500;
+
+/// A rare query's page first reads this many pages' worth of its candidates (in page order),
+/// enough when most candidates match; when fewer than a page of those match (filters, or the
+/// last page), it reads them all.
+const PEEK: i64 = 2;
 
 /// Published products of active co-ops matching `s`, one page of them, with co-op names.
 /// `in_stock` narrows to products with something to sell. At most three statements: the
@@ -241,6 +343,7 @@ pub fn search(
         None => None,
     };
     let sqlite = matches!(conn, DbConn::Sqlite(_));
+    let after = After::parse(s.sort, s.page.after.clone())?;
     // `text`: whether to test the query's text here (the relevance walk tests names and the
     // other texts apart: a name test repeated inside the OR made PostgreSQL count its
     // selectivity twice, expect a handful of rows and sort the whole catalogue for them)
@@ -249,21 +352,15 @@ pub fn search(
             .inner_join(cooperatives::table)
             .filter(cooperatives::status.eq(CooperativeStatus::Active))
             .select((ProductRow::as_select(), cooperatives::name))
-            .limit(s.page.fetch_limit())
             .into_boxed();
-        if let Some(rare) = &candidates {
-            // the index's few holders, fetched by primary key; SQLite, seeing them, would
-            // rather walk the status index and test every product against them, unless
+        q = if candidates.is_some() && sqlite {
+            // a rare query's few products are fetched by primary key; SQLite, seeing them,
+            // would rather walk the status index and test every product against them, unless
             // `status || ''` keeps the status out of its index choice
-            q = q.filter(rare.holds_all(sqlite));
-            q = if sqlite {
-                q.filter(products::status.concat("").eq(ProductStatus::Published))
-            } else {
-                q.filter(products::status.eq(ProductStatus::Published))
-            };
+            q.filter(products::status.concat("").eq(ProductStatus::Published))
         } else {
-            q = q.filter(products::status.eq(ProductStatus::Published));
-        }
+            q.filter(products::status.eq(ProductStatus::Published))
+        };
         if let Some(ids) = &category_ids {
             q = q.filter(products::category_id.eq_any(ids.clone()));
         }
@@ -301,105 +398,116 @@ pub fn search(
             _ => q,
         }
     };
-    let after = s.page.after.clone();
-    let newest_after = |t: &str, id: &str| -> Result<_, ApiError> {
-        let t = parse_time(t)?;
-        Ok(products::created_at.lt(t).or(products::created_at
-            .eq(t)
-            .and(products::id.lt(id.to_owned()))))
-    };
-    let newest = (products::created_at.desc(), products::id.desc());
-    // a rare query's statement names the text index in SQL of its own, which diesel will not
-    // keep prepared; its text varies only with the filters given, so keep it: PostgreSQL
-    // planned it afresh on every page (0.7 of 2.9 ms for `q=有机大米`, pgbench -M simple
-    // against -M prepared)
-    let kept = candidates.is_some();
-    let rows = match s.sort {
-        Sort::Newest => {
-            let mut q = filtered(true);
-            if let Some(a) = after {
-                let [t, id] = <[String; 2]>::try_from(a).map_err(|_| bad_cursor())?;
-                q = q.filter(newest_after(&t, &id)?);
-            }
-            load_kept_if(conn, q.order(newest), kept)?
-        }
-        Sort::PriceAsc | Sort::PriceDesc => {
-            let mut q = filtered(true);
-            if let Some(a) = after {
-                let [p, id] = <[String; 2]>::try_from(a).map_err(|_| bad_cursor())?;
-                let p: i64 = p.parse().map_err(|_| bad_cursor())?;
-                q = if s.sort == Sort::PriceAsc {
-                    q.filter(
-                        products::sort_price
-                            .gt(p)
-                            .or(products::sort_price.eq(p).and(products::id.gt(id))),
-                    )
-                } else {
-                    q.filter(
-                        products::sort_price
-                            .lt(p)
-                            .or(products::sort_price.eq(p).and(products::id.lt(id))),
-                    )
-                };
-            }
-            let q = if s.sort == Sort::PriceAsc {
-                q.order((products::sort_price.asc(), products::id.asc()))
-            } else {
-                q.order((products::sort_price.desc(), products::id.desc()))
+    let pattern = s.pattern.clone().unwrap_or_else(|| "%".into());
+    let rows = match (&candidates, s.sort) {
+        (Some(rare), _) => {
+            // A rare query: its candidates' sort keys sit beside the index, so the page takes
+            // the first few candidates in page order, by those keys alone, and reads only
+            // those products. The first `PEEK` pages' worth hold the page whenever at least a
+            // page of them match (a match further on sorts after all of them); when fewer do
+            // (filters, the last page), the page reads every candidate. Two statements, since
+            // diesel cannot nest a boxed query for both databases inside another.
+            let peek = PEEK * s.page.fetch_limit();
+            let keys = in_page_order!(
+                product_search_keys::table
+                    .filter(rare.holds_all(sqlite))
+                    .select(product_search_keys::product_id)
+                    .into_boxed(),
+                product_search_keys,
+                product_id,
+                sqlite,
+                &pattern,
+                s.sort,
+                &after
+            );
+            // the index's condition is SQL of its own, which diesel will not keep prepared;
+            // the statement's text varies only with the sort and the cursor, so keep it
+            // (PostgreSQL planned a rare query's statement afresh on every page: 0.7 of 2.9 ms
+            // for `q=有机大米`, pgbench -M simple against -M prepared)
+            let mut ids: Vec<String> = load_limited(conn, keys, peek, true)?;
+            let page = |rows: ProductsMatching| {
+                in_page_order!(
+                    filtered(true).filter(rows),
+                    products,
+                    id,
+                    sqlite,
+                    &pattern,
+                    s.sort,
+                    &after
+                )
             };
-            load_kept_if(conn, q, kept)?
-        }
-        Sort::Relevance => {
-            // names that match rank before matches only in the subtitle or description
-            let pat = s.pattern.clone().unwrap_or_else(|| "%".into());
-            let name_hit = || contains!(sqlite, products::name, &pat);
-            let (rank, cursor) = match after {
-                Some(a) => {
-                    let [rank, t, id] = <[String; 3]>::try_from(a).map_err(|_| bad_cursor())?;
-                    let rank = match rank.as_str() {
-                        "0" => 0,
-                        "1" => 1,
-                        _ => return Err(bad_cursor()),
-                    };
-                    (rank, Some(newest_after(&t, &id)?))
-                }
-                None => (0, None),
+            let taken = ids.len() as i64;
+            // the list padded to its full length with its last id, so its statement has one
+            // text to keep (SQLite writes a placeholder per id; PostgreSQL binds one array)
+            if let Some(last) = ids.last().cloned() {
+                ids.resize(usize::try_from(peek).unwrap_or(0), last);
+            }
+            let rows = match ids.is_empty() {
+                true => Vec::new(),
+                false => load_limited(
+                    conn,
+                    page(Box::new(products::id.eq_any(ids))),
+                    s.page.fetch_limit(),
+                    true,
+                )?,
             };
-            if candidates.is_some() {
-                // a few hundred rows at most: one statement sorts them all
-                let mut q = filtered(true);
-                if let Some(later) = cursor {
-                    q = match rank {
-                        0 => q.filter(name_hit().and(later).or(not(name_hit()))),
-                        _ => q.filter(not(name_hit()).and(later)),
-                    };
-                }
-                load_kept_if(conn, q.order((name_hit().desc(), newest.0, newest.1)), kept)?
-            } else {
-                // a common query: name matches newest first, then (if the page is not full)
-                // the other matches, each walked in index order and stopped after a page
-                let mut rows = Vec::new();
-                if rank == 0 {
-                    let mut q = filtered(false).filter(name_hit());
-                    if let Some(later) = cursor.clone() {
-                        q = q.filter(later);
-                    }
-                    rows = q.order(newest).load(conn)?;
-                }
-                let wanted = s.page.fetch_limit() - rows.len() as i64;
-                if wanted > 0 {
-                    let mut q = filtered(false)
-                        .filter(not(name_hit()))
-                        .filter(other_text_hit(sqlite, &pat))
-                        .limit(wanted);
-                    if let (1, Some(later)) = (rank, cursor) {
-                        q = q.filter(later);
-                    }
-                    rows.extend(q.order(newest).load(conn)?);
-                }
+            if rows.len() as i64 == s.page.fetch_limit() || taken < peek {
                 rows
+            } else {
+                load_limited(
+                    conn,
+                    page(rare.products_hold_all(sqlite)),
+                    s.page.fetch_limit(),
+                    true,
+                )?
             }
         }
+        (None, Sort::Relevance) => {
+            // a common query: name matches newest first, then (if the page is not full)
+            // the other matches, each walked in index order and stopped after a page
+            let name_hit = || contains!(sqlite, products::name, &pattern);
+            let (rank, later) = match &after {
+                Some(After::Relevance(rank, t, id)) => {
+                    (*rank, Some(newer_than!(products, id, *t, id.clone())))
+                }
+                _ => (0, None),
+            };
+            let mut rows = Vec::new();
+            if rank == 0 {
+                let mut q = filtered(false).filter(name_hit());
+                if let Some(later) = later.clone() {
+                    q = q.filter(later);
+                }
+                rows = load_limited(
+                    conn,
+                    q.order((products::created_at.desc(), products::id.desc())),
+                    s.page.fetch_limit(),
+                    false,
+                )?;
+            }
+            let wanted = s.page.fetch_limit() - rows.len() as i64;
+            if wanted > 0 {
+                let mut q = filtered(false)
+                    .filter(not(name_hit()))
+                    .filter(other_text_hit(sqlite, &pattern));
+                if let (1, Some(later)) = (rank, later) {
+                    q = q.filter(later);
+                }
+                rows.extend(load_limited::<_, (ProductRow, String)>(
+                    conn,
+                    q.order((products::created_at.desc(), products::id.desc())),
+                    wanted,
+                    false,
+                )?);
+            }
+            rows
+        }
+        (None, sort) => load_limited(
+            conn,
+            in_page_order!(filtered(true), products, id, sqlite, &pattern, sort, &after),
+            s.page.fetch_limit(),
+            false,
+        )?,
     };
     let sort = s.sort;
     let pattern = s.pattern.clone();

@@ -7,16 +7,43 @@
 //! one-character word); the index answers with candidates, a superset of the matches, which
 //! the page's LIKE then confirms. So the index only ever narrows, and results are the same
 //! whichever way a page is found.
+//!
+//! Beside each product's entry sit the keys its pages sort by (name, price, creation time),
+//! copies written with the pieces: a rare query's page statement sorts its candidates by them
+//! and reads only the first few products, not every candidate.
 
 use std::collections::BTreeSet;
 
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use diesel::sql_types::{Array, BigInt, Text};
+use diesel::sql_types::{Array, BigInt, Text, Timestamp};
 use diesel::BoxableExpression;
 
 use crate::db::DbConn;
 use crate::http::error::ApiError;
 use crate::ids::ProductId;
+
+diesel::table! {
+    /// One row per product: its sort keys (copies of the product's), and on PostgreSQL its
+    /// pieces (`grams`, GIN-indexed); on SQLite the pieces live in the FTS5 table
+    /// `product_search`, whose rowid is this table's `key`. Only `search_index` writes it.
+    product_search_keys (product_id) {
+        product_id -> Text,
+        name -> Text,
+        sort_price -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+/// What a product's index entry is made of: its texts and the keys its pages sort by.
+pub struct Entry<'a> {
+    pub product: ProductId,
+    pub name: &'a str,
+    pub subtitle: Option<&'a str>,
+    pub description: Option<&'a str>,
+    pub sort_price: i64,
+    pub created_at: NaiveDateTime,
+}
 
 /// At most this many pieces of a query go to the index (the LIKE checks the rest).
 const QUERY_PIECES: usize = 8;
@@ -65,32 +92,41 @@ pub fn pieces_needed(query: &str) -> Vec<String> {
     out.into_iter().take(QUERY_PIECES).collect()
 }
 
-/// Writes (or rewrites) one product's pieces.
-pub fn write(
-    conn: &mut DbConn,
-    product: ProductId,
-    name: &str,
-    subtitle: Option<&str>,
-    description: Option<&str>,
-) -> Result<(), ApiError> {
-    let pieces = pieces_of([name, subtitle.unwrap_or(""), description.unwrap_or("")]);
-    let id = product.to_string();
+/// Writes (or rewrites) one product's pieces and sort keys; called wherever a product is
+/// written, so the copies never differ from the product.
+pub fn write(conn: &mut DbConn, e: &Entry) -> Result<(), ApiError> {
+    let pieces = pieces_of([
+        e.name,
+        e.subtitle.unwrap_or(""),
+        e.description.unwrap_or(""),
+    ]);
+    let id = e.product.to_string();
     match conn {
         DbConn::Pg(c) => {
             diesel::sql_query(
-                "INSERT INTO product_search (product_id, grams) VALUES ($1, $2) \
-                 ON CONFLICT (product_id) DO UPDATE SET grams = excluded.grams",
+                "INSERT INTO product_search_keys (product_id, grams, name, sort_price, created_at) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (product_id) DO UPDATE SET \
+                 grams = excluded.grams, name = excluded.name, \
+                 sort_price = excluded.sort_price, created_at = excluded.created_at",
             )
             .bind::<Text, _>(&id)
             .bind::<Array<Text>, _>(pieces.into_iter().collect::<Vec<_>>())
+            .bind::<Text, _>(e.name)
+            .bind::<BigInt, _>(e.sort_price)
+            .bind::<Timestamp, _>(e.created_at)
             .execute(c)?;
         }
         DbConn::Sqlite(c) => {
             diesel::sql_query(
-                "INSERT INTO product_search_keys (product_id) VALUES (?) \
-                 ON CONFLICT (product_id) DO NOTHING",
+                "INSERT INTO product_search_keys (product_id, name, sort_price, created_at) \
+                 VALUES (?, ?, ?, ?) ON CONFLICT (product_id) DO UPDATE SET \
+                 name = excluded.name, sort_price = excluded.sort_price, \
+                 created_at = excluded.created_at",
             )
             .bind::<Text, _>(&id)
+            .bind::<Text, _>(e.name)
+            .bind::<BigInt, _>(e.sort_price)
+            .bind::<Timestamp, _>(e.created_at)
             .execute(c)?;
             diesel::sql_query(
                 "DELETE FROM product_search WHERE rowid = \
@@ -115,19 +151,50 @@ pub fn write(
 pub struct Rare(Vec<String>);
 
 impl Rare {
-    /// "The product holds every piece", as a condition of the page's statement: the index
-    /// hands the page its few holders (FTS5 on SQLite, the GIN index on PostgreSQL, where its
-    /// planner sees the same rarity and uses that index).
-    pub fn holds_all<QS>(
+    /// "The product holds every piece", as a condition on `products`.
+    pub fn products_hold_all<QS>(
         &self,
         sqlite: bool,
     ) -> Box<dyn BoxableExpression<QS, crate::db::MultiBackend, SqlType = diesel::sql_types::Bool>>
     {
+        let (sql, pieces) = if sqlite {
+            (
+                "products.id IN (SELECT product_id FROM product_search_keys \
+                 WHERE key IN (SELECT rowid FROM product_search WHERE product_search MATCH ",
+                fts_match(&self.0),
+            )
+        } else {
+            (
+                "products.id IN (SELECT product_id FROM product_search_keys \
+                 WHERE grams @> string_to_array(",
+                self.0.join(" "),
+            )
+        };
+        let close = if sqlite { "))" } else { ", ' '))" };
+        Box::new(
+            diesel::dsl::sql::<diesel::sql_types::Bool>(sql)
+                .bind::<Text, _>(pieces)
+                .sql(close),
+        )
+    }
+
+    /// "The entry holds every piece", as a condition on `product_search_keys`: the index
+    /// hands the statement its few holders (FTS5 on SQLite, the GIN index on PostgreSQL,
+    /// where its planner sees the same rarity and uses that index).
+    pub fn holds_all(
+        &self,
+        sqlite: bool,
+    ) -> Box<
+        dyn BoxableExpression<
+            product_search_keys::table,
+            crate::db::MultiBackend,
+            SqlType = diesel::sql_types::Bool,
+        >,
+    > {
         if sqlite {
             Box::new(
                 diesel::dsl::sql::<diesel::sql_types::Bool>(
-                    "products.id IN (SELECT k.product_id FROM product_search s \
-                     JOIN product_search_keys k ON k.key = s.rowid \
+                    "product_search_keys.key IN (SELECT rowid FROM product_search \
                      WHERE product_search MATCH ",
                 )
                 .bind::<Text, _>(fts_match(&self.0))
@@ -136,11 +203,10 @@ impl Rare {
         } else {
             Box::new(
                 diesel::dsl::sql::<diesel::sql_types::Bool>(
-                    "products.id IN (SELECT product_id FROM product_search \
-                     WHERE grams @> string_to_array(",
+                    "product_search_keys.grams @> string_to_array(",
                 )
                 .bind::<Text, _>(self.0.join(" "))
-                .sql(", ' '))"),
+                .sql(", ' ')"),
             )
         }
     }
@@ -236,7 +302,7 @@ fn is_rare(conn: &mut DbConn, pieces: &[String], cap: usize) -> Result<bool, Api
                     .map(|p| format!("'{}'", p.replace('\'', "")))
                     .collect::<Vec<_>>()
                     .join(",");
-                format!("SELECT 1 FROM product_search WHERE grams @> ARRAY[{list}]")
+                format!("SELECT 1 FROM product_search_keys WHERE grams @> ARRAY[{list}]")
             };
             let mut parts: Vec<String> = pieces
                 .iter()
@@ -291,7 +357,7 @@ fn is_rare(conn: &mut DbConn, pieces: &[String], cap: usize) -> Result<bool, Api
 pub fn tidy(conn: &mut DbConn) -> Result<(), ApiError> {
     match conn {
         DbConn::Pg(c) => {
-            diesel::sql_query("VACUUM product_search").execute(c)?;
+            diesel::sql_query("VACUUM product_search_keys").execute(c)?;
             diesel::sql_query("ANALYZE").execute(c)?;
         }
         DbConn::Sqlite(c) => {
@@ -312,23 +378,22 @@ struct Unindexed {
     subtitle: Option<String>,
     #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
     description: Option<String>,
+    #[diesel(sql_type = BigInt)]
+    sort_price: i64,
+    #[diesel(sql_type = Timestamp)]
+    created_at: NaiveDateTime,
 }
 
 /// Indexes the products written before the index existed (run at start-up after the
 /// migrations; a no-op once every product has its pieces). Returns how many it indexed.
 pub fn backfill(conn: &mut DbConn) -> Result<usize, ApiError> {
-    let missing_sql = match conn {
-        DbConn::Pg(_) => "product_search WHERE product_search.product_id = products.id",
-        DbConn::Sqlite(_) => {
-            "product_search_keys WHERE product_search_keys.product_id = products.id"
-        }
-    };
     let mut total = 0;
     loop {
-        let batch: Vec<Unindexed> = diesel::sql_query(format!(
-            "SELECT id, name, subtitle, description FROM products \
-             WHERE NOT EXISTS (SELECT 1 FROM {missing_sql}) LIMIT 500"
-        ))
+        let batch: Vec<Unindexed> = diesel::sql_query(
+            "SELECT id, name, subtitle, description, sort_price, created_at FROM products \
+             WHERE NOT EXISTS (SELECT 1 FROM product_search_keys \
+             WHERE product_search_keys.product_id = products.id) LIMIT 500",
+        )
         .load(conn)?;
         if batch.is_empty() {
             if total > 0 {
@@ -343,10 +408,14 @@ pub fn backfill(conn: &mut DbConn) -> Result<usize, ApiError> {
                         .map_err(|_| ApiError::Internal(format!("product id {:?}", p.id)))?;
                 write(
                     conn,
-                    id,
-                    &p.name,
-                    p.subtitle.as_deref(),
-                    p.description.as_deref(),
+                    &Entry {
+                        product: id,
+                        name: &p.name,
+                        subtitle: p.subtitle.as_deref(),
+                        description: p.description.as_deref(),
+                        sort_price: p.sort_price,
+                        created_at: p.created_at,
+                    },
                 )?;
             }
             Ok::<_, ApiError>(())

@@ -76,6 +76,66 @@ where
     }
 }
 
+/// `query LIMIT n` with `n` written into the SQL text instead of bound. SQLite plans with the
+/// value bound to a `LIMIT ?` (3.46 and later), and so marks the statement to be compiled
+/// again whenever that parameter is bound, which diesel does on every execution: a cached
+/// page statement was recompiled on every page (a tenth of a rare search's CPU, `perf`). A
+/// literal leaves one statement text per page size, cached like any other; PostgreSQL, too,
+/// then plans knowing how many rows are wanted. `query` must have no `LIMIT` of its own.
+#[derive(Debug, Clone, Copy)]
+pub struct Limit<Q> {
+    query: Q,
+    rows: u32,
+    keep: bool,
+}
+
+impl<Q> QueryId for Limit<Q> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<Q, DB> QueryFragment<DB> for Limit<Q>
+where
+    DB: Backend,
+    Q: QueryFragment<DB>,
+{
+    fn walk_ast<'b>(&'b self, mut pass: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        self.query.walk_ast(pass.reborrow())?;
+        pass.push_sql(" LIMIT ");
+        pass.push_sql(&self.rows.to_string());
+        Ok(())
+    }
+
+    fn is_safe_to_cache_prepared(&self, backend: &DB) -> QueryResult<bool> {
+        Ok(self.keep || self.query.is_safe_to_cache_prepared(backend)?)
+    }
+}
+
+impl<Q: Query> Query for Limit<Q> {
+    type SqlType = Q::SqlType;
+}
+
+impl<Q, Conn> RunQueryDsl<Conn> for Limit<Q> {}
+
+/// Loads at most `rows` rows of `query` (which has no `LIMIT`), the limit in the SQL text (see
+/// [`Limit`]); `keep`: keep it prepared even if diesel would not (see [`Keep`]).
+pub fn load_limited<'q, Q, U>(
+    conn: &mut super::DbConn,
+    query: Q,
+    rows: i64,
+    keep: bool,
+) -> QueryResult<Vec<U>>
+where
+    Limit<Q>: diesel::query_dsl::LoadQuery<'q, super::DbConn, U>,
+{
+    Limit {
+        query,
+        rows: u32::try_from(rows.max(0)).unwrap_or(u32::MAX),
+        keep,
+    }
+    .load(conn)
+}
+
 /// Narrows a boxed `query` to the rows whose `column` is one of `ids`: by `=` when there is
 /// one (an order's usual single SKU), because PostgreSQL plans `= ANY($1)` afresh on every
 /// call — a generic plan, costed for an array of unknown length, never wins against a custom

@@ -544,6 +544,76 @@ async fn search_pages_are_the_same_from_the_index_and_from_walking_the_catalogue
     }
 }
 
+/// A rare query's page first takes a few candidates in page order by the index's copies of
+/// the sort keys: when filters leave fewer than a page of those, it must read on, and a
+/// changed price or name must move the product in the order at once.
+#[actix_web::test]
+async fn a_rare_search_reads_past_candidates_its_filters_refuse_and_follows_price_changes() {
+    let app = spawn_app().await;
+    let walker = app.sibling(|c| c.search_candidates = 0);
+    let (owner, coop) = app.coop_owner("绥滨合作社").await;
+    // the two oldest frozen, then six ambient: newest first, the first page's worth of
+    // candidates (two pages of three) are all ambient
+    let mut ids = Vec::new();
+    for i in 0..8 {
+        let storage = if i < 2 { "frozen" } else { "ambient" };
+        let body = simple_product(
+            &format!("有机大米 {i}号"),
+            &format!("R-{i}"),
+            &format!("{}.00", 20 + i),
+            storage,
+        );
+        let p = app.create_product(&owner, &coop, body).await;
+        app.publish_product(&owner, p["id"].as_str().unwrap()).await;
+        ids.push(p["id"].as_str().unwrap().to_owned());
+    }
+    let q = utf8_percent("大米");
+    for sort in ["relevance", "newest", "price_asc", "price_desc"] {
+        let query = format!("q={q}&storage=frozen&sort={sort}");
+        let mut found = walk(&app, &query).await;
+        assert_eq!(walk(&walker, &query).await, found, "{query}");
+        found.sort();
+        assert_eq!(found, ["有机大米 0号", "有机大米 1号"], "{query}");
+    }
+    // the dearest becomes the cheapest, and a renamed product keeps its place newest first
+    app.request(
+        Method::PATCH,
+        &format!("/api/v1/products/{}", ids[7]),
+        Some(&owner.token),
+        Some(
+            json!({"skus": [{"code": "R-7", "name": "1 件", "unit": "件",
+            "net_weight_grams": 1000, "price": "1.00", "sales_channel": "retail"}]}),
+        ),
+        &[("If-Match", "\"2\"")],
+    )
+    .await
+    .expect(200);
+    app.request(
+        Method::PATCH,
+        &format!("/api/v1/products/{}", ids[3]),
+        Some(&owner.token),
+        Some(json!({"name": "有机糙米 3号"})),
+        &[("If-Match", "\"2\"")],
+    )
+    .await
+    .expect(200);
+    for (sort, first) in [
+        ("price_asc", "有机大米 7号"),
+        ("price_desc", "有机大米 6号"),
+        ("newest", "有机大米 7号"),
+    ] {
+        let query = format!("q={q}&sort={sort}");
+        let found = walk(&app, &query).await;
+        assert_eq!(walk(&walker, &query).await, found, "{query}");
+        assert_eq!(found.len(), 7, "{query}: {found:?}");
+        assert_eq!(found[0], first, "{query}: {found:?}");
+    }
+    let query = format!("q={}&sort=relevance", utf8_percent("米"));
+    let found = walk(&app, &query).await;
+    assert_eq!(walk(&walker, &query).await, found, "{query}");
+    assert_eq!(found.len(), 8);
+}
+
 fn utf8_percent(s: &str) -> String {
     s.bytes()
         .map(|b| {
@@ -571,18 +641,17 @@ async fn products_written_before_the_search_index_are_indexed_at_start_up() {
             #[diesel(sql_type = diesel::sql_types::BigInt)]
             n: i64,
         }
-        let sql = match conn {
-            DbConn::Pg(_) => "SELECT count(*) AS n FROM product_search",
-            DbConn::Sqlite(_) => "SELECT count(*) AS n FROM product_search_keys",
-        };
-        diesel::sql_query(sql).get_result::<N>(conn).unwrap().n
+        diesel::sql_query("SELECT count(*) AS n FROM product_search_keys")
+            .get_result::<N>(conn)
+            .unwrap()
+            .n
     };
     {
         // as if the product had been written before the index existed
         let mut conn = app.conn();
         assert_eq!(indexed(&mut conn), 1);
         let wipe: &[&str] = match &*conn {
-            DbConn::Pg(_) => &["DELETE FROM product_search"],
+            DbConn::Pg(_) => &["DELETE FROM product_search_keys"],
             DbConn::Sqlite(_) => &[
                 "DELETE FROM product_search",
                 "DELETE FROM product_search_keys",
