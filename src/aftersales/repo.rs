@@ -146,7 +146,6 @@ pub fn of_cooperative(
         .filter(claims::cooperative_id.eq(coop))
         .select(ClaimRow::as_select())
         .order((claims::created_at.desc(), claims::id.desc()))
-        .limit(page.fetch_limit())
         .into_boxed();
     if let Some(s) = status {
         q = q.filter(claims::status.eq(s));
@@ -158,7 +157,7 @@ pub fn of_cooperative(
                 .or(claims::created_at.eq(t).and(claims::id.lt(id))),
         );
     }
-    let rows = q.load(conn)?;
+    let rows = crate::db::prepared::load_limited(conn, q, page.fetch_limit(), false)?;
     Ok(page.finish(rows, |r| time_key(r.created_at, r.id)))
 }
 

@@ -99,12 +99,11 @@ pub fn list(conn: &mut DbConn, page: &Page) -> Result<Paginated<CooperativeRow>,
         .filter(cooperatives::status.eq(CooperativeStatus::Active))
         .select(CooperativeRow::as_select())
         .order(cooperatives::id.asc())
-        .limit(page.fetch_limit())
         .into_boxed();
     if let Some(after) = page.after.as_ref().and_then(|a| a.first()) {
         q = q.filter(cooperatives::id.gt(after.clone()));
     }
-    let rows = q.load(conn)?;
+    let rows = crate::db::prepared::load_limited(conn, q, page.fetch_limit(), false)?;
     Ok(page.finish(rows, |r| vec![r.id.to_string()]))
 }
 

@@ -462,7 +462,6 @@ pub fn list(
         .filter(stock::cooperative_id.eq(cooperative_id))
         .select(STOCK_COLUMNS)
         .order((stock::sku_id.asc(), stock::warehouse_id.asc()))
-        .limit(page.fetch_limit())
         .into_boxed();
     if let Some(s) = filter.sku_id {
         q = q.filter(stock::sku_id.eq(s));
@@ -482,7 +481,7 @@ pub fn list(
                 .or(stock::sku_id.eq(sku).and(stock::warehouse_id.gt(wh))),
         );
     }
-    let rows = q.load(conn)?;
+    let rows = crate::db::prepared::load_limited(conn, q, page.fetch_limit(), false)?;
     Ok(page.finish(rows, |r| {
         vec![r.sku_id.to_string(), r.warehouse_id.to_string()]
     }))
@@ -524,7 +523,6 @@ pub fn movements(
             stock_movements::created_at.desc(),
             stock_movements::id.desc(),
         ))
-        .limit(page.fetch_limit())
         .into_boxed();
     if let Some((t, id)) = page.after_time()? {
         q = q.filter(
@@ -535,6 +533,6 @@ pub fn movements(
                     .and(stock_movements::id.lt(id))),
         );
     }
-    let rows = q.load(conn)?;
+    let rows = crate::db::prepared::load_limited(conn, q, page.fetch_limit(), false)?;
     Ok(page.finish(rows, |r| time_key(r.created_at, r.id)))
 }

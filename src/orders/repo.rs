@@ -544,7 +544,6 @@ pub fn fulfilment_queue(
         .filter(fulfilments::cooperative_id.eq(cooperative_id))
         .select(FulfilmentRow::as_select())
         .order((fulfilments::created_at.asc(), fulfilments::id.asc()))
-        .limit(page.fetch_limit())
         .into_boxed();
     if let Some(s) = status {
         q = q.filter(fulfilments::status.eq(s));
@@ -559,7 +558,7 @@ pub fn fulfilment_queue(
                 .or(fulfilments::created_at.eq(t).and(fulfilments::id.gt(id))),
         );
     }
-    let rows = q.load(conn)?;
+    let rows = crate::db::prepared::load_limited(conn, q, page.fetch_limit(), false)?;
     Ok(page.finish(rows, |r| time_key(r.created_at, r.id)))
 }
 
@@ -600,7 +599,6 @@ pub fn list(
     let mut q = orders::table
         .select(OrderRow::as_select())
         .order((orders::created_at.desc(), orders::id.desc()))
-        .limit(page.fetch_limit())
         .into_boxed();
     q = match who {
         Lister::Admin => q,
@@ -620,7 +618,7 @@ pub fn list(
                 .or(orders::created_at.eq(t).and(orders::id.lt(id))),
         );
     }
-    let rows = q.load(conn)?;
+    let rows = crate::db::prepared::load_limited(conn, q, page.fetch_limit(), false)?;
     Ok(page.finish(rows, |r| time_key(r.created_at, r.id)))
 }
 

@@ -113,7 +113,6 @@ pub fn events(
             audit_events::created_at,
         ))
         .order((audit_events::created_at.desc(), audit_events::id.desc()))
-        .limit(page.fetch_limit())
         .into_boxed();
     if let Some(a) = f.actor_id.as_deref().filter(|s| !s.is_empty()) {
         query = query.filter(audit_events::actor_id.eq(a));
@@ -146,7 +145,7 @@ pub fn events(
         String,
         String,
         NaiveDateTime,
-    )> = query.load(conn)?;
+    )> = crate::db::prepared::load_limited(conn, query, page.fetch_limit(), false)?;
     let page = page.finish(rows, |r| time_key(r.6, r.0));
     Ok(page.map(
         |(id, actor_id, action, target_type, target_id, details, created)| AuditEventView {

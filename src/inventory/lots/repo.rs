@@ -159,7 +159,6 @@ pub fn list(
         .filter(lots::cooperative_id.eq(cooperative_id))
         .select(LotRow::as_select())
         .order((lots::best_before.asc(), lots::id.asc()))
-        .limit(page.fetch_limit())
         .into_boxed();
     if let Some(s) = filter.sku_id {
         q = q.filter(lots::sku_id.eq(s));
@@ -199,7 +198,7 @@ pub fn list(
                 .or(lots::best_before.eq(bb).and(lots::id.gt(id))),
         );
     }
-    let rows = q.load(conn)?;
+    let rows = crate::db::prepared::load_limited(conn, q, page.fetch_limit(), false)?;
     Ok(page.finish(rows, |r| vec![r.best_before.clone(), r.id.to_string()]))
 }
 
