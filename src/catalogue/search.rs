@@ -324,10 +324,11 @@ pub const CANDIDATES: usize = 500;
 const PEEK: i64 = 2;
 
 /// Published products of active co-ops matching `s`, one page of them, with co-op names.
-/// `in_stock` narrows to products with something to sell. At most three statements: the
-/// category tree (when filtering by category), the text index (with `q`, when its rarity is
-/// not remembered), the page — two pages' worth for a common query sorted by relevance (names
-/// first, then the rest).
+/// `in_stock` narrows to products with something to sell. Statements: the category tree
+/// (when filtering by category), the text index's count (with `q`, when its rarity is not
+/// remembered), then the page: one statement in page order for a common query (two when
+/// sorted by relevance: names first, then the rest); for a rare one the candidates' keys and
+/// the page read from them, and a third when those few do not fill the page.
 pub fn search(
     conn: &mut DbConn,
     s: &Search,
