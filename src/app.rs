@@ -516,6 +516,8 @@ pub struct Shared {
     pub keys: web::Data<TokenKeys>,
     pub limits: web::Data<Limits>,
     pub hash_gate: web::Data<HashGate>,
+    /// What this instance remembers of rare catalogue searches.
+    pub rare_queries: web::Data<crate::catalogue::search::RareQueries>,
     /// Signs and encrypts the pages' session cookies.
     pub session_key: actix_web::cookie::Key,
 }
@@ -625,6 +627,7 @@ pub fn prepare(config: Config) -> Result<Shared, String> {
         "SHANHE_SESSION_SECRET",
     )?;
     let reads = open_replicas(&config, &pool);
+    let rare_queries = crate::catalogue::search::RareQueries::new(config.search_candidates);
     Ok(Shared {
         config: web::Data::new(config),
         pool: web::Data::new(pool),
@@ -636,6 +639,7 @@ pub fn prepare(config: Config) -> Result<Shared, String> {
             std::thread::available_parallelism().map_or(2, |n| n.get()),
             Duration::from_secs(2),
         )),
+        rare_queries: web::Data::new(rare_queries),
         session_key: pages::session::cookie_key(&session_secret),
     })
 }
@@ -780,6 +784,7 @@ pub fn start(shared: Shared, listener: TcpListener) -> std::io::Result<Running> 
             .app_data(shared.keys.clone())
             .app_data(shared.limits.clone())
             .app_data(shared.hash_gate.clone())
+            .app_data(shared.rare_queries.clone())
             .app_data(public_url.clone())
             // order views show parcels through fulfilment's query (orders never reads them)
             .app_data(web::Data::new(fulfilment::views::PARCELS))

@@ -13,7 +13,6 @@ use super::repo::{self, ProductDetail, ProductRow, SkuDetail};
 use super::search::{self, Search, SearchParams};
 use crate::audit;
 use crate::auth::{AuthUser, MaybeUser};
-use crate::config::Config;
 use crate::cooperatives::can_see_cooperative;
 use crate::cooperatives::repo as coops;
 use crate::cooperatives::require_cooperative_member;
@@ -440,23 +439,22 @@ pub async fn archive(
     responses((status = 200, body = Paginated<ProductSummary>), (status = 422, body = Problem)))]
 pub async fn list(
     reads: web::Data<ReadPool>,
-    config: web::Data<Config>,
+    rare: web::Data<search::RareQueries>,
     q: web::Query<SearchParams>,
 ) -> ApiResult<HttpResponse> {
     let s = Search::try_from(q.into_inner())?;
-    let cap = config.search_candidates;
-    let page = blocking::read(&reads, move |conn| browse(conn, &s, cap)).await?;
+    let page = blocking::read(&reads, move |conn| browse(conn, &s, &rare)).await?;
     Ok(HttpResponse::Ok().json(page))
 }
 
-/// One page of the public catalogue; `candidate_cap` is `search_candidates` of the config.
+/// One page of the public catalogue.
 pub fn browse(
     conn: &mut DbConn,
     s: &Search,
-    candidate_cap: usize,
+    rare: &search::RareQueries,
 ) -> ApiResult<Paginated<ProductSummary>> {
     let in_stock: Option<fn() -> search::InStock> = s
         .in_stock
         .then_some(inventory::repo::product_in_stock::<search::ProductsWithCoops>);
-    Ok(search::search(conn, s, in_stock, candidate_cap)?.map(ProductSummary::from))
+    Ok(search::search(conn, s, in_stock, rare)?.map(ProductSummary::from))
 }

@@ -35,6 +35,23 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// One row (`id` 1): how many times the index has been written. See `version`.
+    product_search_version (id) {
+        id -> Integer,
+        n -> BigInt,
+    }
+}
+
+/// The index's write count: it changes whenever any entry (pieces or sort keys) does, in the
+/// same transaction, so what was read from the index while it read `n` is still what the
+/// index holds as long as it reads `n`.
+pub fn version(conn: &mut DbConn) -> Result<i64, ApiError> {
+    Ok(product_search_version::table
+        .select(product_search_version::n)
+        .first(conn)?)
+}
+
 /// What a product's index entry is made of: its texts and the keys its pages sort by.
 pub struct Entry<'a> {
     pub product: ProductId,
@@ -143,6 +160,10 @@ pub fn write(conn: &mut DbConn, e: &Entry) -> Result<(), ApiError> {
             .execute(c)?;
         }
     }
+    // last, so that a reader who sees the new count also sees the entry
+    diesel::update(product_search_version::table)
+        .set(product_search_version::n.eq(product_search_version::n + 1))
+        .execute(conn)?;
     Ok(())
 }
 
@@ -151,6 +172,11 @@ pub fn write(conn: &mut DbConn, e: &Entry) -> Result<(), ApiError> {
 pub struct Rare(Vec<String>);
 
 impl Rare {
+    /// The pieces every candidate holds.
+    pub fn pieces(&self) -> &[String] {
+        &self.0
+    }
+
     /// "The product holds every piece", as a condition on `products`.
     pub fn products_hold_all<QS>(
         &self,

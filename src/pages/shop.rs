@@ -126,16 +126,15 @@ pub async fn index(
     req: HttpRequest,
     viewer: Viewer,
     reads: web::Data<ReadPool>,
-    config: web::Data<crate::config::Config>,
+    rare: web::Data<crate::catalogue::search::RareQueries>,
 ) -> Result<HttpResponse, PageError> {
-    let cap = config.search_candidates;
     let query: ShopQuery = serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
     // a search that does not parse is told on the page, not as an error page
     let search = query.search().map_err(|e| zh::problem(&e));
     let (categories, found) = blocking::read(&reads, move |conn| {
         let categories = categories::all(conn)?;
         let found = match &search {
-            Ok(s) => Ok(browse(conn, s, cap)?),
+            Ok(s) => Ok(browse(conn, s, &rare)?),
             Err(e) => Err(e.clone()),
         };
         Ok::<_, ApiError>((categories, found))
