@@ -543,46 +543,14 @@ pub fn open_pool(config: &Config) -> Result<DbPool, String> {
             sqlite_cache_kib: config.sqlite_cache_mb.saturating_mul(1000),
             role: db::PoolRole::Primary,
             connect_timeout: config.db_connect_timeout,
-            generic_plans: false,
         },
         config.queue_timeout,
     )
 }
 
-/// Where catalogue reads go on the primary. On PostgreSQL a pool of its own whose sessions
-/// plan each statement once (`generic_plans`): its page statements are written to walk an
-/// index in page order whatever the values, and left to choose, PostgreSQL planned each of
-/// them afresh on every page (`q=米`: 1,640 → 2,460 pages/s, the backends' CPU 2.35 → 1.04 s
-/// for 4,000 pages). On SQLite the primary itself (its statements are compiled once anyway).
-fn primary_for_reads(config: &Config, primary: &DbPool) -> DbPool {
-    if !matches!(config.database_url, DbUrl::Postgres(_)) {
-        return primary.clone();
-    }
-    let settings = SessionSettings {
-        sqlite_synchronous_full: false,
-        sqlite_cache_kib: 2000,
-        role: db::PoolRole::Primary,
-        connect_timeout: config.db_connect_timeout,
-        generic_plans: true,
-    };
-    match db::build_side_pool(
-        &config.database_url,
-        config.pool_size(),
-        settings,
-        config.queue_timeout,
-    ) {
-        Ok(pool) => pool,
-        Err(e) => {
-            tracing::warn!(error = %e, "catalogue reads share the primary's pool");
-            primary.clone()
-        }
-    }
-}
-
 /// The read pool: the primary plus a pool per configured replica (PostgreSQL only), with
 /// the watcher that checks their lag started.
 pub fn open_replicas(config: &Config, primary: &DbPool) -> ReadPool {
-    let primary = &primary_for_reads(config, primary);
     let urls: Vec<&String> = config
         .replica_urls
         .iter()
@@ -606,7 +574,6 @@ pub fn open_replicas(config: &Config, primary: &DbPool) -> ReadPool {
         sqlite_cache_kib: 2000,
         role: db::PoolRole::Replica,
         connect_timeout: config.db_connect_timeout,
-        generic_plans: true,
     };
     let replicas = urls
         .into_iter()

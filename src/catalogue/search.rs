@@ -512,11 +512,11 @@ pub fn search(
         if let Some(st) = s.storage {
             q = q.filter(products::storage.eq(st));
         }
-        // SQLite has no statistics on price ranges, and PostgreSQL's catalogue sessions plan
-        // without the values (generic plans): both would take a range as a reason to walk
-        // the price index and sort every product in it (22 pages/s for 30-60 yuan on
-        // PostgreSQL); unless the page is sorted by price, `sort_price + 0` keeps them
-        // walking the page's own order
+        // SQLite has no statistics on price ranges, and PostgreSQL's sessions plan without
+        // the values (generic plans, see db::SessionSettings): both would take a range as a
+        // reason to walk the price index and sort every product in it (22 pages/s for 30-60
+        // yuan on PostgreSQL); unless the page is sorted by price, `sort_price + 0` keeps
+        // them walking the page's own order
         let by_price = matches!(s.sort, Sort::PriceAsc | Sort::PriceDesc);
         if let Some(m) = s.min_price {
             q = if !by_price {
