@@ -242,7 +242,10 @@ async fn write_transactions_are_retried_after_a_deadlock() {
     for side in sides {
         side.join().unwrap().expect("both sides commit in the end");
     }
-    assert_eq!(attempts.load(Ordering::SeqCst), 3, "one side ran twice");
+    // one side runs again; on a loaded machine its retry can take its first row back before
+    // the other side, woken by the rollback, gets it, and the two deadlock once more
+    let attempts = attempts.load(Ordering::SeqCst);
+    assert!((3..=6).contains(&attempts), "a side ran again: {attempts}");
     let mut conn = app.conn();
     let rows: Vec<(i32, i32)> = diesel::sql_query("SELECT id, n FROM retry_probe ORDER BY id")
         .load::<Probe>(&mut *conn)
