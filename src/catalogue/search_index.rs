@@ -47,9 +47,12 @@ diesel::table! {
 /// same transaction, so what was read from the index while it read `n` is still what the
 /// index holds as long as it reads `n`.
 pub fn version(conn: &mut DbConn) -> Result<i64, ApiError> {
+    // by key, not `first`: SQLite compiles a statement with a bound `LIMIT` afresh on every
+    // execution (see db::prepared::Limit)
     Ok(product_search_version::table
+        .find(1)
         .select(product_search_version::n)
-        .first(conn)?)
+        .get_result(conn)?)
 }
 
 /// What a product's index entry is made of: its texts and the keys its pages sort by.
