@@ -367,8 +367,11 @@ fn ensure_coop(conn: &mut DbConn, spec: &CoopSpec) -> Result<CooperativeId, ApiE
     Ok(id)
 }
 
-/// Three lots of a lot-tracked SKU, so first-expired-first-out shows: one a few days from
-/// its date, one half-way, one just packed.
+/// Three lots of a lot-tracked SKU, so first-expired-first-out shows: one a week from its
+/// date (on the co-op console's 7-day list, and still sold first: from the pear co-op's
+/// twice-weekly truck a Guangdong parcel arrives within 7 days whatever the day it is ordered;
+/// with 5 days left it was refused, correctly, on the days the next truck was further off),
+/// one half-way, one just packed.
 fn receive_demo_lots(
     conn: &mut DbConn,
     coop: CooperativeId,
@@ -380,7 +383,7 @@ fn receive_demo_lots(
 ) -> Result<(), ApiError> {
     let today = lots::domain::today();
     let days = chrono::Duration::days;
-    let ages = [shelf_life_days - 5, shelf_life_days / 2, 2];
+    let ages = [shelf_life_days - 7, shelf_life_days / 2, 2];
     let shares = [units / 5, units * 2 / 5, units - units / 5 - units * 2 / 5];
     for (i, (age, quantity)) in ages.into_iter().zip(shares).enumerate() {
         let packed_on = today - days(age.max(0));

@@ -69,7 +69,8 @@ async fn the_demo_loads_once_and_a_second_run_changes_nothing() {
     let owner = app.login("luobei@demo.shanhe.cn", "demo-coop-2026").await;
     let me = app.get("/api/v1/me", Some(&owner.token)).await.expect(200);
     assert_eq!(me["cooperatives"][0]["name"], "萝北县冻梨合作社");
-    // its pears are held in dated lots, one of each SKU close to its date, sold first
+    // its pears are held in dated lots, one of each SKU a week from its date, sold first
+    // (whatever the weekday: the next truck plus transit is within a week)
     let coop = me["cooperatives"][0]["id"].as_str().unwrap();
     let soon = app
         .get(
